@@ -1,0 +1,52 @@
+// The software card: an in-process register file with the register map's layout, feeding
+// the native build of the HLS core, and a TX utilization meter clocked by packet timestamps.
+// It is what `--card soft` (the default) runs, and what offline replay uses.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "broker_core.h"
+#include "register_bus.h"
+#include "tx_meter.h"
+
+namespace broker::cards {
+
+class SoftCard final : public driver::RegisterBus {
+ public:
+  SoftCard();
+
+  // RegisterBus. An offset outside the register map throws BusError, as AXI answers SLVERR.
+  uint32_t read32(uint32_t offset) override;
+  void write32(uint32_t offset, uint32_t value) override;
+  std::string describe() const override { return "soft card"; }
+
+  // Runs one frame through the data path at time ts_ns (timestamps must not go back; an
+  // earlier one is taken as the current time). The result says where it went.
+  const core::FrameResult& forward(uint8_t in_port, uint64_t ts_ns, const uint8_t* frame,
+                                   uint32_t len);
+  // What forward() would decide, without changing flows, counters or the meter.
+  core::FrameResult explain(uint8_t in_port, const uint8_t* frame, uint32_t len) const;
+
+  uint64_t now_ns() const;
+
+ private:
+  uint32_t read_locked(uint32_t offset);
+  void decode_write(uint32_t offset, uint32_t value);
+  uint32_t counter_word(uint32_t offset, bool& found);
+
+  mutable std::mutex mu_;
+  std::vector<uint32_t> regs_;         // stored value of every rw register, by word
+  std::vector<int16_t> reg_of_word_;   // word -> index in regmap::kRegisters, -1 unmapped
+  uint32_t latched_hi_ = 0;            // HI word latched by the last counter LO read
+  core::CoreConfig cfg_{};
+  std::unique_ptr<core::FlowTable> flows_;
+  core::CoreCounters counters_{};
+  TxMeter meter_;
+  std::array<uint16_t, core::kOutPorts> util_{};
+  uint64_t now_ns_ = 0;
+  core::FrameResult result_{};
+};
+
+}  // namespace broker::cards

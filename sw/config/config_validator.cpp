@@ -1,0 +1,288 @@
+#include "config_validator.h"
+
+#include <array>
+#include <map>
+#include <set>
+#include <string_view>
+
+#include "config_defaults.h"
+
+namespace broker::config {
+
+namespace {
+
+using broker::v1::Config;
+using broker::v1::PortGroup;
+using broker::v1::TupleField;
+
+std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+
+std::string range_text(uint32_t count) {
+  return count == 0 ? "none" : "0.." + std::to_string(count - 1);
+}
+
+std::string tuple_name(int value) {
+  return broker::v1::TupleField_IsValid(value)
+             ? broker::v1::TupleField_Name(static_cast<TupleField>(value))
+             : std::to_string(value);
+}
+
+// "groups[0] (\"analyzers\")", or just "groups[0]" for an unnamed group.
+std::string group_label(const Config& config, int index) {
+  const auto& name = config.groups(index).name();
+  std::string label = "groups[" + std::to_string(index) + "]";
+  return name.empty() ? label : label + " (" + quoted(name) + ")";
+}
+
+// The src/dst halves that the symmetric swap exchanges (DESIGN.md, Symmetric mode).
+// GTP_INNER_IP holds both inner addresses in one tuple field, so it is always whole.
+struct Pair {
+  TupleField src;
+  TupleField dst;
+};
+constexpr std::array<Pair, 3> kSymmetricPairs{{
+    {broker::v1::SRC_MAC, broker::v1::DST_MAC},
+    {broker::v1::SRC_IP, broker::v1::DST_IP},
+    {broker::v1::SRC_PORT, broker::v1::DST_PORT},
+}};
+
+class Validator {
+ public:
+  Validator(const Config& config, const Limits& limits) : config_(config), limits_(limits) {}
+
+  ValidationResult run() {
+    check_port_list(config_.ingress_ports(), "ingress_ports", limits_.in_ports, "ingress");
+    check_port_list(config_.egress_ports(), "egress_ports", limits_.out_ports, "egress");
+    for (int i = 0; i < config_.egress_ports_size(); ++i) {
+      const auto speed = config_.egress_ports(i).speed_mbps();
+      if (speed > kMaxSpeedMbps) {
+        error("egress_ports[" + std::to_string(i) + "].speed_mbps",
+              "speed " + std::to_string(speed) + " Mb/s is more than the " +
+                  std::to_string(kMaxSpeedMbps) +
+                  " Mb/s of any Ethernet port; give it in Mb/s (100000 for 100 GbE), "
+                  "or 0 for the default of " + std::to_string(kDefaultSpeedMbps));
+      }
+    }
+
+    if (static_cast<uint32_t>(config_.groups_size()) > limits_.groups) {
+      error("groups", std::to_string(config_.groups_size()) +
+                          " groups configured, but this card has " +
+                          std::to_string(limits_.groups) + " group slots");
+    }
+    for (int i = 0; i < config_.groups_size(); ++i) check_group(i);
+    return std::move(result_);
+  }
+
+ private:
+  void error(std::string field, std::string message) {
+    result_.errors.push_back({std::move(field), std::move(message)});
+  }
+  void warning(std::string field, std::string message) {
+    result_.warnings.push_back({std::move(field), std::move(message)});
+  }
+
+  template <typename Ports>
+  void check_port_list(const Ports& ports, const std::string& list, uint32_t count,
+                       const char* kind) {
+    std::map<uint32_t, int> seen;  // port -> first index declaring it
+    for (int i = 0; i < ports.size(); ++i) {
+      const std::string field = list + "[" + std::to_string(i) + "].port";
+      const uint32_t port = ports[i].port();
+      if (port >= count) {
+        error(field, std::string(kind) + " port " + std::to_string(port) +
+                         " is out of range: this card has " + std::to_string(count) + " " +
+                         kind + " ports (" + range_text(count) + ")");
+        continue;
+      }
+      auto [it, inserted] = seen.emplace(port, i);
+      if (!inserted) {
+        error(field, std::string(kind) + " port " + std::to_string(port) +
+                         " is already declared by " + list + "[" +
+                         std::to_string(it->second) + "]");
+      }
+    }
+  }
+
+  void check_group(int i) {
+    const PortGroup& group = config_.groups(i);
+    const std::string prefix = "groups[" + std::to_string(i) + "]";
+
+    if (group.name().empty()) {
+      error(prefix + ".name", "a group needs a name, unique among the groups");
+    } else if (auto [it, inserted] = group_names_.emplace(group.name(), i); !inserted) {
+      error(prefix + ".name", "name " + quoted(group.name()) + " is already used by groups[" +
+                                  std::to_string(it->second) + "]");
+    }
+
+    check_ingress(i, prefix);
+    check_members(group, prefix);
+    check_hash_and_tuple(group, prefix);
+    check_mode(group, prefix);
+  }
+
+  void check_ingress(int i, const std::string& prefix) {
+    const PortGroup& group = config_.groups(i);
+    if (group.ingress_ports_size() == 0) {
+      warning(prefix + ".ingress_ports",
+              "no ingress ports: the group receives no traffic");
+    }
+    std::map<uint32_t, int> here;  // port -> first index in this group
+    for (int j = 0; j < group.ingress_ports_size(); ++j) {
+      const std::string field = prefix + ".ingress_ports[" + std::to_string(j) + "]";
+      const uint32_t port = group.ingress_ports(j);
+      if (port >= limits_.in_ports) {
+        error(field, "ingress port " + std::to_string(port) +
+                         " is out of range: this card has " +
+                         std::to_string(limits_.in_ports) + " ingress ports (" +
+                         range_text(limits_.in_ports) + ")");
+        continue;
+      }
+      if (auto [it, inserted] = here.emplace(port, j); !inserted) {
+        error(field, "ingress port " + std::to_string(port) +
+                         " is listed twice in this group (also at ingress_ports[" +
+                         std::to_string(it->second) + "])");
+        continue;
+      }
+      // Each ingress port feeds at most one group: the data path has one group register
+      // per ingress port, so a second claim could only silently win or lose.
+      if (auto [it, inserted] = ingress_owner_.emplace(port, i); !inserted) {
+        error(field, "ingress port " + std::to_string(port) + " already feeds " +
+                         group_label(config_, it->second) +
+                         "; an ingress port maps to at most one group");
+      }
+    }
+  }
+
+  void check_members(const PortGroup& group, const std::string& prefix) {
+    if (group.members_size() == 0) {
+      warning(prefix + ".members",
+              "no members: traffic from this group's ingress ports is dropped");
+    }
+    if (static_cast<uint32_t>(group.members_size()) > limits_.members) {
+      error(prefix + ".members", std::to_string(group.members_size()) +
+                                     " members, but a group has at most " +
+                                     std::to_string(limits_.members));
+    }
+    std::map<uint32_t, int> seen;
+    for (int j = 0; j < group.members_size(); ++j) {
+      const std::string field = prefix + ".members[" + std::to_string(j) + "]";
+      const uint32_t port = group.members(j);
+      if (port >= limits_.out_ports) {
+        error(field, "egress port " + std::to_string(port) +
+                         " is out of range: this card has " +
+                         std::to_string(limits_.out_ports) + " egress ports (" +
+                         range_text(limits_.out_ports) + ")");
+        continue;
+      }
+      if (auto [it, inserted] = seen.emplace(port, j); !inserted) {
+        error(field, "egress port " + std::to_string(port) +
+                         " is a member twice (also members[" + std::to_string(it->second) +
+                         "]); a port is a member of a group at most once");
+      }
+    }
+  }
+
+  void check_hash_and_tuple(const PortGroup& group, const std::string& prefix) {
+    const int hash = group.hash();
+    if (!broker::v1::HashFunction_IsValid(hash)) {
+      error(prefix + ".hash", "unknown hash function " + std::to_string(hash) +
+                                  "; use HASH_CRC32 or HASH_XOR16");
+    } else if (hash == broker::v1::HASH_XOR16 && !group.symmetric()) {
+      error(prefix + ".hash",
+            "xor16 is symmetric by construction; set symmetric: true or use HASH_CRC32");
+    }
+
+    const std::string tuple_field = prefix + ".tuple";
+    if (group.tuple_size() == 0) {
+      error(tuple_field,
+            "the tuple is empty: select the fields that identify a session, "
+            "e.g. SRC_IP, DST_IP, SRC_PORT, DST_PORT, IP_PROTO");
+      return;
+    }
+    std::set<int> selected;
+    std::map<int, int> first_at;
+    for (int k = 0; k < group.tuple_size(); ++k) {
+      const int value = group.tuple(k);
+      const std::string field = tuple_field + "[" + std::to_string(k) + "]";
+      if (value == broker::v1::TUPLE_FIELD_UNSPECIFIED) {
+        error(field, "TUPLE_FIELD_UNSPECIFIED is not a field; name a key field such as SRC_IP");
+        continue;
+      }
+      if (!broker::v1::TupleField_IsValid(value)) {
+        error(field, "unknown tuple field " + std::to_string(value));
+        continue;
+      }
+      if (auto [it, inserted] = first_at.emplace(value, k); !inserted) {
+        warning(field, tuple_name(value) + " is listed twice (also tuple[" +
+                           std::to_string(it->second) + "])");
+      }
+      selected.insert(value);
+    }
+
+    if (!group.symmetric()) return;
+    // The symmetric swap exchanges whole src/dst pairs; with one half masked to zero the
+    // swap turns a selected field into a zero one, so the two directions of a session
+    // would hash differently: not symmetric, whatever the flag says.
+    for (const auto& pair : kSymmetricPairs) {
+      const bool has_src = selected.count(pair.src) > 0;
+      const bool has_dst = selected.count(pair.dst) > 0;
+      if (has_src != has_dst) {
+        const std::string have = tuple_name(has_src ? pair.src : pair.dst);
+        const std::string missing = tuple_name(has_src ? pair.dst : pair.src);
+        error(tuple_field, "symmetric: true needs both halves of a src/dst pair, but " +
+                               have + " is selected without " + missing + "; add " +
+                               missing + " or remove " + have);
+      }
+    }
+    if (selected.count(broker::v1::GTP_TEID) > 0) {
+      warning(tuple_field,
+              "GTP_TEID in a symmetric group: uplink and downlink of a GTP-U session carry "
+              "different TEIDs, so its two directions reach different members; "
+              "use GTP_INNER_IP instead");
+    }
+  }
+
+  void check_mode(const PortGroup& group, const std::string& prefix) {
+    const int mode = group.mode();
+    if (!broker::v1::SelectionMode_IsValid(mode)) {
+      error(prefix + ".mode", "unknown selection mode " + std::to_string(mode) +
+                                  "; use MODE_STATIC or MODE_DYNAMIC");
+      return;
+    }
+    const bool dynamic = mode == broker::v1::MODE_DYNAMIC;
+    const uint32_t threshold = group.utilization_threshold_bp();
+    if (threshold > kMaxUtilizationThresholdBp) {
+      error(prefix + ".utilization_threshold_bp",
+            std::to_string(threshold) + " basis points is more than 100 % (" +
+                std::to_string(kMaxUtilizationThresholdBp) + "); e.g. 8000 means 80 %");
+    } else if (threshold != 0 && !dynamic) {
+      warning(prefix + ".utilization_threshold_bp",
+              "ignored: only MODE_DYNAMIC groups weigh members by utilization");
+    }
+    if (group.idle_timeout_us() != 0 && !dynamic) {
+      warning(prefix + ".idle_timeout_us",
+              "ignored: only MODE_DYNAMIC groups keep a flow table that times out");
+    }
+  }
+
+  const Config& config_;
+  const Limits& limits_;
+  ValidationResult result_;
+  std::map<std::string, int> group_names_;  // name -> first group using it
+  std::map<uint32_t, int> ingress_owner_;   // ingress port -> group it feeds
+};
+
+}  // namespace
+
+std::string ValidationResult::summary() const {
+  std::string out;
+  for (const auto& issue : errors) out += "error: " + issue.to_string() + "\n";
+  for (const auto& issue : warnings) out += "warning: " + issue.to_string() + "\n";
+  return out;
+}
+
+ValidationResult validate(const broker::v1::Config& config, const Limits& limits) {
+  return Validator(config, limits).run();
+}
+
+}  // namespace broker::config

@@ -1,0 +1,48 @@
+// Judging a broker.v1.Config as a whole before anything is written to a card
+// (DESIGN.md, Configuration). Every problem is reported, not only the first, each naming
+// the field it is about in the form `groups[1].tuple`, `groups[0].members[3]`,
+// `egress_ports[2].port`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "broker/v1/config.pb.h"
+#include "core_params.h"
+
+namespace broker::config {
+
+// Sizes of the card being configured. The defaults are the data path's build sizes; a
+// driver passes what the card reports, since a bitstream may be built bigger.
+struct Limits {
+  uint32_t in_ports = broker::core::kInPorts;
+  uint32_t out_ports = broker::core::kOutPorts;
+  uint32_t groups = broker::core::kGroups;
+  uint32_t members = broker::core::kMembers;
+};
+
+// Bounds that do not depend on the card.
+inline constexpr uint32_t kMaxUtilizationThresholdBp = 10'000;  // 100 %
+inline constexpr uint64_t kMaxSpeedMbps = 800'000;              // 800 GbE, the fastest Ethernet
+
+struct Issue {
+  std::string field;    // e.g. "groups[1].hash"; "" for the configuration as a whole
+  std::string message;  // a sentence for people, saying what to change where it can
+
+  std::string to_string() const { return field.empty() ? message : field + ": " + message; }
+  bool operator==(const Issue&) const = default;
+};
+
+struct ValidationResult {
+  std::vector<Issue> errors;    // any error refuses the whole configuration
+  std::vector<Issue> warnings;  // accepted, but probably not what was meant
+
+  bool ok() const { return errors.empty(); }
+  // One issue a line, errors first, each prefixed "error: " or "warning: "; "" if none.
+  std::string summary() const;
+};
+
+ValidationResult validate(const broker::v1::Config& config, const Limits& limits = {});
+
+}  // namespace broker::config

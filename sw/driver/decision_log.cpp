@@ -1,0 +1,59 @@
+#include "decision_log.h"
+
+#include <arpa/inet.h>
+
+#include <fmt/format.h>
+
+namespace broker::driver {
+
+std::string format_mac(const uint8_t m[6]) {
+  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+std::string format_ip(uint8_t version, const uint8_t addr[16]) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (version == 4) inet_ntop(AF_INET, addr + 12, buf, sizeof buf);
+  else if (version == 6) inet_ntop(AF_INET6, addr, buf, sizeof buf);
+  return buf;
+}
+
+const char* DecisionLogWriter::header() {
+  return "frame\tin_port\teth_src\teth_dst\tethertype\tvlan\tmpls\tip_proto\tsrc_ip\tdst_ip\t"
+         "src_port\tdst_port\tgtp_teid\tgtp_inner_src\tgtp_inner_dst\tfragment\tmalformed\t"
+         "hash\tbucket\tgroup\tout_port\tlen\tts_ns\tdepth_exceeded";
+}
+
+DecisionLogWriter::DecisionLogWriter(std::FILE* out) : out_(out) {
+  std::fputs(header(), out_);
+  std::fputc('\n', out_);
+}
+
+std::string DecisionLogWriter::format_row(uint64_t frame, uint8_t in_port, uint64_t ts_ns,
+                                          uint32_t len, const core::FrameResult& r) {
+  const core::PacketFields& f = r.fields;
+  const core::Decision& d = r.decision;
+  const bool mapped = d.group != core::kNoGroup;
+  // Absent values are empty cells.
+  auto opt = [](bool present, auto v) { return present ? fmt::format("{}", v) : std::string(); };
+  return fmt::format(
+      "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+      frame, in_port, format_mac(f.src_mac), format_mac(f.dst_mac),
+      f.ethertype || f.vlan_count || f.mpls_count ? fmt::format("0x{:04x}", f.ethertype) : "",
+      opt(f.vlan_count > 0, f.vlan_ids[0]), opt(f.mpls_count > 0, f.mpls_labels[0]),
+      opt(f.ip_version != 0, unsigned(f.l4_proto)), format_ip(f.ip_version, f.src_ip),
+      format_ip(f.ip_version, f.dst_ip), opt(f.has_l4, f.src_port), opt(f.has_l4, f.dst_port),
+      opt(f.has_gtp, f.gtp_teid), format_ip(f.gtp_inner_version, f.gtp_inner_src),
+      format_ip(f.gtp_inner_version, f.gtp_inner_dst), f.fragment ? 1 : 0, f.malformed ? 1 : 0,
+      mapped ? fmt::format("0x{:08x}", d.hash) : "", opt(mapped, d.bucket),
+      opt(mapped, unsigned(d.group)), opt(d.out_port != core::kNoPort, unsigned(d.out_port)), len,
+      ts_ns, f.depth_exceeded ? 1 : 0);
+}
+
+void DecisionLogWriter::write(uint64_t frame, uint8_t in_port, uint64_t ts_ns, uint32_t len,
+                              const core::FrameResult& r) {
+  const std::string row = format_row(frame, in_port, ts_ns, len, r);
+  std::fwrite(row.data(), 1, row.size(), out_);
+  std::fputc('\n', out_);
+}
+
+}  // namespace broker::driver

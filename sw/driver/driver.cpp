@@ -1,0 +1,363 @@
+#include "driver.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "broker_regmap.h"
+#include "bucket_balancer.h"
+#include "config_defaults.h"
+#include "hash_key.h"
+
+namespace broker::driver {
+namespace rm = broker::regmap;
+
+namespace {
+
+// The tuple bits of the register map and of the core are one definition seen twice.
+static_assert(rm::GRP_TUPLE_INPUT_PORT_MASK == core::kTupleInputPort);
+static_assert(rm::GRP_TUPLE_IP_PROTO_MASK == core::kTupleIpProto);
+static_assert(rm::GRP_TUPLE_ETHERTYPE_MASK == core::kTupleEthertype);
+static_assert(rm::GRP_TUPLE_SRC_MAC_MASK == core::kTupleSrcMac);
+static_assert(rm::GRP_TUPLE_DST_MAC_MASK == core::kTupleDstMac);
+static_assert(rm::GRP_TUPLE_VLAN_MASK == core::kTupleVlan);
+static_assert(rm::GRP_TUPLE_MPLS_MASK == core::kTupleMpls);
+static_assert(rm::GRP_TUPLE_GTP_TEID_MASK == core::kTupleGtpTeid);
+static_assert(rm::GRP_TUPLE_GTP_INNER_IP_MASK == core::kTupleGtpInnerIp);
+static_assert(rm::GRP_TUPLE_SRC_IP_MASK == core::kTupleSrcIp);
+static_assert(rm::GRP_TUPLE_DST_IP_MASK == core::kTupleDstIp);
+static_assert(rm::GRP_TUPLE_SRC_PORT_MASK == core::kTupleSrcPort);
+static_assert(rm::GRP_TUPLE_DST_PORT_MASK == core::kTupleDstPort);
+
+constexpr uint32_t field(uint32_t value, uint32_t lsb, uint32_t mask) { return (value & mask) >> lsb; }
+constexpr uint32_t place(uint32_t value, uint32_t lsb, uint32_t mask) { return (value << lsb) & mask; }
+
+uint32_t tuple_mask(const v1::PortGroup& g) {
+  uint32_t m = 0;
+  for (int f : g.tuple()) {
+    switch (static_cast<v1::TupleField>(f)) {
+      case v1::INPUT_PORT: m |= core::kTupleInputPort; break;
+      case v1::ETHERTYPE: m |= core::kTupleEthertype; break;
+      case v1::SRC_MAC: m |= core::kTupleSrcMac; break;
+      case v1::DST_MAC: m |= core::kTupleDstMac; break;
+      case v1::VLAN: m |= core::kTupleVlan; break;
+      case v1::MPLS: m |= core::kTupleMpls; break;
+      case v1::GTP_TEID: m |= core::kTupleGtpTeid; break;
+      case v1::GTP_INNER_IP: m |= core::kTupleGtpInnerIp; break;
+      case v1::IP_PROTO: m |= core::kTupleIpProto; break;
+      case v1::SRC_IP: m |= core::kTupleSrcIp; break;
+      case v1::DST_IP: m |= core::kTupleDstIp; break;
+      case v1::SRC_PORT: m |= core::kTupleSrcPort; break;
+      case v1::DST_PORT: m |= core::kTupleDstPort; break;
+      default: break;  // refused by the validator before we get here
+    }
+  }
+  return m;
+}
+
+const v1::PortGroup* find_group(const v1::Config& c, const std::string& name) {
+  for (const auto& g : c.groups())
+    if (g.name() == name) return &g;
+  return nullptr;
+}
+
+}  // namespace
+
+Driver::Driver(RegisterBus& bus) : bus_(bus) {
+  CardIdentity& id = identity_;
+  id.id = bus_.read32(rm::ID);
+  if (id.id != rm::kId)
+    throw DriverError(DriverError::Code::kFailedPrecondition,
+                      fmt::format("{}: ID register reads 0x{:08x}, not 0x{:08x} ('NPKB'): this is not "
+                                  "a packet-broker data path, or the wrong xclbin is loaded",
+                                  bus_.describe(), id.id, rm::kId));
+  const uint32_t version = bus_.read32(rm::VERSION);
+  id.version_major = field(version, rm::VERSION_MAJOR_LSB, rm::VERSION_MAJOR_MASK);
+  id.version_minor = field(version, rm::VERSION_MINOR_LSB, rm::VERSION_MINOR_MASK);
+  if (id.version_major != rm::kVersionMajor)
+    throw DriverError(DriverError::Code::kFailedPrecondition,
+                      fmt::format("{}: register map version {}.{}; this driver speaks {}.x: update the "
+                                  "bitstream or the software so they match",
+                                  bus_.describe(), id.version_major, id.version_minor, rm::kVersionMajor));
+  const uint32_t caps = bus_.read32(rm::CAPS);
+  id.in_ports = field(caps, rm::CAPS_IN_PORTS_LSB, rm::CAPS_IN_PORTS_MASK);
+  id.out_ports = field(caps, rm::CAPS_OUT_PORTS_LSB, rm::CAPS_OUT_PORTS_MASK);
+  id.groups = field(caps, rm::CAPS_GROUPS_LSB, rm::CAPS_GROUPS_MASK);
+  id.members = field(caps, rm::CAPS_MEMBERS_LSB, rm::CAPS_MEMBERS_MASK);
+  id.bucket_bits = field(bus_.read32(rm::CAPS2), rm::CAPS2_BUCKET_BITS_LSB, rm::CAPS2_BUCKET_BITS_MASK);
+  // The register map's layout is fixed by these sizes: a card of another build is not ours.
+  if (id.in_ports != rm::kInPorts || id.out_ports != rm::kOutPorts || id.groups != rm::kGroups ||
+      id.members != rm::kMembers || id.bucket_bits != rm::kBucketBits)
+    throw DriverError(DriverError::Code::kFailedPrecondition,
+                      fmt::format("{}: card built with {} ingress, {} egress ports, {} groups of {} "
+                                  "members, {} bucket bits; this driver was built for {}/{}/{}/{}/{}",
+                                  bus_.describe(), id.in_ports, id.out_ports, id.groups, id.members,
+                                  id.bucket_bits, rm::kInPorts, rm::kOutPorts, rm::kGroups,
+                                  rm::kMembers, rm::kBucketBits));
+}
+
+config::Limits Driver::limits() const {
+  config::Limits l;
+  l.in_ports = identity_.in_ports;
+  l.out_ports = identity_.out_ports;
+  l.groups = identity_.groups;
+  l.members = identity_.members;
+  return l;
+}
+
+config::ValidationResult Driver::validate(const v1::Config& c) const {
+  return config::validate(c, limits());
+}
+
+std::vector<config::Issue> Driver::apply(const v1::Config& c) {
+  config::ValidationResult r = validate(c);
+  if (!r.ok()) throw ConfigRefused(std::move(r));
+  return apply_locked(c), r.warnings;
+}
+
+std::vector<config::Issue> Driver::apply_locked(const v1::Config& given) {
+  const v1::Config c = config::with_defaults(given);
+
+  // Hardware group indices follow group names, so a group that stays keeps its index, its
+  // member slots and its indirection table across configurations.
+  std::map<std::string, uint32_t> index_of;
+  std::set<uint32_t> used;
+  for (const auto& g : c.groups())
+    for (const auto& [hw, st] : groups_)
+      if (st.name == g.name()) { index_of[g.name()] = hw; used.insert(hw); }
+  for (const auto& g : c.groups()) {
+    if (index_of.count(g.name())) continue;
+    uint32_t hw = 0;
+    while (used.count(hw)) ++hw;
+    index_of[g.name()] = hw;
+    used.insert(hw);
+  }
+
+  for (const auto& g : c.groups()) program_group(index_of[g.name()], g);
+
+  // Ingress ports move to their groups only once the groups are ready.
+  for (uint32_t p = 0; p < identity_.in_ports; ++p) {
+    uint32_t value = 0;
+    for (const auto& g : c.groups())
+      for (uint32_t ip : g.ingress_ports())
+        if (ip == p) value = rm::IN_MAP_VALID_MASK | place(index_of[g.name()], rm::IN_MAP_GROUP_LSB, rm::IN_MAP_GROUP_MASK);
+    write_if_changed(rm::IN_MAP_at(p), value);
+  }
+
+  // Groups that are gone: nothing maps to them any more.
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    if (used.count(it->first)) { ++it; continue; }
+    write_if_changed(rm::GRP_CTRL_at(it->first), 0);
+    write_if_changed(rm::GRP_LIVE_at(it->first), 0);
+    it = groups_.erase(it);
+  }
+
+  for (uint32_t p = 0; p < identity_.out_ports; ++p) {
+    uint64_t speed = config::kDefaultSpeedMbps;
+    for (const auto& e : c.egress_ports())
+      if (e.port() == p) speed = e.speed_mbps();
+    write_if_changed(rm::OUT_SPEED_MBPS_at(p), uint32_t(speed));
+  }
+  write_if_changed(rm::UTIL_WINDOW_US, c.utilization_window_us());
+  write_if_changed(rm::CTRL, rm::CTRL_ENABLE_MASK);
+  applied_ = given;
+  return {};
+}
+
+// Order of writes for a hitless change: new members get a slot and become live before any
+// bucket names them; buckets then move in one table rewrite (only those that must); members
+// leaving lose their live bit only after no bucket names them, and their egress queue
+// drains to their port before the slot is freed. No packet is dropped at any step.
+void Driver::program_group(uint32_t hw, const v1::PortGroup& g) {
+  auto [it, created] = groups_.try_emplace(hw);
+  GroupState& st = it->second;
+  if (created || st.name != g.name()) {
+    st.name = g.name();
+    st.slot_port.fill(-1);
+    st.table.assign(rm::kBuckets, kUnassigned);
+  }
+
+  write_if_changed(rm::GRP_TUPLE_at(hw), tuple_mask(g));
+  write_if_changed(rm::GRP_THRESH_BP_at(hw), g.utilization_threshold_bp());
+  write_if_changed(rm::GRP_IDLE_US_at(hw), g.idle_timeout_us());
+
+  std::set<int> wanted(g.members().begin(), g.members().end());
+  std::vector<int> leaving;
+  for (int s = 0; s < int(rm::kMembers); ++s)
+    if (st.slot_port[s] >= 0 && !wanted.count(st.slot_port[s])) leaving.push_back(s);
+  for (uint32_t port : g.members()) {
+    if (std::find(st.slot_port.begin(), st.slot_port.end(), int(port)) != st.slot_port.end()) continue;
+    auto free_slot = std::find(st.slot_port.begin(), st.slot_port.end(), -1);
+    if (free_slot == st.slot_port.end())
+      throw DriverError(DriverError::Code::kFailedPrecondition,
+                        fmt::format("group '{}': no free member slot while members are leaving; "
+                                    "remove members first, then add", g.name()));
+    *free_slot = int(port);
+    write_if_changed(rm::MEMBER_at(hw * rm::kMembers + uint32_t(free_slot - st.slot_port.begin())), port);
+  }
+
+  uint32_t live_all = 0;
+  std::vector<uint8_t> staying;
+  for (int s = 0; s < int(rm::kMembers); ++s) {
+    if (st.slot_port[s] < 0) continue;
+    live_all |= 1u << s;
+    if (std::find(leaving.begin(), leaving.end(), s) == leaving.end()) staying.push_back(uint8_t(s));
+  }
+  write_if_changed(rm::GRP_LIVE_at(hw), live_all);
+  const std::vector<uint8_t> table = rebalance(st.table, staying);
+  write_table(hw, table);
+  st.table = table;
+
+  uint32_t live = 0;
+  for (uint8_t s : staying) live |= 1u << s;
+  write_if_changed(rm::GRP_LIVE_at(hw), live);
+  for (int s : leaving) {
+    drain_port(uint32_t(st.slot_port[s]));
+    st.slot_port[s] = -1;
+  }
+
+  const uint32_t ctrl =
+      rm::GRP_CTRL_ENABLE_MASK |
+      place(g.hash() == v1::HASH_XOR16 ? rm::GRP_CTRL_HASH_XOR16 : rm::GRP_CTRL_HASH_CRC32,
+            rm::GRP_CTRL_HASH_LSB, rm::GRP_CTRL_HASH_MASK) |
+      (g.symmetric() ? rm::GRP_CTRL_SYMMETRIC_MASK : 0) |
+      place(g.mode() == v1::MODE_DYNAMIC ? rm::GRP_CTRL_MODE_DYNAMIC : rm::GRP_CTRL_MODE_STATIC,
+            rm::GRP_CTRL_MODE_LSB, rm::GRP_CTRL_MODE_MASK);
+  write_if_changed(rm::GRP_CTRL_at(hw), ctrl);
+}
+
+void Driver::write_table(uint32_t hw, const std::vector<uint8_t>& table) {
+  constexpr uint32_t kPerWord = 8;
+  for (uint32_t w = 0; w < rm::kBuckets / kPerWord; ++w) {
+    uint32_t value = 0;
+    for (uint32_t i = 0; i < kPerWord; ++i) {
+      const uint8_t slot = table[w * kPerWord + i];
+      value |= uint32_t(slot == kUnassigned ? 0 : slot & 0xF) << (4 * i);
+    }
+    write_if_changed(rm::IND_at(hw * (rm::kBuckets / kPerWord) + w), value);
+  }
+}
+
+void Driver::drain_port(uint32_t port) {
+  // A port that is still a member elsewhere keeps receiving: nothing to drain.
+  for (const auto& [hw, st] : groups_)
+    for (int s = 0; s < int(rm::kMembers); ++s)
+      if (st.slot_port[s] == int(port) && (bus_.read32(rm::GRP_LIVE_at(hw)) >> s & 1)) return;
+  bus_.write32(rm::OUT_CTRL_at(port), rm::OUT_CTRL_DRAIN_MASK);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(drain_timeout_ms_);
+  while (!(bus_.read32(rm::OUT_STATUS_at(port)) & rm::OUT_STATUS_EMPTY_MASK)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      bus_.write32(rm::OUT_CTRL_at(port), 0);
+      throw DriverError(DriverError::Code::kUnavailable,
+                        fmt::format("egress port {} did not drain within {} ms", port, drain_timeout_ms_));
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  bus_.write32(rm::OUT_CTRL_at(port), 0);
+}
+
+void Driver::write_if_changed(uint32_t offset, uint32_t value) {
+  auto it = shadow_.find(offset);
+  if (it != shadow_.end() && it->second == value) return;
+  bus_.write32(offset, value);
+  shadow_[offset] = value;
+}
+
+std::vector<config::Issue> Driver::add_member(const std::string& group, uint32_t port) {
+  v1::Config next = applied_;
+  v1::PortGroup* g = nullptr;
+  for (auto& candidate : *next.mutable_groups())
+    if (candidate.name() == group) g = &candidate;
+  if (!g) throw DriverError(DriverError::Code::kNotFound, fmt::format("no group named '{}'", group));
+  for (uint32_t m : g->members())
+    if (m == port)
+      throw DriverError(DriverError::Code::kFailedPrecondition,
+                        fmt::format("egress port {} is already a member of group '{}'", port, group));
+  g->add_members(port);
+  return apply(next);
+}
+
+std::vector<config::Issue> Driver::remove_member(const std::string& group, uint32_t port) {
+  v1::Config next = applied_;
+  v1::PortGroup* g = nullptr;
+  for (auto& candidate : *next.mutable_groups())
+    if (candidate.name() == group) g = &candidate;
+  if (!g) throw DriverError(DriverError::Code::kNotFound, fmt::format("no group named '{}'", group));
+  auto* members = g->mutable_members();
+  auto it = std::find(members->begin(), members->end(), port);
+  if (it == members->end())
+    throw DriverError(DriverError::Code::kNotFound,
+                      fmt::format("egress port {} is not a member of group '{}'", port, group));
+  members->erase(it);
+  return apply(next);
+}
+
+uint64_t Driver::read64(uint32_t lo_offset) {
+  const uint64_t lo = bus_.read32(lo_offset);  // latches HI
+  const uint64_t hi = bus_.read32(lo_offset + 4);
+  return lo | (hi << 32);
+}
+
+Counters Driver::counters() {
+  Counters c;
+  c.rx.resize(identity_.in_ports);
+  for (uint32_t p = 0; p < identity_.in_ports; ++p) {
+    c.rx[p].packets = read64(rm::RX_PKTS_LO_at(p));
+    c.rx[p].bytes = read64(rm::RX_BYTES_LO_at(p));
+  }
+  c.tx.resize(identity_.out_ports);
+  for (uint32_t p = 0; p < identity_.out_ports; ++p) {
+    c.tx[p].packets = read64(rm::TX_PKTS_LO_at(p));
+    c.tx[p].bytes = read64(rm::TX_BYTES_LO_at(p));
+    c.tx[p].util_bp = bus_.read32(rm::OUT_UTIL_BP_at(p));
+    c.tx[p].peak_bp = bus_.read32(rm::OUT_UTIL_PEAK_BP_at(p));
+  }
+  for (const auto& g : applied_.groups()) {
+    auto hw = group_index(g.name());
+    if (!hw) continue;
+    GroupCounters gc;
+    gc.name = g.name();
+    gc.index = *hw;
+    gc.packets = read64(rm::GRP_PKTS_LO_at(*hw));
+    gc.new_flows = read64(rm::GRP_NEW_FLOWS_LO_at(*hw));
+    const GroupState& st = groups_.at(*hw);
+    for (uint32_t port : g.members()) {
+      MemberStatus m;
+      m.port = port;
+      for (int s = 0; s < int(rm::kMembers); ++s)
+        if (st.slot_port[s] == int(port))
+          m.buckets = uint32_t(std::count(st.table.begin(), st.table.end(), uint8_t(s)));
+      gc.members.push_back(m);
+    }
+    c.groups.push_back(std::move(gc));
+  }
+  c.malformed = read64(rm::MALFORMED_LO);
+  c.fragments = read64(rm::FRAGMENTS_LO);
+  c.depth_exceeded = read64(rm::DEPTH_EXCEEDED_LO);
+  c.unmapped_drops = read64(rm::UNMAPPED_DROPS_LO);
+  c.threshold_avoids = read64(rm::THRESHOLD_AVOIDS_LO);
+  return c;
+}
+
+void Driver::clear_counters() { bus_.write32(rm::COMMAND, rm::COMMAND_CLEAR_COUNTERS_MASK); }
+
+std::optional<uint32_t> Driver::group_index(const std::string& name) const {
+  for (const auto& [hw, st] : groups_)
+    if (st.name == name) return hw;
+  return std::nullopt;
+}
+
+std::array<int, core::kMembers> Driver::member_slots(uint32_t hw_group) const {
+  auto it = groups_.find(hw_group);
+  if (it == groups_.end()) {
+    std::array<int, core::kMembers> none;
+    none.fill(-1);
+    return none;
+  }
+  return it->second.slot_port;
+}
+
+}  // namespace broker::driver

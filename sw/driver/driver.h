@@ -1,0 +1,125 @@
+// Configuration to registers and counters from registers, for every card: the driver sees a
+// card only through its RegisterBus. It validates a configuration as a whole before writing
+// anything, keeps indirection tables stable across changes, and makes membership changes
+// hitless (see program_group in driver.cpp for the order of writes).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "broker/v1/config.pb.h"
+#include "config_validator.h"
+#include "core_params.h"
+#include "register_bus.h"
+
+namespace broker::driver {
+
+// Failures with a gRPC-like code, so the API can answer with the right status.
+class DriverError : public std::runtime_error {
+ public:
+  enum class Code { kInvalidArgument, kNotFound, kFailedPrecondition, kUnavailable };
+  DriverError(Code code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  Code code() const { return code_; }
+
+ private:
+  Code code_;
+};
+
+// A configuration the validator refused; nothing was written.
+class ConfigRefused : public DriverError {
+ public:
+  explicit ConfigRefused(config::ValidationResult r)
+      : DriverError(Code::kInvalidArgument, "configuration refused:\n" + r.summary()),
+        result(std::move(r)) {}
+  config::ValidationResult result;
+};
+
+// What the card says it is (the register map's ID block).
+struct CardIdentity {
+  uint32_t id = 0, version_major = 0, version_minor = 0;
+  uint32_t in_ports = 0, out_ports = 0, groups = 0, members = 0, bucket_bits = 0;
+};
+
+struct PortCounters {
+  uint64_t packets = 0, bytes = 0;
+};
+struct EgressCounters : PortCounters {
+  uint32_t util_bp = 0;  // last complete window
+  uint32_t peak_bp = 0;  // highest since counters were cleared
+};
+struct MemberStatus {
+  uint32_t port = 0;
+  uint32_t buckets = 0;  // static indirection buckets naming this member
+};
+struct GroupCounters {
+  std::string name;
+  uint32_t index = 0;    // hardware group index
+  uint64_t packets = 0, new_flows = 0;
+  std::vector<MemberStatus> members;  // in configuration order
+};
+struct Counters {
+  std::vector<PortCounters> rx;       // per ingress port
+  std::vector<EgressCounters> tx;     // per egress port
+  std::vector<GroupCounters> groups;  // per configured group
+  uint64_t malformed = 0, fragments = 0, depth_exceeded = 0, unmapped_drops = 0,
+           threshold_avoids = 0;
+};
+
+class Driver {
+ public:
+  // Reads the ID block; throws DriverError(kFailedPrecondition) for a card it does not
+  // understand (wrong ID, other major version, sizes beyond the build's).
+  explicit Driver(RegisterBus& bus);
+
+  const CardIdentity& identity() const { return identity_; }
+  config::Limits limits() const;
+
+  config::ValidationResult validate(const v1::Config& config) const;
+  // All or nothing: throws ConfigRefused (and writes nothing) unless the whole configuration
+  // is valid. Returns the warnings.
+  std::vector<config::Issue> apply(const v1::Config& config);
+  // The applied configuration as given (defaults not filled in).
+  const v1::Config& applied() const { return applied_; }
+
+  // Hitless membership changes; the applied configuration follows.
+  std::vector<config::Issue> add_member(const std::string& group, uint32_t port);
+  std::vector<config::Issue> remove_member(const std::string& group, uint32_t port);
+
+  Counters counters();
+  void clear_counters();
+
+  // Hardware group index of a configured group, or nullopt.
+  std::optional<uint32_t> group_index(const std::string& name) const;
+  // Egress ports in member-slot order of a hardware group (-1 for a free slot).
+  std::array<int, core::kMembers> member_slots(uint32_t hw_group) const;
+
+  // How long remove_member waits for a member's egress queue to drain.
+  void set_drain_timeout_ms(uint32_t ms) { drain_timeout_ms_ = ms; }
+
+ private:
+  struct GroupState {
+    std::string name;
+    std::array<int, core::kMembers> slot_port;  // -1: free slot
+    std::vector<uint8_t> table;                 // member slot per bucket (kUnassigned: none)
+  };
+
+  void program_group(uint32_t hw, const v1::PortGroup& g);
+  void write_table(uint32_t hw, const std::vector<uint8_t>& table);
+  void drain_port(uint32_t port);
+  void write_if_changed(uint32_t offset, uint32_t value);
+  uint64_t read64(uint32_t lo_offset);
+  std::vector<config::Issue> apply_locked(const v1::Config& config);
+
+  RegisterBus& bus_;
+  CardIdentity identity_;
+  v1::Config applied_;
+  std::map<uint32_t, GroupState> groups_;       // by hardware index
+  std::map<uint32_t, uint32_t> shadow_;         // last value written per register offset
+  uint32_t drain_timeout_ms_ = 1000;
+};
+
+}  // namespace broker::driver

@@ -1,0 +1,146 @@
+#include "replay.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "decision_log.h"
+#include "pcap_source.h"
+
+namespace broker::replay {
+namespace {
+
+// A bidirectional session's identity for the summary: both directions give the same value.
+uint64_t session_id(const core::PacketFields& f) {
+  auto mix = [](uint64_t h, const uint8_t* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;  // FNV-1a
+    return h;
+  };
+  uint64_t h = 0xcbf29ce484222325ull;
+  if (f.ip_version) {
+    uint8_t a[18], b[18];
+    std::copy(f.src_ip, f.src_ip + 16, a);
+    std::copy(f.dst_ip, f.dst_ip + 16, b);
+    const uint16_t sp = f.has_l4 && !f.fragment ? f.src_port : 0;
+    const uint16_t dp = f.has_l4 && !f.fragment ? f.dst_port : 0;
+    a[16] = uint8_t(sp >> 8); a[17] = uint8_t(sp);
+    b[16] = uint8_t(dp >> 8); b[17] = uint8_t(dp);
+    const bool swap = std::lexicographical_compare(b, b + 18, a, a + 18);
+    h = mix(h, swap ? b : a, 18);
+    h = mix(h, swap ? a : b, 18);
+    return mix(h, &f.l4_proto, 1);
+  }
+  const bool swap = std::lexicographical_compare(f.dst_mac, f.dst_mac + 6, f.src_mac, f.src_mac + 6);
+  h = mix(h, swap ? f.dst_mac : f.src_mac, 6);
+  h = mix(h, swap ? f.src_mac : f.dst_mac, 6);
+  const uint8_t et[2] = {uint8_t(f.ethertype >> 8), uint8_t(f.ethertype)};
+  return mix(h, et, 2);
+}
+
+struct Pending {
+  std::unique_ptr<io::PcapSource> source;
+  io::Frame frame;
+  bool has = false;
+  uint64_t frame_no = 0;  // of the frame in `frame`, from 1
+  uint8_t port = 0;
+};
+
+}  // namespace
+
+Summary run(cards::SoftCard& card, driver::Driver& driver, const Options& options) {
+  std::vector<Pending> inputs(options.inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    inputs[i].source = std::make_unique<io::PcapSource>(options.inputs[i].path);
+    inputs[i].port = options.inputs[i].port;
+    inputs[i].has = inputs[i].source->next(inputs[i].frame);
+    inputs[i].frame_no = 1;
+  }
+
+  // Every egress port that is a member somewhere gets a capture, even if nothing reaches it.
+  const v1::Config& cfg = driver.applied();
+  std::map<uint32_t, std::string> names;
+  for (const auto& g : cfg.groups())
+    for (uint32_t m : g.members()) names[m];
+  for (const auto& e : cfg.egress_ports())
+    if (names.count(e.port())) names[e.port()] = e.name();
+
+  std::map<uint32_t, std::unique_ptr<io::PcapSink>> sinks;
+  auto sink_for = [&](uint32_t port) -> io::PcapSink* {
+    if (options.out_dir.empty()) return nullptr;
+    auto& s = sinks[port];
+    if (!s) s = std::make_unique<io::PcapSink>((options.out_dir / fmt::format("egress-{}.pcap", port)).string());
+    return s.get();
+  };
+  if (!options.out_dir.empty()) {
+    std::filesystem::create_directories(options.out_dir);
+    for (const auto& [port, name] : names) sink_for(port);
+  }
+
+  std::unique_ptr<driver::DecisionLogWriter> log;
+  if (options.log) log = std::make_unique<driver::DecisionLogWriter>(options.log);
+
+  Summary sum;
+  std::map<uint32_t, std::unordered_set<uint64_t>> sessions;
+  std::map<uint32_t, EgressSummary> egress;
+  for (const auto& [port, name] : names) egress[port].port = port;
+
+  for (;;) {
+    Pending* next = nullptr;
+    for (auto& in : inputs)
+      if (in.has && (!next || in.frame.ts_ns < next->frame.ts_ns)) next = &in;
+    if (!next) break;
+    if (options.before_frame) options.before_frame(sum.frames_in);
+
+    const io::Frame& f = next->frame;
+    const uint32_t len = uint32_t(f.data.size());
+    const core::FrameResult& r = card.forward(next->port, f.ts_ns, f.data.data(), len);
+    ++sum.frames_in;
+    sum.bytes_in += len;
+    if (r.fields.malformed) ++sum.malformed;
+    if (log) log->write(next->frame_no, next->port, f.ts_ns, len, r);
+    const uint8_t out = r.decision.out_port;
+    if (out == core::kNoPort) {
+      ++sum.dropped;
+    } else {
+      ++sum.frames_out;
+      EgressSummary& e = egress[out];
+      e.port = out;
+      ++e.packets;
+      e.bytes += len;
+      sessions[out].insert(session_id(r.fields));
+      if (io::PcapSink* s = sink_for(out)) s->write(f.ts_ns, f.data.data(), len, f.wire_len);
+    }
+    next->has = next->source->next(next->frame);
+    ++next->frame_no;
+  }
+  for (auto& [port, s] : sinks) s->close();
+
+  const driver::Counters counters = driver.counters();
+  uint64_t total_bytes = 0;
+  for (const auto& [port, e] : egress) total_bytes += e.bytes;
+  for (auto& [port, e] : egress) {
+    e.name = names.count(port) ? names[port] : "";
+    e.sessions = sessions[port].size();
+    e.share = total_bytes ? double(e.bytes) / double(total_bytes) : 0;
+    e.peak_util_bp = port < counters.tx.size() ? counters.tx[port].peak_bp : 0;
+    if (sinks.count(port)) e.pcap = sinks[port]->path();
+    sum.egress.push_back(e);
+  }
+  return sum;
+}
+
+void print_summary(std::FILE* out, const Summary& s) {
+  fmt::print(out, "{:>6}  {:<16} {:>10} {:>14} {:>9} {:>7} {:>10}  {}\n", "egress", "name", "packets",
+             "bytes", "sessions", "share", "peak util", "capture");
+  for (const auto& e : s.egress)
+    fmt::print(out, "{:>6}  {:<16} {:>10} {:>14} {:>9} {:>6.1f}% {:>9.2f}%  {}\n", e.port, e.name,
+               e.packets, e.bytes, e.sessions, 100.0 * e.share, e.peak_util_bp / 100.0, e.pcap);
+  fmt::print(out, "frames in {}, out {}, dropped {}, malformed (forwarded) {}, bytes in {}\n",
+             s.frames_in, s.frames_out, s.dropped, s.malformed, s.bytes_in);
+}
+
+}  // namespace broker::replay

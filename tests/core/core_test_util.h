@@ -1,0 +1,193 @@
+// Helpers shared by the core suites: capture loading, a test-built configuration, synthetic
+// frame building. Nothing here decides anything about packets: the core does.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "broker_core.h"
+#include "core_config.h"
+#include "hash_key.h"
+#include "parser.h"
+#include "pcap_source.h"
+
+namespace broker::coretest {
+
+using namespace broker::core;
+
+// One capture, loaded whole (the captures are small). `error` is set when PcapSource refused
+// the file (an unsupported link type is a legitimate refusal).
+struct Capture {
+  std::string name;
+  std::vector<broker::io::Frame> frames;
+  std::string error;
+};
+
+inline Capture load_capture(const std::filesystem::path& p) {
+  Capture c;
+  c.name = p.filename().string();
+  try {
+    broker::io::PcapSource src(p.string());
+    broker::io::Frame f;
+    while (src.next(f)) c.frames.push_back(f);
+  } catch (const std::exception& e) {
+    c.error = e.what();
+  }
+  return c;
+}
+
+// The parser's input: the first min(len, 256) bytes, zero padded.
+struct Hdr {
+  uint8_t b[kParseBytes];
+};
+inline Hdr header_of(const std::vector<uint8_t>& data) {
+  Hdr h;
+  memset(h.b, 0, sizeof h.b);
+  memcpy(h.b, data.data(), std::min<size_t>(data.size(), kParseBytes));
+  return h;
+}
+
+inline PacketFields parse(const std::vector<uint8_t>& data) {
+  const Hdr h = header_of(data);
+  PacketFields f;
+  memset(&f, 0xCC, sizeof f);  // the parser must set every field
+  parse_frame(h.b, uint32_t(data.size()), f);
+  return f;
+}
+
+constexpr uint16_t kFiveTuple =
+    kTupleSrcIp | kTupleDstIp | kTupleSrcPort | kTupleDstPort | kTupleIpProto;
+
+// 1 group, ingress port 0 mapped, n live members on egress ports 0..n-1, round-robin static
+// table, symmetric crc32 over the 5-tuple.
+inline std::unique_ptr<CoreConfig> make_config(int n_members, uint8_t mode = kModeStatic) {
+  auto cfg = std::make_unique<CoreConfig>();
+  memset(cfg.get(), 0, sizeof(CoreConfig));
+  cfg->enable = true;
+  cfg->in_map[0] = kInMapValid | 0;
+  GroupConfig& g = cfg->group[0];
+  g.enable = true;
+  g.hash = kHashCrc32;
+  g.symmetric = true;
+  g.mode = mode;
+  g.tuple = kFiveTuple;
+  g.threshold_bp = 10000;
+  g.idle_us = 0xFFFFFFFFu;
+  g.live = uint16_t((1u << n_members) - 1);
+  for (int m = 0; m < kMembers; ++m) g.member_port[m] = uint8_t(m < n_members ? m : kNoPort);
+  for (int b = 0; b < kBuckets; ++b) cfg->ind[0][b] = uint8_t(b % n_members);
+  return cfg;
+}
+
+inline std::unique_ptr<FlowTable> make_flows() {
+  auto f = std::make_unique<FlowTable>();
+  clear_flows(*f);
+  return f;
+}
+
+inline CoreCounters zero_counters() {
+  CoreCounters c;
+  clear_counters(c);
+  return c;
+}
+
+// ---- Synthetic frames -----------------------------------------------------------------
+
+using Bytes = std::vector<uint8_t>;
+
+inline void put16(Bytes& b, size_t at, uint16_t v) { b[at] = uint8_t(v >> 8); b[at + 1] = uint8_t(v); }
+inline void app16(Bytes& b, uint16_t v) { b.push_back(uint8_t(v >> 8)); b.push_back(uint8_t(v)); }
+inline void app32(Bytes& b, uint32_t v) { app16(b, uint16_t(v >> 16)); app16(b, uint16_t(v)); }
+inline void app(Bytes& b, const Bytes& x) { b.insert(b.end(), x.begin(), x.end()); }
+
+inline Bytes eth(const uint8_t dst[6], const uint8_t src[6], uint16_t ethertype) {
+  Bytes b(dst, dst + 6);
+  b.insert(b.end(), src, src + 6);
+  app16(b, ethertype);
+  return b;
+}
+
+inline uint16_t ip_checksum(const uint8_t* p, int n) {
+  uint32_t s = 0;
+  for (int i = 0; i + 1 < n; i += 2) s += uint32_t(p[i] << 8 | p[i + 1]);
+  while (s >> 16) s = (s & 0xFFFF) + (s >> 16);
+  return uint16_t(~s);
+}
+
+inline Bytes ipv4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto, uint16_t id,
+                  const Bytes& payload, uint16_t frag_field = 0) {
+  Bytes b = {0x45, 0x00};
+  app16(b, uint16_t(20 + payload.size()));
+  app16(b, id);
+  app16(b, frag_field);
+  b.push_back(64);
+  b.push_back(proto);
+  app16(b, 0);
+  b.insert(b.end(), src, src + 4);
+  b.insert(b.end(), dst, dst + 4);
+  put16(b, 10, ip_checksum(b.data(), 20));
+  app(b, payload);
+  return b;
+}
+
+inline Bytes ipv6(const uint8_t src[16], const uint8_t dst[16], uint8_t next, const Bytes& payload) {
+  Bytes b = {0x60, 0x01, 0x23, 0x45};
+  app16(b, uint16_t(payload.size()));
+  b.push_back(next);
+  b.push_back(64);
+  b.insert(b.end(), src, src + 16);
+  b.insert(b.end(), dst, dst + 16);
+  app(b, payload);
+  return b;
+}
+
+inline Bytes udp(uint16_t sport, uint16_t dport, const Bytes& payload) {
+  Bytes b;
+  app16(b, sport);
+  app16(b, dport);
+  app16(b, uint16_t(8 + payload.size()));
+  app16(b, 0);
+  app(b, payload);
+  return b;
+}
+
+inline Bytes tcp(uint16_t sport, uint16_t dport, const Bytes& payload) {
+  Bytes b;
+  app16(b, sport);
+  app16(b, dport);
+  app32(b, 0x01020304);
+  app32(b, 0);
+  b.push_back(0x50);
+  b.push_back(0x18);
+  app16(b, 0xFFFF);
+  app16(b, 0);
+  app16(b, 0);
+  app(b, payload);
+  return b;
+}
+
+// GTPv1-U G-PDU header (no optional fields) around an inner IP packet.
+inline Bytes gtpu(uint32_t teid, const Bytes& inner) {
+  Bytes b = {0x30, 0xFF};
+  app16(b, uint16_t(inner.size()));
+  app32(b, teid);
+  app(b, inner);
+  return b;
+}
+
+inline Bytes payload(size_t n, uint8_t seed) {
+  Bytes b(n);
+  for (size_t i = 0; i < n; ++i) b[i] = uint8_t(seed + i * 31);
+  return b;
+}
+
+inline void swap_ranges_in(Bytes& b, size_t a, size_t c, size_t n) {
+  for (size_t i = 0; i < n; ++i) std::swap(b.at(a + i), b.at(c + i));
+}
+
+}  // namespace broker::coretest
