@@ -231,6 +231,17 @@ void broker_core_step(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx, uint
       ++st.pend_count;
       st.in_decided = true;
     }
+    if (last && st.in_bytes > uint32_t(kParseBytes)) {
+      // Decided before its end was known: the length-dependent verdicts (malformed, depth)
+      // are settled now with the real length, by the same parser on the same header bytes,
+      // so every card counts a frame alike. Only flags change: the fields, and so the
+      // decision, never depend on bytes past the parse window.
+      PacketFields settled;
+      parse_frame(st.hdr, st.in_bytes, settled);
+      PendingFrame& p = st.pending[(st.pend_head + st.pend_count - 1) % kPendingQueue];
+      p.fields.malformed = settled.malformed;
+      p.fields.depth_exceeded = settled.depth_exceeded;
+    }
     if (last) st.in_frame = false;
   }
 

@@ -9,11 +9,11 @@ namespace broker {
 namespace core {
 namespace {
 
-constexpr int kVlanScan = 4;      // tags walked; only the first kMaxVlanTags are recorded
-constexpr int kMplsScan = 16;     // labels walked looking for bottom-of-stack
-constexpr int kIp6ExtScan = 8;    // IPv6 extension headers walked
-constexpr int kHbhOptScan = 8;    // hop-by-hop options inspected for the jumbo payload option
-constexpr int kGtpExtScan = 4;    // GTP extension headers walked
+constexpr int kVlanScan = 4;    // tags walked; only the first kMaxVlanTags are recorded
+constexpr int kMplsScan = 16;   // labels walked looking for bottom-of-stack
+constexpr int kIp6ExtScan = 8;  // IPv6 extension headers walked
+constexpr int kHbhOptScan = 8;  // hop-by-hop options inspected for the jumbo payload option
+constexpr int kGtpExtScan = 4;  // GTP extension headers walked
 
 constexpr uint16_t kEthIpv4 = 0x0800;
 constexpr uint16_t kEthIpv6 = 0x86DD;
@@ -32,19 +32,21 @@ constexpr uint8_t kProtoSctp = 132;
 constexpr uint16_t kGtpUPort = 2152;
 constexpr uint8_t kGtpGpdu = 0xFF;
 
-// The visible part of the frame and the verdict flags, threaded through the stages.
+// How much of hdr is the frame. hdr itself travels as an array parameter (not a pointer in
+// a struct), which is what HLS maps cleanly onto the header registers.
 struct Window {
-  const uint8_t* hdr;
-  uint32_t avail;      // bytes of hdr that belong to the frame: min(frame_len, kParseBytes)
+  uint32_t avail;  // bytes of hdr that belong to the frame: min(frame_len, kParseBytes)
   uint32_t frame_len;
 };
 
-inline uint8_t rd8(const Window& w, uint32_t off) { return off < w.avail ? w.hdr[off] : 0; }
-inline uint16_t rd16(const Window& w, uint32_t off) {
-  return uint16_t((rd8(w, off) << 8) | rd8(w, off + 1));
+inline uint8_t rd8(const uint8_t hdr[kParseBytes], const Window& w, uint32_t off) {
+  return off < w.avail ? hdr[off] : 0;
 }
-inline uint32_t rd32(const Window& w, uint32_t off) {
-  return (uint32_t(rd16(w, off)) << 16) | rd16(w, off + 2);
+inline uint16_t rd16(const uint8_t hdr[kParseBytes], const Window& w, uint32_t off) {
+  return uint16_t((rd8(hdr, w, off) << 8) | rd8(hdr, w, off + 1));
+}
+inline uint32_t rd32(const uint8_t hdr[kParseBytes], const Window& w, uint32_t off) {
+  return (uint32_t(rd16(hdr, w, off)) << 16) | rd16(hdr, w, off + 2);
 }
 
 // True when bytes [off, off+n) are inside the frame and the parse window. Otherwise flags why
@@ -61,19 +63,23 @@ inline bool need(const Window& w, uint32_t off, uint32_t n, PacketFields& out) {
   return true;
 }
 
-inline void copy_bytes(uint8_t* dst, const Window& w, uint32_t off, int n) {
+inline void copy_bytes(uint8_t* dst, const uint8_t hdr[kParseBytes], const Window& w, uint32_t off,
+                       int n) {
   for (int i = 0; i < 16; ++i) {
 #pragma HLS UNROLL
-    if (i < n) dst[i] = rd8(w, off + uint32_t(i));
+    if (i < n) dst[i] = rd8(hdr, w, off + uint32_t(i));
   }
 }
 
 // IPv4 addresses sit in the last 4 bytes of the 16-byte slot (same layout as the hash key).
-inline void copy_ip(uint8_t dst[16], const Window& w, uint32_t off, bool v6) {
+inline void copy_ip(uint8_t dst[16], const uint8_t hdr[kParseBytes], const Window& w, uint32_t off,
+                    bool v6) {
   for (int i = 0; i < 16; ++i) {
 #pragma HLS UNROLL
-    if (v6) dst[i] = rd8(w, off + uint32_t(i));
-    else dst[i] = i < 12 ? 0 : rd8(w, off + uint32_t(i - 12));
+    if (v6)
+      dst[i] = rd8(hdr, w, off + uint32_t(i));
+    else
+      dst[i] = i < 12 ? 0 : rd8(hdr, w, off + uint32_t(i - 12));
   }
 }
 
@@ -125,19 +131,20 @@ inline uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
 // Where the outer IP stage leaves the transport header.
 struct L3Result {
-  bool l4_follows;   // a transport header may start at l4_off
+  bool l4_follows;  // a transport header may start at l4_off
   uint32_t l4_off;
-  uint32_t ip_end;   // end of the IP datagram as declared (frame end for TSO/jumbo/lying lengths)
-  bool len_known;    // ip_end comes from a length field, so transport lengths can be checked
+  uint32_t ip_end;  // end of the IP datagram as declared (frame end for TSO/jumbo/lying lengths)
+  bool len_known;   // ip_end comes from a length field, so transport lengths can be checked
 };
 
 // limit: where the IP datagram must end at the latest: the frame's end, or the end of the
 // PPPoE payload that carries it.
-L3Result parse_ipv4(const Window& w, uint32_t o, uint32_t limit, PacketFields& out) {
+L3Result parse_ipv4(const uint8_t hdr[kParseBytes], const Window& w, uint32_t o, uint32_t limit,
+                    PacketFields& out) {
 #pragma HLS INLINE
   L3Result r{false, 0, 0, false};
   if (!need(w, o, 1, out)) return r;
-  const uint8_t vihl = rd8(w, o);
+  const uint8_t vihl = rd8(hdr, w, o);
   const uint32_t hlen = uint32_t(vihl & 0x0F) * 4;
   if ((vihl >> 4) != 4 || hlen < 20) {
     out.malformed = true;
@@ -146,16 +153,16 @@ L3Result parse_ipv4(const Window& w, uint32_t o, uint32_t limit, PacketFields& o
   // The fixed header carries every field we record; options only move the transport header.
   if (!need(w, o, 20, out)) return r;
   out.ip_version = 4;
-  out.ip_proto = rd8(w, o + 9);
+  out.ip_proto = rd8(hdr, w, o + 9);
   out.l4_proto = out.ip_proto;
-  copy_ip(out.src_ip, w, o + 12, false);
-  copy_ip(out.dst_ip, w, o + 16, false);
-  const uint16_t flags_frag = rd16(w, o + 6);
+  copy_ip(out.src_ip, hdr, w, o + 12, false);
+  copy_ip(out.dst_ip, hdr, w, o + 16, false);
+  const uint16_t flags_frag = rd16(hdr, w, o + 6);
   const bool more_frags = (flags_frag & 0x2000) != 0;
   const uint16_t frag_off = flags_frag & 0x1FFF;
   out.fragment = more_frags || frag_off != 0;
 
-  const uint32_t total = rd16(w, o + 2);
+  const uint32_t total = rd16(hdr, w, o + 2);
   if (total == 0) {
     // Segmentation offload (TSO/BIG TCP) hands the NIC a super-frame whose length field is
     // left 0: the frame itself bounds the datagram.
@@ -178,25 +185,26 @@ L3Result parse_ipv4(const Window& w, uint32_t o, uint32_t limit, PacketFields& o
   return r;
 }
 
-L3Result parse_ipv6(const Window& w, uint32_t o, uint32_t limit, PacketFields& out) {
+L3Result parse_ipv6(const uint8_t hdr[kParseBytes], const Window& w, uint32_t o, uint32_t limit,
+                    PacketFields& out) {
 #pragma HLS INLINE
   L3Result r{false, 0, 0, false};
   if (!need(w, o, 1, out)) return r;
-  if ((rd8(w, o) >> 4) != 6) {
+  if ((rd8(hdr, w, o) >> 4) != 6) {
     out.malformed = true;
     return r;
   }
   // Field by field, so a header cut short keeps what it does carry.
   if (!need(w, o, 7, out)) return r;
   out.ip_version = 6;
-  out.ip_proto = rd8(w, o + 6);
+  out.ip_proto = rd8(hdr, w, o + 6);
   out.l4_proto = out.ip_proto;
   if (!need(w, o, 24, out)) return r;
-  copy_ip(out.src_ip, w, o + 8, true);
+  copy_ip(out.src_ip, hdr, w, o + 8, true);
   if (!need(w, o, 40, out)) return r;
-  copy_ip(out.dst_ip, w, o + 24, true);
+  copy_ip(out.dst_ip, hdr, w, o + 24, true);
 
-  const uint32_t payload_len = rd16(w, o + 4);
+  const uint32_t payload_len = rd16(hdr, w, o + 4);
   uint32_t jumbo_len = 0;
   bool jumbo = false;
   uint8_t nh = out.ip_proto;
@@ -209,14 +217,14 @@ ext_headers:
     uint32_t len = 8;
     if (nh == kProtoFragment) {
       if (!need(w, p, 4, out)) return r;
-      const uint16_t fo = rd16(w, p + 2);
+      const uint16_t fo = rd16(hdr, w, p + 2);
       const bool more = (fo & 1) != 0;
       const uint16_t offset = fo >> 3;
       // An atomic fragment (offset 0, M clear) is a whole datagram: not a fragment.
       if (more || offset != 0) out.fragment = true;
       later_fragment = offset != 0;
     } else {
-      len = (uint32_t(rd8(w, p + 1)) + 1) * 8;
+      len = (uint32_t(rd8(hdr, w, p + 1)) + 1) * 8;
     }
     if (nh == kProtoHopByHop) {
       // RFC 2675 jumbo payload option (type 0xC2, 4 bytes): the real length of a datagram
@@ -225,15 +233,15 @@ ext_headers:
     hbh_options:
       for (int k = 0; k < kHbhOptScan; ++k) {
         if (q + 2 > p + len || q + 2 > w.avail) break;
-        const uint8_t type = rd8(w, q);
+        const uint8_t type = rd8(hdr, w, q);
         if (type == 0) {  // Pad1 has no length byte
           q += 1;
           continue;
         }
-        const uint8_t olen = rd8(w, q + 1);
+        const uint8_t olen = rd8(hdr, w, q + 1);
         if (type == 0xC2 && olen == 4 && q + 6 <= w.avail && q + 6 <= p + len) {
           jumbo = true;
-          jumbo_len = rd32(w, q + 2);
+          jumbo_len = rd32(hdr, w, q + 2);
         }
         q += 2 + olen;
       }
@@ -242,7 +250,7 @@ ext_headers:
       out.malformed = true;
       return r;
     }
-    nh = rd8(w, p);
+    nh = rd8(hdr, w, p);
     out.l4_proto = nh;
     p += len;
   }
@@ -280,30 +288,31 @@ ext_headers:
 
 // Inner IP header of a G-PDU: only its addresses are recorded, its length is checked against
 // the GTP payload (gtp_end 0: unknown, the outer datagram is a first fragment).
-void parse_gtp_inner(const Window& w, uint32_t o, uint32_t gtp_end, PacketFields& out) {
+void parse_gtp_inner(const uint8_t hdr[kParseBytes], const Window& w, uint32_t o, uint32_t gtp_end,
+                     PacketFields& out) {
 #pragma HLS INLINE
-  const uint8_t version = rd8(w, o) >> 4;
+  const uint8_t version = rd8(hdr, w, o) >> 4;
   uint32_t declared_end = 0;  // 0: no length to check (offload-style 0 lengths included)
   if (version == 4) {
-    const uint32_t hlen = uint32_t(rd8(w, o) & 0x0F) * 4;
+    const uint32_t hlen = uint32_t(rd8(hdr, w, o) & 0x0F) * 4;
     if (hlen < 20) {
       out.malformed = true;
       return;
     }
     if (!need(w, o, 20, out)) return;
     out.gtp_inner_version = 4;
-    copy_ip(out.gtp_inner_src, w, o + 12, false);
-    copy_ip(out.gtp_inner_dst, w, o + 16, false);
-    const uint32_t total = rd16(w, o + 2);
+    copy_ip(out.gtp_inner_src, hdr, w, o + 12, false);
+    copy_ip(out.gtp_inner_dst, hdr, w, o + 16, false);
+    const uint32_t total = rd16(hdr, w, o + 2);
     if (total != 0 && total < hlen) out.malformed = true;
     if (total != 0) declared_end = o + total;
   } else if (version == 6) {
     if (!need(w, o, 24, out)) return;
     out.gtp_inner_version = 6;
-    copy_ip(out.gtp_inner_src, w, o + 8, true);
+    copy_ip(out.gtp_inner_src, hdr, w, o + 8, true);
     if (!need(w, o, 40, out)) return;
-    copy_ip(out.gtp_inner_dst, w, o + 24, true);
-    const uint32_t payload_len = rd16(w, o + 4);
+    copy_ip(out.gtp_inner_dst, hdr, w, o + 24, true);
+    const uint32_t payload_len = rd16(hdr, w, o + 4);
     if (payload_len != 0) declared_end = o + 40 + payload_len;
   }
   if (gtp_end != 0 && declared_end > gtp_end) out.malformed = true;
@@ -311,7 +320,8 @@ void parse_gtp_inner(const Window& w, uint32_t o, uint32_t gtp_end, PacketFields
 
 // GTPv1-U at g (the UDP payload). udp_end is the datagram end per the UDP length, or 0 when
 // the UDP length cannot be checked (first fragment: the rest of the datagram is elsewhere).
-void parse_gtp(const Window& w, uint32_t g, uint32_t udp_end, PacketFields& out) {
+void parse_gtp(const uint8_t hdr[kParseBytes], const Window& w, uint32_t g, uint32_t udp_end,
+               PacketFields& out) {
 #pragma HLS INLINE
   // An empty payload or a version/PT other than GTPv1 is simply not GTP (tshark agrees):
   // port 2152 alone does not make a packet GTP.
@@ -319,13 +329,13 @@ void parse_gtp(const Window& w, uint32_t g, uint32_t udp_end, PacketFields& out)
     if (g < w.frame_len) out.depth_exceeded = true;
     return;
   }
-  const uint8_t flags = rd8(w, g);
+  const uint8_t flags = rd8(hdr, w, g);
   if ((flags >> 5) != 1 || (flags & 0x10) == 0) return;
   if (!need(w, g, 8, out)) return;
   out.has_gtp = true;
-  out.gtp_msgtype = rd8(w, g + 1);
-  out.gtp_teid = rd32(w, g + 4);
-  const uint32_t gtp_len = rd16(w, g + 2);  // bytes after the mandatory 8-byte header
+  out.gtp_msgtype = rd8(hdr, w, g + 1);
+  out.gtp_teid = rd32(hdr, w, g + 4);
+  const uint32_t gtp_len = rd16(hdr, w, g + 2);  // bytes after the mandatory 8-byte header
   const uint32_t gtp_end = g + 8 + gtp_len;
   const bool check_len = udp_end != 0;
   if (check_len && gtp_end > udp_end) out.malformed = true;
@@ -338,19 +348,19 @@ void parse_gtp(const Window& w, uint32_t g, uint32_t udp_end, PacketFields& out)
       out.malformed = true;
       return;
     }
-    uint8_t next_ext = (flags & 0x04) ? rd8(w, g + 11) : 0;
+    uint8_t next_ext = (flags & 0x04) ? rd8(hdr, w, g + 11) : 0;
     p = g + 12;
   gtp_ext:
     for (int i = 0; i < kGtpExtScan; ++i) {
       if (next_ext == 0) break;
       if (!need(w, p, 1, out)) return;
-      const uint32_t len = uint32_t(rd8(w, p)) * 4;
+      const uint32_t len = uint32_t(rd8(hdr, w, p)) * 4;
       if (len == 0) {
         out.malformed = true;
         return;
       }
       if (!need(w, p, len, out)) return;
-      next_ext = rd8(w, p + len - 1);
+      next_ext = rd8(hdr, w, p + len - 1);
       p += len;
     }
     if (next_ext != 0) {
@@ -365,10 +375,11 @@ void parse_gtp(const Window& w, uint32_t g, uint32_t udp_end, PacketFields& out)
   if (out.gtp_msgtype != kGtpGpdu) return;
   if (check_len && p >= gtp_end) return;  // a G-PDU without payload
   if (!need(w, p, 1, out)) return;
-  parse_gtp_inner(w, p, check_len ? gtp_end : 0, out);
+  parse_gtp_inner(hdr, w, p, check_len ? gtp_end : 0, out);
 }
 
-void parse_l4(const Window& w, const L3Result& l3, PacketFields& out) {
+void parse_l4(const uint8_t hdr[kParseBytes], const Window& w, const L3Result& l3,
+              PacketFields& out) {
 #pragma HLS INLINE
   const uint32_t o = l3.l4_off;
   const uint8_t proto = out.l4_proto;
@@ -380,19 +391,19 @@ void parse_l4(const Window& w, const L3Result& l3, PacketFields& out) {
   }
   if (!need(w, o, 4, out)) return;
   out.has_l4 = true;
-  out.src_port = rd16(w, o);
-  out.dst_port = rd16(w, o + 2);
+  out.src_port = rd16(hdr, w, o);
+  out.dst_port = rd16(hdr, w, o + 2);
   // The datagram's real end: its declared length, unless the frame stops earlier.
   const uint32_t end = min_u32(l3.ip_end, w.frame_len);
   if (proto == kProtoTcp) {
     if (!need(w, o, 13, out)) return;
-    const uint32_t doff = uint32_t(rd8(w, o + 12) >> 4) * 4;
+    const uint32_t doff = uint32_t(rd8(hdr, w, o + 12) >> 4) * 4;
     if (doff < 20 || o + doff > end) out.malformed = true;
   } else if (proto == kProtoSctp) {
     if (o + 12 > end) out.malformed = true;
   } else {
     if (!need(w, o, 8, out)) return;
-    const uint32_t ulen = rd16(w, o + 4);
+    const uint32_t ulen = rd16(hdr, w, o + 4);
     // A first fragment carries only the start of the datagram the UDP length describes.
     const bool whole = !out.fragment;
     uint32_t udp_end = 0;
@@ -408,7 +419,7 @@ void parse_l4(const Window& w, const L3Result& l3, PacketFields& out) {
     if (out.src_port == kGtpUPort || out.dst_port == kGtpUPort) {
       // Without a usable UDP length (first fragment, or a lying one already flagged) GTP's
       // own length has nothing to be checked against.
-      parse_gtp(w, o + 8, udp_end, out);
+      parse_gtp(hdr, w, o + 8, udp_end, out);
     }
   }
 }
@@ -417,33 +428,30 @@ void parse_l4(const Window& w, const L3Result& l3, PacketFields& out) {
 
 void parse_frame(const uint8_t hdr[kParseBytes], uint32_t frame_len, PacketFields& out) {
   clear(out);
-  const Window w{hdr, frame_len < uint32_t(kParseBytes) ? frame_len : uint32_t(kParseBytes),
-                 frame_len};
+  const Window w{frame_len < uint32_t(kParseBytes) ? frame_len : uint32_t(kParseBytes), frame_len};
 
   // Ethernet II, field by field so a cut header keeps its MACs.
   if (!need(w, 0, 6, out)) return;
-  copy_bytes(out.dst_mac, w, 0, 6);
+  copy_bytes(out.dst_mac, hdr, w, 0, 6);
   if (!need(w, 6, 6, out)) return;
-  copy_bytes(out.src_mac, w, 6, 6);
+  copy_bytes(out.src_mac, hdr, w, 6, 6);
   if (!need(w, 12, 2, out)) return;
   uint32_t type_off = 12;
-  uint16_t etype = rd16(w, type_off);
+  uint16_t etype = rd16(hdr, w, type_off);
 
 vlan_tags:
   for (int i = 0; i < kVlanScan; ++i) {
     if (!is_vlan_tpid(etype)) break;
-    if (!need(w, type_off + 2, 2, out)) {
-      out.ethertype = etype < 0x0600 ? 0 : etype;
-      return;
-    }
+    // A TPID with no tag after it leaves the EtherType unknown (0), like a cut tag below.
+    if (!need(w, type_off + 2, 2, out)) return;
     if (i < kMaxVlanTags) {
-      out.vlan_ids[i] = rd16(w, type_off + 2) & 0x0FFF;
+      out.vlan_ids[i] = rd16(hdr, w, type_off + 2) & 0x0FFF;
       out.vlan_count = uint8_t(i + 1);
     }
     // A tag with nothing behind it (the frame ends after the TCI) is a tag at the end.
     if (!need(w, type_off + 4, 2, out)) return;
     type_off += 4;
-    etype = rd16(w, type_off);
+    etype = rd16(hdr, w, type_off);
   }
   // Below 0x0600 the field is an 802.3 length: LLC follows, which we do not parse.
   out.ethertype = etype < 0x0600 ? 0 : etype;
@@ -461,7 +469,7 @@ vlan_tags:
     for (int i = 0; i < kMplsScan; ++i) {
       if (bottom) break;
       if (!need(w, p, 4, out)) return;
-      const uint32_t lse = rd32(w, p);
+      const uint32_t lse = rd32(hdr, w, p);
       if (i < kMaxMplsLabels) {
         out.mpls_labels[i] = lse >> 12;
         out.mpls_count = uint8_t(i + 1);
@@ -476,34 +484,36 @@ vlan_tags:
     // MPLS does not say what it carries; DESIGN.md guesses IP from the first nibble.
     // Anything else (pseudowire control word, Ethernet PW) ends the parse.
     if (!need(w, p, 1, out)) return;
-    const uint8_t nibble = rd8(w, p) >> 4;
+    const uint8_t nibble = rd8(hdr, w, p) >> 4;
     l3_type = nibble == 4 ? kEthIpv4 : nibble == 6 ? kEthIpv6 : 0;
   } else if (etype == kEthPppoeSession) {
     // PPPoE session header (ver/type 0x11, code 0) then the PPP protocol field.
     if (!need(w, p, 8, out)) return;
-    if (rd8(w, p) != 0x11 || rd8(w, p + 1) != 0x00) return;
-    const uint32_t pppoe_len = rd16(w, p + 4);  // PPP protocol + payload
+    if (rd8(hdr, w, p) != 0x11 || rd8(hdr, w, p + 1) != 0x00) return;
+    const uint32_t pppoe_len = rd16(hdr, w, p + 4);  // PPP protocol + payload
     if (pppoe_len < 2) {
       out.malformed = true;
       return;
     }
-    if (p + 6 + pppoe_len > w.frame_len) out.malformed = true;
-    else l3_limit = p + 6 + pppoe_len;  // an IP datagram longer than this lies about its length
-    const uint16_t ppp = rd16(w, p + 6);
+    if (p + 6 + pppoe_len > w.frame_len)
+      out.malformed = true;
+    else
+      l3_limit = p + 6 + pppoe_len;  // an IP datagram longer than this lies about its length
+    const uint16_t ppp = rd16(hdr, w, p + 6);
     l3_type = ppp == kPppIpv4 ? kEthIpv4 : ppp == kPppIpv6 ? kEthIpv6 : 0;
     p += 8;
   }
 
   L3Result l3{false, 0, 0, false};
   if (l3_type == kEthIpv4) {
-    l3 = parse_ipv4(w, p, l3_limit, out);
+    l3 = parse_ipv4(hdr, w, p, l3_limit, out);
   } else if (l3_type == kEthIpv6) {
-    l3 = parse_ipv6(w, p, l3_limit, out);
+    l3 = parse_ipv6(hdr, w, p, l3_limit, out);
   } else {
     return;
   }
   if (!l3.l4_follows) return;
-  parse_l4(w, l3, out);
+  parse_l4(hdr, w, l3, out);
 }
 
 }  // namespace core

@@ -31,9 +31,7 @@ constexpr uint32_t kNgEnhancedPacket = 6;
 constexpr uint32_t kNgByteOrder = 0x1A2B3C4D;
 constexpr uint32_t kNgMaxBlock = 64u << 20;  // far above any real block: a bigger one is damage
 
-bool supported(int dlt) {
-  return dlt == DLT_EN10MB || dlt == kDltLinuxSll || dlt == kDltLinuxSll2;
-}
+bool supported(int dlt) { return dlt == DLT_EN10MB || dlt == kDltLinuxSll || dlt == kDltLinuxSll2; }
 
 uint32_t swap32(uint32_t v) { return __builtin_bswap32(v); }
 
@@ -47,8 +45,8 @@ PcapSource::PcapSource(const std::string& path) : path_(path) {
   if (!is_ng) {
     std::fclose(f);
     char errbuf[PCAP_ERRBUF_SIZE] = {};
-    pcap_ = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO,
-                                                    errbuf);
+    pcap_ =
+        pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (!pcap_) throw std::runtime_error("cannot open capture " + path + ": " + errbuf);
     link_type_ = pcap_datalink(pcap_);
   } else {
@@ -128,9 +126,12 @@ bool PcapSource::read_ng_block(uint32_t& type) {
     uint32_t bom;
     if (std::fread(&bom, 4, 1, file_) != 1)
       throw std::runtime_error(where + ": file ends inside a section header");
-    if (bom == kNgByteOrder) ng_swapped_ = false;
-    else if (bom == swap32(kNgByteOrder)) ng_swapped_ = true;
-    else throw std::runtime_error(where + ": bad byte-order magic in section header");
+    if (bom == kNgByteOrder)
+      ng_swapped_ = false;
+    else if (bom == swap32(kNgByteOrder))
+      ng_swapped_ = true;
+    else
+      throw std::runtime_error(where + ": bad byte-order magic in section header");
     std::fseek(file_, -4, SEEK_CUR);
     ng_ifaces_.clear();
   } else {
@@ -150,8 +151,8 @@ bool PcapSource::read_ng_block(uint32_t& type) {
 }
 
 void PcapSource::add_ng_interface() {
-  const std::string where = "capture " + path_ + " (pcapng) interface " +
-                            std::to_string(ng_ifaces_.size());
+  const std::string where =
+      "capture " + path_ + " (pcapng) interface " + std::to_string(ng_ifaces_.size());
   if (block_.size() < 8) throw std::runtime_error(where + ": interface block too short");
   NgInterface itf{ng16(block_.data()), ng32(block_.data() + 4), 6, 0};
   size_t o = 8;
@@ -183,8 +184,7 @@ bool PcapSource::next_pcapng(FrameView& frame) {
     }
     if (type != kNgEnhancedPacket && type != kNgSimplePacket && type != kNgObsoletePacket)
       continue;  // statistics, name resolution, custom blocks: nothing for the data path
-    const std::string where = "capture " + path_ + " (pcapng) frame " +
-                              std::to_string(frames_ + 1);
+    const std::string where = "capture " + path_ + " (pcapng) frame " + std::to_string(frames_ + 1);
     const uint8_t* b = block_.data();
     uint32_t iface = 0, caplen = 0, len = 0, data_off = 0;
     uint64_t ts = 0;
@@ -228,8 +228,8 @@ bool PcapSource::next_pcapng(FrameView& frame) {
   }
 }
 
-void PcapSource::emit(int dlt, uint64_t ts_ns, const uint8_t* bytes, uint32_t caplen,
-                      uint32_t len, FrameView& frame) {
+void PcapSource::emit(int dlt, uint64_t ts_ns, const uint8_t* bytes, uint32_t caplen, uint32_t len,
+                      FrameView& frame) {
   ++frames_;
   frame.ts_ns = ts_ns;
   frame.link_type = dlt;
@@ -276,8 +276,8 @@ bool PcapSource::next(Frame& frame) {
 }
 
 PcapSink::PcapSink(const std::string& path, uint32_t snaplen) : path_(path), snaplen_(snaplen) {
-  pcap_ = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, int(snaplen),
-                                               PCAP_TSTAMP_PRECISION_NANO);
+  pcap_ =
+      pcap_open_dead_with_tstamp_precision(DLT_EN10MB, int(snaplen), PCAP_TSTAMP_PRECISION_NANO);
   if (!pcap_) throw std::runtime_error("cannot create pcap writer for " + path);
   dumper_ = pcap_dump_open(pcap_, path.c_str());
   if (!dumper_) {

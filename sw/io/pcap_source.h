@@ -54,8 +54,8 @@ class PcapSource {
   struct NgInterface {
     int link_type;
     uint32_t snaplen;
-    uint8_t tsresol;    // if_tsresol: bit 7 clear = 10^-n s, set = 2^-n s
-    int64_t tsoffset;   // if_tsoffset, seconds
+    uint8_t tsresol;   // if_tsresol: bit 7 clear = 10^-n s, set = 2^-n s
+    int64_t tsoffset;  // if_tsoffset, seconds
   };
 
   bool next_pcap(FrameView& frame);

@@ -132,8 +132,10 @@ void busy_util(uint64_t frame_index, int members, uint16_t util[kOutPorts]) {
   const uint64_t phase = frame_index / 5;
   for (int p = 0; p < kOutPorts; ++p) util[p] = 0;
   for (int p = 0; p < members; ++p) {
-    if (uint64_t(p) == phase % members || uint64_t(p) == (phase * 3 + 1) % members)
-      util[p] = uint16_t(kBusyThreshold + (phase * 37 + p * 11) % 4000);  // at or above
+    if (uint64_t(p) == phase % members)
+      util[p] = kBusyThreshold;                                           // exactly at
+    else if (uint64_t(p) == (phase * 3 + 1) % members)
+      util[p] = uint16_t(kBusyThreshold + 1 + (phase * 37 + p * 11) % 4000);  // above
     else
       util[p] = uint16_t((phase * 131 + p * 977) % kBusyThreshold);       // below
   }
@@ -142,7 +144,7 @@ void busy_util(uint64_t frame_index, int members, uint16_t util[kOutPorts]) {
 struct Totals {
   uint64_t frames = 0, groups_multi = 0, sessions = 0, datagrams = 0, nonip_pairs = 0;
   uint64_t violations = 0, drops = 0, avoids = 0, new_flows = 0, bad_avoid_choice = 0;
-  uint64_t captures = 0, datagrams_without_id = 0;
+  uint64_t captures = 0, datagrams_without_id = 0, bad_dynamic_choice = 0;
 };
 
 void run_capture(const Capture& cap, int members, Run run, Totals& t) {
@@ -166,6 +168,7 @@ void run_capture(const Capture& cap, int members, Run run, Totals& t) {
     uint64_t first_frame = 0;
   };
   std::map<GroupKey, Seen> groups;
+  std::map<uint16_t, int> bucket_port;  // dynamic: the member each bucket was given
   uint64_t in_bytes = 0, index = 0;
   FrameResult r;
   for (const auto& fr : cap.frames) {
@@ -183,6 +186,34 @@ void run_capture(const Capture& cap, int members, Run run, Totals& t) {
       continue;
     }
     EXPECT_LT(d.out_port, members) << "frame " << index << " left on a port outside the group";
+    if (run != Run::kStatic) {
+      // The dynamic rule (DESIGN.md): an assigned bucket keeps its member (the idle timeout
+      // never expires here); a free bucket gets the static choice (round-robin table: slot
+      // bucket % members on port slot), unless that member is at or above the threshold,
+      // then the least-utilized live member.
+      auto held = bucket_port.find(d.bucket);
+      int want;
+      if (held != bucket_port.end()) {
+        EXPECT_FALSE(d.new_flow) << "frame " << index << ": bucket " << d.bucket
+                                 << " was assigned and never idle, yet counted as a new flow";
+        want = held->second;
+      } else {
+        EXPECT_TRUE(d.new_flow) << "frame " << index << ": first packet of bucket " << d.bucket;
+        want = d.bucket % members;
+        if (util[want] >= g.threshold_bp) {
+          int best = 0;
+          for (int p = 1; p < members; ++p)
+            if (util[p] < util[best]) best = p;
+          want = best;
+        }
+        bucket_port[d.bucket] = want;
+      }
+      if (d.out_port != want) {
+        ++t.bad_dynamic_choice;
+        ADD_FAILURE() << "frame " << index << " bucket " << d.bucket << ": out port "
+                      << int(d.out_port) << ", the dynamic rule gives " << want;
+      }
+    }
     if (d.avoided) {
       ++t.avoids;
       // The replacement is the least-utilized live member (lowest slot on a tie).
@@ -273,6 +304,8 @@ void run_all(Run run) {
   EXPECT_GT(t.datagrams, 3u) << "suspiciously few fragmented datagrams";
   EXPECT_EQ(t.violations, 0u);
   EXPECT_EQ(t.drops, 0u);
+  EXPECT_EQ(t.bad_dynamic_choice, 0u);
+  EXPECT_EQ(t.bad_avoid_choice, 0u);
   if (run == Run::kDynamicBusy) {
     EXPECT_GT(t.avoids, 0u) << "the busy run must force some new buckets away from busy ports";
   }

@@ -2,6 +2,7 @@
 // and compared field by field with tshark's reading of it (NAME.truth.tsv, see the shared
 // pcap folder's SOURCES.md). One test case per capture.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -12,8 +13,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "parser.h"
 #include "pcap_source.h"
@@ -31,9 +30,9 @@ using broker::core::PacketFields;
 // tcp_retrans, vxlan_vni, gtp_inner_l4_*, protocols) are tshark's opinion on things the parser
 // does not define, or only decide how strictly a row is compared.
 const std::vector<std::string> kCompared = {
-    "eth_src",  "eth_dst",  "ethertype",     "vlan_outer",    "vlan_ids",    "mpls_labels",
-    "ip_proto", "ip_src",   "ip_dst",        "l4_src",        "l4_dst",      "gtp_teid",
-    "gtp_msgtype", "gtp_inner_src", "gtp_inner_dst", "is_frag", "ip_l4proto"};
+    "eth_src",     "eth_dst",       "ethertype",     "vlan_outer", "vlan_ids",  "mpls_labels",
+    "ip_proto",    "ip_src",        "ip_dst",        "l4_src",     "l4_dst",    "gtp_teid",
+    "gtp_msgtype", "gtp_inner_src", "gtp_inner_dst", "is_frag",    "ip_l4proto"};
 
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
@@ -77,8 +76,10 @@ std::string mac(const uint8_t* m) {
 // inet_ntop prints IPv6 in RFC 5952 form, as tshark does.
 std::string ip(const uint8_t a[16], int version) {
   char b[INET6_ADDRSTRLEN] = {};
-  if (version == 4) inet_ntop(AF_INET, a + 12, b, sizeof b);
-  else if (version == 6) inet_ntop(AF_INET6, a, b, sizeof b);
+  if (version == 4)
+    inet_ntop(AF_INET, a + 12, b, sizeof b);
+  else if (version == 6)
+    inet_ntop(AF_INET6, a, b, sizeof b);
   return b;
 }
 
@@ -165,9 +166,9 @@ bool lenient(const Row& t) {
          num("caplen") < num("len");
 }
 
-class ParserTruth : public ::testing::TestWithParam<fs::path> {};
+class parser_truth : public ::testing::TestWithParam<fs::path> {};
 
-TEST_P(ParserTruth, MatchesTshark) {
+TEST_P(parser_truth, MatchesTshark) {
   const fs::path capture = GetParam();
   const std::string name = capture.filename().string();
   const fs::path truth_file = capture.string() + ".truth.tsv";
@@ -257,12 +258,12 @@ std::string test_name(const ::testing::TestParamInfo<fs::path>& info) {
   return s;
 }
 
-INSTANTIATE_TEST_SUITE_P(Captures, ParserTruth,
+INSTANTIATE_TEST_SUITE_P(Captures, parser_truth,
                          ::testing::ValuesIn(broker::testing::shared_captures()), test_name);
-GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ParserTruth);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(parser_truth);
 
 // Says why nothing ran in a clone without the shared captures.
-TEST(ParserTruthData, SharedCapturesPresent) {
+TEST(parser_truth_data, SharedCapturesPresent) {
   BROKER_REQUIRE_SHARED_TESTDATA();
   for (const auto& c : broker::testing::shared_captures())
     EXPECT_TRUE(fs::exists(c.string() + ".truth.tsv")) << "no truth file for " << c;

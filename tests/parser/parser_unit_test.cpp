@@ -1,10 +1,10 @@
 // The parser on hand-built frames: the edge cases real captures rarely hold (cuts at every
 // byte, lying lengths, stacks that never end, chains past the parse window).
+#include <gtest/gtest.h>
+
 #include <cstring>
 #include <initializer_list>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "parser.h"
 
@@ -44,8 +44,15 @@ Bytes tag(uint16_t tpid_after_tag_is_next, uint16_t vid) {
 
 Bytes ipv4(uint8_t proto, const Bytes& payload, uint16_t frag = 0, const Bytes& options = {},
            const Bytes& src = kIp4A, const Bytes& dst = kIp4B) {
-  Bytes h = cat({{uint8_t(0x40 | ((20 + options.size()) / 4)), 0}, be16(0), be16(0x1234),
-                 be16(frag), {64, proto}, be16(0), src, dst, options});
+  Bytes h = cat({{uint8_t(0x40 | ((20 + options.size()) / 4)), 0},
+                 be16(0),
+                 be16(0x1234),
+                 be16(frag),
+                 {64, proto},
+                 be16(0),
+                 src,
+                 dst,
+                 options});
   put16(h, 2, uint32_t(h.size() + payload.size()));
   return cat({h, payload});
 }
@@ -67,8 +74,8 @@ Bytes udp(uint16_t sp, uint16_t dp, const Bytes& payload) {
   return cat({be16(sp), be16(dp), be16(uint16_t(8 + payload.size())), be16(0), payload});
 }
 Bytes tcp(uint16_t sp, uint16_t dp, const Bytes& payload = {}) {
-  return cat({be16(sp), be16(dp), be32(1), be32(0), {0x50, 0x10}, be16(1024), be16(0), be16(0),
-              payload});
+  return cat(
+      {be16(sp), be16(dp), be32(1), be32(0), {0x50, 0x10}, be16(1024), be16(0), be16(0), payload});
 }
 Bytes sctp(uint16_t sp, uint16_t dp) { return cat({be16(sp), be16(dp), be32(7), be32(0)}); }
 // GTPv1-U; with_opt adds the sequence/N-PDU/next-type block, exts are whole extension headers.
@@ -115,9 +122,9 @@ Bytes arr(const uint8_t* p, size_t n) { return Bytes(p, p + n); }
 
 // ---- well-formed frames -----------------------------------------------------------------
 
-TEST(ParserUnit, QinQIpv4Tcp) {
-  const Bytes f = cat({eth(0x88A8), tag(0x8100, 100), tag(0x0800, 200),
-                       ipv4(6, tcp(1234, 80, fill(10)))});
+TEST(parser_unit, QinQIpv4Tcp) {
+  const Bytes f =
+      cat({eth(0x88A8), tag(0x8100, 100), tag(0x0800, 200), ipv4(6, tcp(1234, 80, fill(10)))});
   const auto p = parse(f);
   EXPECT_FALSE(p.malformed);
   EXPECT_FALSE(p.depth_exceeded);
@@ -139,7 +146,7 @@ TEST(ParserUnit, QinQIpv4Tcp) {
   EXPECT_FALSE(p.has_gtp);
 }
 
-TEST(ParserUnit, ThirdVlanTagSkippedNotRecorded) {
+TEST(parser_unit, ThirdVlanTagSkippedNotRecorded) {
   const Bytes f = cat({eth(0x88A8), tag(0x8100, 1), tag(0x9100, 2), tag(0x86DD, 3),
                        ipv6(17, udp(53, 53, fill(4)))});
   const auto p = parse(f);
@@ -150,21 +157,21 @@ TEST(ParserUnit, ThirdVlanTagSkippedNotRecorded) {
   EXPECT_EQ(p.src_port, 53);
 }
 
-TEST(ParserUnit, VlanIdIsTwelveBits) {
+TEST(parser_unit, VlanIdIsTwelveBits) {
   const auto p = parse(cat({eth(0x8100), tag(0x0806, 0xE123), fill(28)}));
   EXPECT_EQ(p.vlan_ids[0], 0x123);
   EXPECT_EQ(p.ethertype, 0x0806);
   EXPECT_EQ(p.ip_version, 0);
 }
 
-TEST(ParserUnit, Llc8023HasNoEthertype) {
+TEST(parser_unit, Llc8023HasNoEthertype) {
   const auto p = parse(cat({eth(46), {0xAA, 0xAA, 0x03}, fill(43)}));
   EXPECT_EQ(p.ethertype, 0);
   EXPECT_FALSE(p.malformed);
   EXPECT_EQ(arr(p.src_mac, 6), kSrcMac);
 }
 
-TEST(ParserUnit, Ipv4OptionsAndSctp) {
+TEST(parser_unit, Ipv4OptionsAndSctp) {
   const auto p = parse(cat({eth(0x0800), ipv4(132, sctp(5000, 7), 0, {1, 1, 1, 0, 7, 3, 4, 0})}));
   EXPECT_FALSE(p.malformed);
   EXPECT_EQ(p.l4_proto, 132);
@@ -172,7 +179,7 @@ TEST(ParserUnit, Ipv4OptionsAndSctp) {
   EXPECT_EQ(p.dst_port, 7);
 }
 
-TEST(ParserUnit, Ipv4Fragments) {
+TEST(parser_unit, Ipv4Fragments) {
   const Bytes first = cat({eth(0x0800), ipv4(17, udp(1, 2, fill(100)), 0x2000)});
   auto p = parse(first);
   EXPECT_TRUE(p.fragment);
@@ -185,7 +192,7 @@ TEST(ParserUnit, Ipv4Fragments) {
   EXPECT_FALSE(p.malformed);
 }
 
-TEST(ParserUnit, Ipv6ExtensionHeadersAndFragments) {
+TEST(parser_unit, Ipv6ExtensionHeadersAndFragments) {
   // hop-by-hop, routing, destination options, then UDP
   auto p = parse(cat({eth(0x86DD), ipv6(0, cat({ext(43), ext(60, 2), ext(17), udp(9, 10, {})}))}));
   EXPECT_FALSE(p.malformed);
@@ -209,7 +216,7 @@ TEST(ParserUnit, Ipv6ExtensionHeadersAndFragments) {
   EXPECT_FALSE(p.malformed);
 }
 
-TEST(ParserUnit, MplsStackToIp) {
+TEST(parser_unit, MplsStackToIp) {
   Bytes stack;
   for (int i = 0; i < 10; ++i)
     stack = cat({stack, be32(uint32_t(1000 + i) << 12 | (i == 9 ? 0x100 : 0) | 64)});
@@ -223,41 +230,47 @@ TEST(ParserUnit, MplsStackToIp) {
   EXPECT_EQ(p.src_port, 1);
 }
 
-TEST(ParserUnit, MplsPayloadNotIpStops) {
+TEST(parser_unit, MplsPayloadNotIpStops) {
   // Pseudowire control word (first nibble 0): not guessed as IP.
-  const auto p = parse(cat({eth(0x8847), be32(16 << 12 | 0x100 | 64), be32(0), eth(0x0800),
-                            ipv4(6, tcp(1, 2))}));
+  const auto p = parse(
+      cat({eth(0x8847), be32(16 << 12 | 0x100 | 64), be32(0), eth(0x0800), ipv4(6, tcp(1, 2))}));
   EXPECT_EQ(p.mpls_count, 1);
   EXPECT_EQ(p.ip_version, 0);
   EXPECT_FALSE(p.malformed);
 }
 
-TEST(ParserUnit, PppoeSessionIpv4AndIpv6) {
+TEST(parser_unit, PppoeSessionIpv4AndIpv6) {
   Bytes ip = ipv4(6, tcp(4000, 443));
-  auto p = parse(cat({eth(0x8100), tag(0x8864, 5), {0x11, 0}, be16(1), be16(uint16_t(ip.size() + 2)),
-                      be16(0x0021), ip}));
+  auto p = parse(cat({eth(0x8100),
+                      tag(0x8864, 5),
+                      {0x11, 0},
+                      be16(1),
+                      be16(uint16_t(ip.size() + 2)),
+                      be16(0x0021),
+                      ip}));
   EXPECT_FALSE(p.malformed);
   EXPECT_EQ(p.ethertype, 0x8864);
   EXPECT_EQ(p.ip_version, 4);
   EXPECT_EQ(p.dst_port, 443);
   ip = ipv6(17, udp(1, 2, {}));
-  p = parse(cat({eth(0x8864), {0x11, 0}, be16(1), be16(uint16_t(ip.size() + 2)), be16(0x0057), ip}));
+  p = parse(
+      cat({eth(0x8864), {0x11, 0}, be16(1), be16(uint16_t(ip.size() + 2)), be16(0x0057), ip}));
   EXPECT_EQ(p.ip_version, 6);
   EXPECT_EQ(p.src_port, 1);
   // IP claiming more than the PPPoE payload holds
   ip = ipv4(6, tcp(4000, 443));
-  p = parse(cat({eth(0x8864), {0x11, 0}, be16(1), be16(uint16_t(ip.size() + 2 - 6)), be16(0x0021),
-                 ip}));
+  p = parse(
+      cat({eth(0x8864), {0x11, 0}, be16(1), be16(uint16_t(ip.size() + 2 - 6)), be16(0x0021), ip}));
   EXPECT_TRUE(p.malformed);
   EXPECT_EQ(p.dst_port, 443);
 }
 
-TEST(ParserUnit, GtpUWithExtensionHeadersAndInnerIpv6) {
+TEST(parser_unit, GtpUWithExtensionHeadersAndInnerIpv6) {
   // PDU session container extension (type 0x85), 4 bytes, then no more.
   const Bytes exts = {1, 0x10, 0x05, 0x00};
   const Bytes inner = ipv6(17, udp(5353, 53, fill(12)), kIp6B, kIp6A);
-  const auto p = parse(cat({eth(0x0800), ipv4(17, udp(40000, 2152, gtp(0xDEADBEEF, 0xFF, inner,
-                                                                       true, exts, 0x85)))}));
+  const auto p = parse(cat(
+      {eth(0x0800), ipv4(17, udp(40000, 2152, gtp(0xDEADBEEF, 0xFF, inner, true, exts, 0x85)))}));
   EXPECT_FALSE(p.malformed);
   EXPECT_TRUE(p.has_gtp);
   EXPECT_EQ(p.gtp_teid, 0xDEADBEEFu);
@@ -268,7 +281,7 @@ TEST(ParserUnit, GtpUWithExtensionHeadersAndInnerIpv6) {
   EXPECT_EQ(p.src_port, 40000);  // the outer ports stay the outer ports
 }
 
-TEST(ParserUnit, GtpNonGpduAndNotGtp) {
+TEST(parser_unit, GtpNonGpduAndNotGtp) {
   // Echo request: TEID recorded, no inner IP.
   auto p = parse(cat({eth(0x0800), ipv4(17, udp(2152, 2152, gtp(0, 1, {}, true)))}));
   EXPECT_TRUE(p.has_gtp);
@@ -276,12 +289,13 @@ TEST(ParserUnit, GtpNonGpduAndNotGtp) {
   EXPECT_EQ(p.gtp_inner_version, 0);
   EXPECT_FALSE(p.malformed);
   // Port 2152 with a payload that is not GTPv1 (DNS from a source port 2152).
-  p = parse(cat({eth(0x0800), ipv4(17, udp(2152, 53, cat({be16(0x6bcb), be16(0x0100), fill(20)})))}));
+  p = parse(
+      cat({eth(0x0800), ipv4(17, udp(2152, 53, cat({be16(0x6bcb), be16(0x0100), fill(20)})))}));
   EXPECT_FALSE(p.has_gtp);
   EXPECT_FALSE(p.malformed);
 }
 
-TEST(ParserUnit, TsoAndJumboLengths) {
+TEST(parser_unit, TsoAndJumboLengths) {
   // IPv4 total length 0: segmentation offload, not malformed.
   Bytes f = cat({eth(0x0800), ipv4(6, tcp(1, 2, fill(3000)))});
   put16(f, 14 + 2, 0);
@@ -305,10 +319,10 @@ TEST(ParserUnit, TsoAndJumboLengths) {
   EXPECT_TRUE(parse(f).malformed);
 }
 
-TEST(ParserUnit, JumboFrames9000And65535) {
+TEST(parser_unit, JumboFrames9000And65535) {
   for (size_t frame_len : {size_t(9000), size_t(65535)}) {
-    const Bytes f = cat({eth(0x8100), tag(0x0800, 7),
-                         ipv4(17, udp(111, 222, fill(frame_len - 18 - 20 - 8)))});
+    const Bytes f =
+        cat({eth(0x8100), tag(0x0800, 7), ipv4(17, udp(111, 222, fill(frame_len - 18 - 20 - 8)))});
     ASSERT_EQ(f.size(), frame_len);
     const auto p = parse(f);
     EXPECT_FALSE(p.malformed) << frame_len;
@@ -333,7 +347,9 @@ void check_every_cut(const Bytes& frame, size_t l3_off) {
     EXPECT_TRUE(same(a, b)) << "result depends on bytes past the end of the frame";
     EXPECT_TRUE(a.malformed);
     EXPECT_FALSE(a.depth_exceeded);
-    if (cut >= 12) EXPECT_EQ(arr(a.src_mac, 6), kSrcMac);
+    if (cut >= 12) {
+      EXPECT_EQ(arr(a.src_mac, 6), kSrcMac);
+    }
     if (cut >= l3_off + 20 && full.ip_version == 4) {
       EXPECT_EQ(a.ip_version, 4);
       EXPECT_EQ(arr(a.src_ip, 16), arr(full.src_ip, 16));
@@ -342,29 +358,35 @@ void check_every_cut(const Bytes& frame, size_t l3_off) {
     if (cut >= l3_off + 40 && full.ip_version == 6) {
       EXPECT_EQ(arr(a.dst_ip, 16), arr(full.dst_ip, 16));
     }
-    if (a.has_l4) EXPECT_EQ(a.src_port, full.src_port);
-    if (a.has_gtp) EXPECT_EQ(a.gtp_teid, full.gtp_teid);
-    if (a.gtp_inner_version) EXPECT_EQ(arr(a.gtp_inner_src, 16), arr(full.gtp_inner_src, 16));
+    if (a.has_l4) {
+      EXPECT_EQ(a.src_port, full.src_port);
+    }
+    if (a.has_gtp) {
+      EXPECT_EQ(a.gtp_teid, full.gtp_teid);
+    }
+    if (a.gtp_inner_version) {
+      EXPECT_EQ(arr(a.gtp_inner_src, 16), arr(full.gtp_inner_src, 16));
+    }
   }
 }
 
-TEST(ParserUnit, TruncationEveryByteVlanIpv4Tcp) {
-  const Bytes f = cat({eth(0x8100), tag(0x0800, 42), ipv4(6, tcp(1234, 80, fill(6)), 0,
-                                                          {1, 1, 1, 0})});
+TEST(parser_unit, TruncationEveryByteVlanIpv4Tcp) {
+  const Bytes f =
+      cat({eth(0x8100), tag(0x0800, 42), ipv4(6, tcp(1234, 80, fill(6)), 0, {1, 1, 1, 0})});
   check_every_cut(f, 18);
 }
 
-TEST(ParserUnit, TruncationEveryByteIpv6UdpGtp) {
+TEST(parser_unit, TruncationEveryByteIpv6UdpGtp) {
   const Bytes inner = ipv4(6, tcp(5555, 80, fill(4)));
-  const Bytes f = cat({eth(0x86DD), ipv6(60, cat({ext(17), udp(2152, 2152, gtp(0x01020304, 0xFF,
-                                                                               inner, true))}))});
+  const Bytes f = cat(
+      {eth(0x86DD), ipv6(60, cat({ext(17), udp(2152, 2152, gtp(0x01020304, 0xFF, inner, true))}))});
   const auto full = parse(f);
   EXPECT_EQ(full.gtp_inner_version, 4);
   EXPECT_EQ(full.gtp_teid, 0x01020304u);
   check_every_cut(f, 14);
 }
 
-TEST(ParserUnit, EmptyAndTinyFrames) {
+TEST(parser_unit, EmptyAndTinyFrames) {
   for (uint32_t len : {0u, 1u, 5u, 6u, 11u, 13u}) {
     const auto p = parse(fill(64), len);
     EXPECT_TRUE(p.malformed) << len;
@@ -374,7 +396,7 @@ TEST(ParserUnit, EmptyAndTinyFrames) {
 
 // ---- lying lengths ----------------------------------------------------------------------
 
-TEST(ParserUnit, Ipv4LyingLengths) {
+TEST(parser_unit, Ipv4LyingLengths) {
   const Bytes good = cat({eth(0x0800), ipv4(17, udp(1000, 2000, fill(20)))});
   Bytes f = good;
   put16(f, 16, uint32_t(good.size() - 14 + 1));  // total length one past the frame
@@ -399,13 +421,13 @@ TEST(ParserUnit, Ipv4LyingLengths) {
   EXPECT_TRUE(parse(f).malformed);
 }
 
-TEST(ParserUnit, UdpLyingLengths) {
+TEST(parser_unit, UdpLyingLengths) {
   const Bytes good = cat({eth(0x0800), ipv4(17, udp(1000, 2000, fill(20)))});
   ASSERT_FALSE(parse(good).malformed);
   Bytes f = good;
   put16(f, 34 + 4, 29);  // one more than the IP payload
   EXPECT_TRUE(parse(f).malformed);
-  put16(f, 34 + 4, 7);   // less than its own header
+  put16(f, 34 + 4, 7);  // less than its own header
   EXPECT_TRUE(parse(f).malformed);
   put16(f, 34 + 4, 20);  // shorter than the IP payload: padding, legal
   EXPECT_FALSE(parse(f).malformed);
@@ -413,7 +435,7 @@ TEST(ParserUnit, UdpLyingLengths) {
   EXPECT_FALSE(parse(cat({good, fill(10, 0)})).malformed);
 }
 
-TEST(ParserUnit, TcpDataOffset) {
+TEST(parser_unit, TcpDataOffset) {
   Bytes f = cat({eth(0x0800), ipv4(6, tcp(1, 2, fill(8)))});
   f[34 + 12] = 0x40;  // 16-byte header
   auto p = parse(f);
@@ -423,7 +445,7 @@ TEST(ParserUnit, TcpDataOffset) {
   EXPECT_TRUE(parse(f).malformed);
 }
 
-TEST(ParserUnit, GtpLyingLengths) {
+TEST(parser_unit, GtpLyingLengths) {
   const Bytes inner = ipv4(1, fill(8));
   const Bytes good = cat({eth(0x0800), ipv4(17, udp(2152, 2152, gtp(9, 0xFF, inner)))});
   ASSERT_FALSE(parse(good).malformed);
@@ -445,7 +467,7 @@ TEST(ParserUnit, GtpLyingLengths) {
   EXPECT_EQ(p.gtp_inner_version, 0);
 }
 
-TEST(ParserUnit, Ipv6LyingPayloadLength) {
+TEST(parser_unit, Ipv6LyingPayloadLength) {
   Bytes f = cat({eth(0x86DD), ipv6(17, udp(1, 2, fill(4)))});
   put16(f, 18, 13);  // one past the frame
   auto p = parse(f);
@@ -461,7 +483,7 @@ TEST(ParserUnit, Ipv6LyingPayloadLength) {
 
 // ---- stacks that do not end -------------------------------------------------------------
 
-TEST(ParserUnit, VlanTagAtTheEnd) {
+TEST(parser_unit, VlanTagAtTheEnd) {
   auto p = parse(cat({eth(0x8100), be16(77)}));  // TCI, then nothing
   EXPECT_TRUE(p.malformed);
   EXPECT_EQ(p.vlan_count, 1);
@@ -471,7 +493,7 @@ TEST(ParserUnit, VlanTagAtTheEnd) {
   EXPECT_EQ(p.vlan_count, 1);
 }
 
-TEST(ParserUnit, MplsWithoutBottomOfStack) {
+TEST(parser_unit, MplsWithoutBottomOfStack) {
   Bytes stack;
   for (int i = 0; i < 5; ++i) stack = cat({stack, be32(uint32_t(20 + i) << 12 | 64)});
   auto p = parse(cat({eth(0x8847), stack}));
@@ -487,7 +509,7 @@ TEST(ParserUnit, MplsWithoutBottomOfStack) {
   EXPECT_EQ(p.mpls_count, kMaxMplsLabels);
 }
 
-TEST(ParserUnit, DepthExceededLongIpv6ExtensionChain) {
+TEST(parser_unit, DepthExceededLongIpv6ExtensionChain) {
   // 5 destination-options headers of 48 bytes: the transport header starts past byte 256.
   Bytes chain;
   for (int i = 0; i < 5; ++i) chain = cat({chain, ext(i < 4 ? 60 : 6, 6)});
@@ -506,7 +528,7 @@ TEST(ParserUnit, DepthExceededLongIpv6ExtensionChain) {
   EXPECT_FALSE(p.has_l4);
 }
 
-TEST(ParserUnit, DepthExceededGtpInnerPastWindow) {
+TEST(parser_unit, DepthExceededGtpInnerPastWindow) {
   // A long GTP extension chain (4 headers of 60 bytes) runs past byte 256.
   Bytes exts;
   for (int i = 0; i < 4; ++i) {
@@ -515,8 +537,8 @@ TEST(ParserUnit, DepthExceededGtpInnerPastWindow) {
     e[59] = i < 3 ? 0x85 : 0;
     exts = cat({exts, e});
   }
-  const Bytes f = cat({eth(0x0800), ipv4(17, udp(2152, 2152, gtp(5, 0xFF, ipv4(6, tcp(1, 2)),
-                                                                 true, exts, 0x85)))});
+  const Bytes f = cat(
+      {eth(0x0800), ipv4(17, udp(2152, 2152, gtp(5, 0xFF, ipv4(6, tcp(1, 2)), true, exts, 0x85)))});
   const auto p = parse(f);
   EXPECT_TRUE(p.has_gtp);
   EXPECT_EQ(p.gtp_teid, 5u);

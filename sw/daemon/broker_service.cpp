@@ -1,0 +1,421 @@
+#include "broker_service.h"
+
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "broker_regmap.h"
+#include "config_defaults.h"
+#include "decision_log.h"
+
+namespace broker::daemon {
+namespace {
+
+using grpc::Status;
+using grpc::StatusCode;
+
+std::string issues_text(const std::vector<config::Issue>& issues) {
+  std::string s;
+  for (const auto& i : issues) s += (s.empty() ? "" : "\n") + i.to_string();
+  return s;
+}
+
+void add_issues(const std::vector<config::Issue>& issues,
+                google::protobuf::RepeatedPtrField<v1::ConfigIssue>* out) {
+  for (const auto& i : issues) {
+    auto* w = out->Add();
+    w->set_field(i.field);
+    w->set_message(i.message);
+  }
+}
+
+Status status_of(const driver::DriverError& e) {
+  switch (e.code()) {
+    case driver::DriverError::Code::kInvalidArgument: return Status(StatusCode::INVALID_ARGUMENT, e.what());
+    case driver::DriverError::Code::kNotFound: return Status(StatusCode::NOT_FOUND, e.what());
+    case driver::DriverError::Code::kFailedPrecondition: return Status(StatusCode::FAILED_PRECONDITION, e.what());
+    case driver::DriverError::Code::kUnavailable: return Status(StatusCode::UNAVAILABLE, e.what());
+  }
+  return Status(StatusCode::INTERNAL, e.what());
+}
+
+// Runs an RPC body, turning the driver's and the bus's exceptions into status codes.
+template <typename F>
+Status guarded(const char* rpc, F&& body) {
+  try {
+    return body();
+  } catch (const driver::ConfigRefused& e) {
+    return Status(StatusCode::INVALID_ARGUMENT, issues_text(e.result.errors));
+  } catch (const driver::DriverError& e) {
+    return status_of(e);
+  } catch (const driver::BusError& e) {
+    spdlog::error("rpc={} bus_error=\"{}\"", rpc, e.what());
+    return Status(StatusCode::UNAVAILABLE, fmt::format("card access failed: {}", e.what()));
+  } catch (const std::exception& e) {
+    spdlog::error("rpc={} error=\"{}\"", rpc, e.what());
+    return Status(StatusCode::INTERNAL, e.what());
+  }
+}
+
+Status generation_mismatch(uint64_t expected, uint64_t current) {
+  return Status(StatusCode::ABORTED,
+                fmt::format("expected_generation is {} but the configuration is at generation {}: "
+                            "another change came first; read it again and retry",
+                            expected, current));
+}
+
+std::string port_name(const google::protobuf::RepeatedPtrField<v1::IngressPort>& ports, uint32_t p) {
+  for (const auto& x : ports)
+    if (x.port() == p) return x.name();
+  return "";
+}
+std::string port_name(const google::protobuf::RepeatedPtrField<v1::EgressPort>& ports, uint32_t p) {
+  for (const auto& x : ports)
+    if (x.port() == p) return x.name();
+  return "";
+}
+
+void fill_fields(const core::PacketFields& f, v1::ParsedFields* out) {
+  out->set_eth_src(driver::format_mac(f.src_mac));
+  out->set_eth_dst(driver::format_mac(f.dst_mac));
+  out->set_ethertype(f.ethertype);
+  for (int i = 0; i < f.vlan_count; ++i) out->add_vlan_ids(f.vlan_ids[i]);
+  for (int i = 0; i < f.mpls_count; ++i) out->add_mpls_labels(f.mpls_labels[i]);
+  out->set_ip_version(f.ip_version);
+  out->set_ip_proto(f.l4_proto);
+  out->set_src_ip(driver::format_ip(f.ip_version, f.src_ip));
+  out->set_dst_ip(driver::format_ip(f.ip_version, f.dst_ip));
+  out->set_has_l4(f.has_l4);
+  out->set_src_port(f.src_port);
+  out->set_dst_port(f.dst_port);
+  out->set_has_gtp(f.has_gtp);
+  out->set_gtp_teid(f.gtp_teid);
+  out->set_gtp_inner_src(driver::format_ip(f.gtp_inner_version, f.gtp_inner_src));
+  out->set_gtp_inner_dst(driver::format_ip(f.gtp_inner_version, f.gtp_inner_dst));
+  out->set_fragment(f.fragment);
+  out->set_malformed(f.malformed);
+  out->set_depth_exceeded(f.depth_exceeded);
+}
+
+}  // namespace
+
+BrokerService::BrokerService(CardHandle card, StateStore store)
+    : card_(std::move(card)), store_(std::move(store)) {
+  driver_ = std::make_unique<driver::Driver>(*card_.bus);
+  if (card_.soft) {
+    ports_ = std::make_unique<SoftPorts>(*card_.soft);
+  } else {
+    shadow_card_ = std::make_unique<cards::SoftCard>();
+    shadow_driver_ = std::make_unique<driver::Driver>(*shadow_card_);
+  }
+  if (auto saved = store_.load()) {
+    const config::ValidationResult r = driver_->validate(saved->config());
+    if (!r.ok())
+      throw std::runtime_error(fmt::format("the saved configuration in {} is refused by this card:\n{}",
+                                           store_.path().string(), r.summary()));
+    apply_everywhere(saved->config());
+    generation_ = saved->generation();
+    spdlog::info("event=restored generation={} groups={} state_file={}", generation_.load(),
+                 saved->config().groups_size(), store_.path().string());
+  }
+}
+
+BrokerService::~BrokerService() {
+  shutdown();
+  if (ports_) ports_->stop();
+}
+
+void BrokerService::shutdown() { shutting_down_ = true; }
+
+void BrokerService::apply_everywhere(const v1::Config& config) {
+  driver_->apply(config);
+  if (ports_) ports_->configure(config);
+  if (shadow_driver_) shadow_driver_->apply(config);
+}
+
+Status BrokerService::commit(const v1::Config& previous) {
+  v1::PersistedState state;
+  state.set_generation(generation_ + 1);
+  *state.mutable_config() = driver_->applied();
+  try {
+    store_.save(state);
+  } catch (const std::exception& e) {
+    // Not persisted means not applied: put the previous configuration back.
+    spdlog::error("event=persist_failed error=\"{}\"", e.what());
+    apply_everywhere(previous);
+    return Status(StatusCode::UNAVAILABLE,
+                  fmt::format("configuration not applied: it could not be saved ({})", e.what()));
+  }
+  ++generation_;
+  return Status::OK;
+}
+
+Status BrokerService::GetCapabilities(grpc::ServerContext*, const v1::GetCapabilitiesRequest*,
+                                      v1::Capabilities* out) {
+  return guarded("GetCapabilities", [&] {
+    std::lock_guard lock(mu_);
+    const driver::CardIdentity& id = driver_->identity();
+    out->set_api_version("broker.v1");
+    out->set_software_version(BROKER_VERSION);
+    out->set_card_kind(card_.kind);
+    out->set_card_description(card_.bus->describe());
+    out->mutable_data_path()->set_id(id.id);
+    out->mutable_data_path()->set_version_major(id.version_major);
+    out->mutable_data_path()->set_version_minor(id.version_minor);
+    auto* l = out->mutable_limits();
+    l->set_ingress_ports(id.in_ports);
+    l->set_egress_ports(id.out_ports);
+    l->set_groups(id.groups);
+    l->set_members_per_group(id.members);
+    l->set_buckets_per_group(1u << id.bucket_bits);
+    l->set_parse_bytes(core::kParseBytes);
+    l->set_key_bytes(core::kKeyBytes);
+    const v1::Config& c = driver_->applied();
+    for (uint32_t p = 0; p < id.in_ports; ++p) {
+      auto* pi = out->add_ingress_ports();
+      pi->set_port(p);
+      pi->set_name(port_name(c.ingress_ports(), p));
+    }
+    for (uint32_t p = 0; p < id.out_ports; ++p) {
+      auto* pi = out->add_egress_ports();
+      pi->set_port(p);
+      pi->set_name(port_name(c.egress_ports(), p));
+      pi->set_speed_mbps(card_.bus->read32(regmap::OUT_SPEED_MBPS_at(p)));
+    }
+    for (int f = v1::TupleField_MIN + 1; f <= v1::TupleField_MAX; ++f)
+      if (v1::TupleField_IsValid(f)) out->add_tuple_fields(v1::TupleField(f));
+    out->add_hash_functions(v1::HASH_CRC32);
+    out->add_hash_functions(v1::HASH_XOR16);
+    out->add_selection_modes(v1::MODE_STATIC);
+    out->add_selection_modes(v1::MODE_DYNAMIC);
+    out->set_read_only(false);
+    return Status::OK;
+  });
+}
+
+Status BrokerService::GetConfig(grpc::ServerContext*, const v1::GetConfigRequest*, v1::GetConfigResponse* out) {
+  std::lock_guard lock(mu_);
+  *out->mutable_config() = driver_->applied();
+  out->set_generation(generation_);
+  return Status::OK;
+}
+
+Status BrokerService::SetConfig(grpc::ServerContext*, const v1::SetConfigRequest* req, v1::SetConfigResponse* out) {
+  return guarded("SetConfig", [&] {
+    std::lock_guard lock(mu_);
+    if (req->has_expected_generation() && req->expected_generation() != generation_)
+      return generation_mismatch(req->expected_generation(), generation_);
+    config::ValidationResult r = driver_->validate(req->config());
+    if (card_.soft)
+      for (auto& issue : SoftPorts::check_bindings(req->config())) r.errors.push_back(issue);
+    if (!r.ok()) {
+      spdlog::warn("rpc=SetConfig result=refused errors={}", r.errors.size());
+      return Status(StatusCode::INVALID_ARGUMENT, issues_text(r.errors));
+    }
+    add_issues(r.warnings, out->mutable_warnings());
+    if (req->validate_only()) {
+      out->set_generation(generation_);
+      out->set_applied(false);
+      return Status::OK;
+    }
+    const v1::Config previous = driver_->applied();
+    apply_everywhere(req->config());
+    if (Status s = commit(previous); !s.ok()) return s;
+    out->set_generation(generation_);
+    out->set_applied(true);
+    spdlog::info("rpc=SetConfig result=applied generation={} groups={} warnings={}", generation_.load(),
+                 req->config().groups_size(), r.warnings.size());
+    return Status::OK;
+  });
+}
+
+Status BrokerService::change_membership(bool add, const v1::GroupMemberRequest& req, v1::GroupMemberResponse* out) {
+  return guarded(add ? "AddGroupMember" : "RemoveGroupMember", [&] {
+    std::lock_guard lock(mu_);
+    if (req.has_expected_generation() && req.expected_generation() != generation_)
+      return generation_mismatch(req.expected_generation(), generation_);
+    if (req.group().empty()) return Status(StatusCode::INVALID_ARGUMENT, "group: a group name is required");
+    if (req.port() >= driver_->identity().out_ports)
+      return Status(StatusCode::INVALID_ARGUMENT,
+                    fmt::format("port: egress port {} does not exist (0 to {})", req.port(),
+                                driver_->identity().out_ports - 1));
+    auto buckets = [&] {
+      std::map<uint32_t, uint32_t> b;
+      for (const auto& g : driver_->counters().groups)
+        if (g.name == req.group())
+          for (const auto& m : g.members) b[m.port] = m.buckets;
+      return b;
+    };
+    const auto before = buckets();
+    const v1::Config previous = driver_->applied();
+    const auto warnings = add ? driver_->add_member(req.group(), req.port())
+                              : driver_->remove_member(req.group(), req.port());
+    if (ports_) ports_->configure(driver_->applied());
+    if (shadow_driver_) shadow_driver_->apply(driver_->applied());
+    if (Status s = commit(previous); !s.ok()) return s;
+    uint32_t moved = 0;
+    for (const auto& [port, n] : buckets()) {
+      const uint32_t was = before.count(port) ? before.at(port) : 0;
+      if (n > was) moved += n - was;
+    }
+    out->set_generation(generation_);
+    out->set_buckets_moved(moved);
+    add_issues(warnings, out->mutable_warnings());
+    spdlog::info("rpc={} group=\"{}\" port={} buckets_moved={} generation={}",
+                 add ? "AddGroupMember" : "RemoveGroupMember", req.group(), req.port(), moved,
+                 generation_.load());
+    return Status::OK;
+  });
+}
+
+Status BrokerService::AddGroupMember(grpc::ServerContext*, const v1::GroupMemberRequest* req, v1::GroupMemberResponse* out) {
+  return change_membership(true, *req, out);
+}
+
+Status BrokerService::RemoveGroupMember(grpc::ServerContext*, const v1::GroupMemberRequest* req, v1::GroupMemberResponse* out) {
+  return change_membership(false, *req, out);
+}
+
+void BrokerService::snapshot(v1::CountersSnapshot* out) {
+  std::lock_guard lock(mu_);
+  const driver::Counters c = driver_->counters();
+  const v1::Config& cfg = driver_->applied();
+  out->set_timestamp_ns(uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch()).count()));
+  out->set_generation(generation_);
+  std::vector<IngressStatus> bindings;
+  if (ports_) bindings = ports_->ingress_status();
+  for (uint32_t p = 0; p < c.rx.size(); ++p) {
+    auto* i = out->add_ingress();
+    i->set_port(p);
+    i->set_name(port_name(cfg.ingress_ports(), p));
+    i->set_packets(c.rx[p].packets);
+    i->set_bytes(c.rx[p].bytes);
+    if (p < bindings.size()) {
+      i->set_binding_state(bindings[p].state);
+      i->set_binding(bindings[p].binding);
+      i->set_binding_error(bindings[p].error);
+    } else {
+      i->set_binding_state(v1::BINDING_NONE);
+    }
+  }
+  for (uint32_t p = 0; p < c.tx.size(); ++p) {
+    auto* e = out->add_egress();
+    e->set_port(p);
+    e->set_name(port_name(cfg.egress_ports(), p));
+    e->set_packets(c.tx[p].packets);
+    e->set_bytes(c.tx[p].bytes);
+    e->set_utilization_bp(c.tx[p].util_bp);
+    e->set_peak_utilization_bp(c.tx[p].peak_bp);
+    e->set_speed_mbps(card_.bus->read32(regmap::OUT_SPEED_MBPS_at(p)));
+  }
+  for (const auto& g : c.groups) {
+    auto* o = out->add_groups();
+    o->set_name(g.name);
+    o->set_index(g.index);
+    o->set_packets(g.packets);
+    o->set_new_flows(g.new_flows);
+    for (const auto& m : g.members) {
+      auto* mo = o->add_members();
+      mo->set_port(m.port);
+      mo->set_buckets(m.buckets);
+      if (m.port < c.tx.size()) {
+        mo->set_packets(c.tx[m.port].packets);
+        mo->set_utilization_bp(c.tx[m.port].util_bp);
+      }
+    }
+  }
+  auto* d = out->mutable_data_path();
+  d->set_malformed(c.malformed);
+  d->set_fragments(c.fragments);
+  d->set_depth_exceeded(c.depth_exceeded);
+  d->set_unmapped_drops(c.unmapped_drops);
+  d->set_threshold_avoids(c.threshold_avoids);
+}
+
+Status BrokerService::GetCounters(grpc::ServerContext*, const v1::GetCountersRequest*, v1::CountersSnapshot* out) {
+  return guarded("GetCounters", [&] {
+    snapshot(out);
+    return Status::OK;
+  });
+}
+
+Status BrokerService::StreamCounters(grpc::ServerContext* ctx, const v1::StreamCountersRequest* req,
+                                     grpc::ServerWriter<v1::CountersSnapshot>* writer) {
+  const uint32_t interval_ms = req->interval_ms() == 0 ? 1000 : req->interval_ms();
+  if (interval_ms < 10)
+    return Status(StatusCode::INVALID_ARGUMENT,
+                  fmt::format("interval_ms: {} is below the minimum of 10", interval_ms));
+  return guarded("StreamCounters", [&] {
+    for (uint32_t sent = 0; req->count() == 0 || sent < req->count(); ++sent) {
+      if (sent > 0) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(interval_ms);
+        while (std::chrono::steady_clock::now() < until) {
+          if (ctx->IsCancelled() || shutting_down_) return Status::OK;
+          std::this_thread::sleep_for(std::chrono::milliseconds(std::min<uint32_t>(interval_ms, 20)));
+        }
+      }
+      v1::CountersSnapshot snap;
+      snapshot(&snap);
+      if (!writer->Write(snap)) return Status::OK;  // the client went away
+    }
+    return Status::OK;
+  });
+}
+
+Status BrokerService::ClearCounters(grpc::ServerContext*, const v1::ClearCountersRequest*, v1::ClearCountersResponse*) {
+  return guarded("ClearCounters", [&] {
+    std::lock_guard lock(mu_);
+    driver_->clear_counters();
+    spdlog::info("rpc=ClearCounters");
+    return Status::OK;
+  });
+}
+
+Status BrokerService::ExplainPacket(grpc::ServerContext*, const v1::ExplainPacketRequest* req,
+                                    v1::ExplainPacketResponse* out) {
+  return guarded("ExplainPacket", [&] {
+    const std::string& frame = req->frame();
+    if (frame.size() < size_t(core::kMinFrame) || frame.size() > size_t(core::kMaxFrame))
+      return Status(StatusCode::INVALID_ARGUMENT,
+                    fmt::format("frame: {} bytes; an Ethernet frame has {} to {} bytes", frame.size(),
+                                core::kMinFrame, core::kMaxFrame));
+    std::lock_guard lock(mu_);
+    if (req->ingress_port() >= driver_->identity().in_ports)
+      return Status(StatusCode::INVALID_ARGUMENT,
+                    fmt::format("ingress_port: {} does not exist (0 to {})", req->ingress_port(),
+                                driver_->identity().in_ports - 1));
+    const cards::SoftCard& card = card_.soft ? *card_.soft : *shadow_card_;
+    const auto* bytes = reinterpret_cast<const uint8_t*>(frame.data());
+    const core::FrameResult r = card.explain(uint8_t(req->ingress_port()), bytes, uint32_t(frame.size()));
+    const core::Decision& d = r.decision;
+    fill_fields(r.fields, out->mutable_fields());
+    out->set_key(reinterpret_cast<const char*>(r.key), core::kKeyBytes);
+    out->set_hash(d.hash);
+    out->set_bucket(d.bucket);
+    out->set_mapped(d.group != core::kNoGroup);
+    std::string group_name;
+    for (const auto& g : driver_->applied().groups())
+      if (driver_->group_index(g.name()) == d.group) group_name = g.name();
+    out->set_group(group_name);
+    out->set_group_index(d.group == core::kNoGroup ? 0 : d.group);
+    out->set_dropped(d.out_port == core::kNoPort);
+    out->set_member_port(d.out_port == core::kNoPort ? 0 : d.out_port);
+    out->set_member_slot(d.slot);
+    if (d.group == core::kNoGroup)
+      out->set_reason(fmt::format("ingress port {} maps to no group: the frame is dropped", req->ingress_port()));
+    else if (d.out_port == core::kNoPort)
+      out->set_reason(fmt::format("group '{}' has no live member: the frame is dropped", group_name));
+    else
+      out->set_reason(fmt::format("hash 0x{:08x} -> bucket {} of group '{}' -> member slot {} -> egress port {}{}",
+                                  d.hash, d.bucket, group_name, d.slot, d.out_port,
+                                  d.new_flow ? " (dynamic: a free bucket would be assigned now)" : ""));
+    out->set_decision_log_row(driver::DecisionLogWriter::format_row(1, uint8_t(req->ingress_port()), 0,
+                                                                    uint32_t(frame.size()), r));
+    return Status::OK;
+  });
+}
+
+}  // namespace broker::daemon

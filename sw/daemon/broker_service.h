@@ -1,0 +1,64 @@
+// The broker.v1.Broker gRPC service: the API face of the driver. It serializes changes,
+// keeps the generation, persists every applied configuration, and answers with standard
+// status codes whose messages name the field at fault.
+#pragma once
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "broker/v1/broker.grpc.pb.h"
+#include "driver.h"
+#include "soft_card.h"
+#include "soft_ports.h"
+#include "state_store.h"
+
+namespace broker::daemon {
+
+struct CardHandle {
+  std::string kind;                        // "soft", "xrt", "verilator"
+  std::unique_ptr<driver::RegisterBus> bus;
+  cards::SoftCard* soft = nullptr;         // the bus itself when kind == "soft"
+};
+
+class BrokerService final : public v1::Broker::Service {
+ public:
+  // Restores the persisted configuration onto the card (throws on a damaged state file or a
+  // saved configuration this card refuses).
+  BrokerService(CardHandle card, StateStore store);
+  ~BrokerService() override;
+
+  // Ends running streams promptly (server shutdown).
+  void shutdown();
+  uint64_t generation() const { return generation_; }
+
+  grpc::Status GetCapabilities(grpc::ServerContext*, const v1::GetCapabilitiesRequest*, v1::Capabilities*) override;
+  grpc::Status GetConfig(grpc::ServerContext*, const v1::GetConfigRequest*, v1::GetConfigResponse*) override;
+  grpc::Status SetConfig(grpc::ServerContext*, const v1::SetConfigRequest*, v1::SetConfigResponse*) override;
+  grpc::Status AddGroupMember(grpc::ServerContext*, const v1::GroupMemberRequest*, v1::GroupMemberResponse*) override;
+  grpc::Status RemoveGroupMember(grpc::ServerContext*, const v1::GroupMemberRequest*, v1::GroupMemberResponse*) override;
+  grpc::Status GetCounters(grpc::ServerContext*, const v1::GetCountersRequest*, v1::CountersSnapshot*) override;
+  grpc::Status StreamCounters(grpc::ServerContext*, const v1::StreamCountersRequest*,
+                              grpc::ServerWriter<v1::CountersSnapshot>*) override;
+  grpc::Status ClearCounters(grpc::ServerContext*, const v1::ClearCountersRequest*, v1::ClearCountersResponse*) override;
+  grpc::Status ExplainPacket(grpc::ServerContext*, const v1::ExplainPacketRequest*, v1::ExplainPacketResponse*) override;
+
+ private:
+  grpc::Status change_membership(bool add, const v1::GroupMemberRequest& req, v1::GroupMemberResponse* resp);
+  grpc::Status commit(const v1::Config& previous);  // persist the driver's applied config
+  void snapshot(v1::CountersSnapshot* out);
+  void apply_everywhere(const v1::Config& config);
+
+  CardHandle card_;
+  StateStore store_;
+  std::unique_ptr<driver::Driver> driver_;
+  std::unique_ptr<SoftPorts> ports_;              // soft card only
+  // Cards without a native data path explain packets on a soft card programmed alike.
+  std::unique_ptr<cards::SoftCard> shadow_card_;
+  std::unique_ptr<driver::Driver> shadow_driver_;
+  std::mutex mu_;                                 // one change at a time
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace broker::daemon

@@ -1,0 +1,266 @@
+#include "soft_ports.h"
+
+#include <net/if.h>
+#include <pcap/pcap.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "pcap_source.h"
+
+namespace broker::daemon {
+
+struct SoftPorts::Ingress {
+  std::string binding;
+  v1::BindingState state = v1::BINDING_NONE;
+  std::string error;
+  // capture file
+  std::unique_ptr<io::PcapSource> file;
+  io::Frame pending;
+  bool has_pending = false;
+  // interface
+  pcap_t* live = nullptr;
+
+  ~Ingress() {
+    if (live) pcap_close(live);
+  }
+};
+
+struct SoftPorts::Egress {
+  std::string binding;
+  std::unique_ptr<io::PcapSink> file;
+  pcap_t* live = nullptr;
+  std::string error;
+
+  ~Egress() {
+    if (live) pcap_close(live);
+  }
+};
+
+namespace {
+
+std::string binding_text(const v1::PortBinding& b) {
+  if (b.has_pcap_file()) return "pcap:" + b.pcap_file();
+  if (b.has_interface()) return "if:" + b.interface();
+  return "";
+}
+
+pcap_t* open_interface(const std::string& name, bool capture, std::string& error) {
+  char err[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* p = pcap_create(name.c_str(), err);
+  if (!p) {
+    error = err;
+    return nullptr;
+  }
+  pcap_set_snaplen(p, 65535);
+  pcap_set_promisc(p, 1);
+  pcap_set_immediate_mode(p, 1);
+  pcap_set_timeout(p, 1);
+  pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
+  if (pcap_activate(p) < 0) {
+    error = fmt::format("{}: {}", name, pcap_geterr(p));
+    pcap_close(p);
+    return nullptr;
+  }
+  if (pcap_datalink(p) != DLT_EN10MB) {
+    error = fmt::format("{}: link type {} is not Ethernet", name,
+                        pcap_datalink_val_to_name(pcap_datalink(p)) ?: "unknown");
+    pcap_close(p);
+    return nullptr;
+  }
+  if (capture) {
+    // Only what arrives: frames we inject on an interface must not come back in.
+    pcap_setdirection(p, PCAP_D_IN);
+    if (pcap_setnonblock(p, 1, err) != 0) {
+      error = err;
+      pcap_close(p);
+      return nullptr;
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+SoftPorts::SoftPorts(cards::SoftCard& card) : card_(card) {
+  for (int i = 0; i < core::kInPorts; ++i) ingress_.push_back(std::make_unique<Ingress>());
+  for (int i = 0; i < core::kOutPorts; ++i) egress_.push_back(std::make_unique<Egress>());
+  thread_ = std::thread([this] { run(); });
+}
+
+SoftPorts::~SoftPorts() { stop(); }
+
+void SoftPorts::stop() {
+  running_ = false;
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mu_);
+  for (auto& e : egress_)
+    if (e->file) e->file->close();
+}
+
+std::vector<config::Issue> SoftPorts::check_bindings(const v1::Config& c) {
+  std::vector<config::Issue> issues;
+  for (int i = 0; i < c.ingress_ports_size(); ++i) {
+    const auto& b = c.ingress_ports(i).binding();
+    const std::string field = fmt::format("ingress_ports[{}].binding", i);
+    if (b.has_pcap_file() && ::access(b.pcap_file().c_str(), R_OK) != 0)
+      issues.push_back({field + ".pcap_file", fmt::format("cannot read capture '{}'", b.pcap_file())});
+    if (b.has_interface() && if_nametoindex(b.interface().c_str()) == 0)
+      issues.push_back({field + ".interface", fmt::format("no network interface named '{}'", b.interface())});
+  }
+  for (int i = 0; i < c.egress_ports_size(); ++i) {
+    const auto& b = c.egress_ports(i).binding();
+    const std::string field = fmt::format("egress_ports[{}].binding", i);
+    if (b.has_pcap_file()) {
+      std::filesystem::path dir = std::filesystem::path(b.pcap_file()).parent_path();
+      if (dir.empty()) dir = ".";
+      if (::access(dir.c_str(), W_OK) != 0)
+        issues.push_back({field + ".pcap_file", fmt::format("cannot write into directory '{}'", dir.string())});
+    }
+    if (b.has_interface() && if_nametoindex(b.interface().c_str()) == 0)
+      issues.push_back({field + ".interface", fmt::format("no network interface named '{}'", b.interface())});
+  }
+  return issues;
+}
+
+void SoftPorts::configure(const v1::Config& c) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> in_bind(core::kInPorts), out_bind(core::kOutPorts);
+  std::vector<const v1::PortBinding*> in_b(core::kInPorts, nullptr), out_b(core::kOutPorts, nullptr);
+  for (const auto& p : c.ingress_ports())
+    if (p.port() < core::kInPorts) { in_bind[p.port()] = binding_text(p.binding()); in_b[p.port()] = &p.binding(); }
+  for (const auto& p : c.egress_ports())
+    if (p.port() < core::kOutPorts) { out_bind[p.port()] = binding_text(p.binding()); out_b[p.port()] = &p.binding(); }
+
+  for (int i = 0; i < core::kInPorts; ++i) {
+    if (ingress_[i]->binding == in_bind[i] && !in_bind[i].empty()) continue;
+    auto in = std::make_unique<Ingress>();
+    in->binding = in_bind[i];
+    if (in_bind[i].empty()) {
+      in->state = v1::BINDING_NONE;
+    } else if (in_b[i]->has_pcap_file()) {
+      try {
+        in->file = std::make_unique<io::PcapSource>(in_b[i]->pcap_file());
+        in->has_pending = in->file->next(in->pending);
+        in->state = in->has_pending ? v1::BINDING_RUNNING : v1::BINDING_DONE;
+      } catch (const std::exception& e) {
+        in->state = v1::BINDING_FAILED;
+        in->error = e.what();
+      }
+    } else {
+      in->live = open_interface(in_b[i]->interface(), true, in->error);
+      in->state = in->live ? v1::BINDING_RUNNING : v1::BINDING_FAILED;
+    }
+    ingress_[i] = std::move(in);
+  }
+  for (int i = 0; i < core::kOutPorts; ++i) {
+    if (egress_[i]->binding == out_bind[i]) continue;
+    auto out = std::make_unique<Egress>();
+    out->binding = out_bind[i];
+    if (!out_bind[i].empty()) {
+      try {
+        if (out_b[i]->has_pcap_file()) out->file = std::make_unique<io::PcapSink>(out_b[i]->pcap_file());
+        else out->live = open_interface(out_b[i]->interface(), false, out->error);
+      } catch (const std::exception& e) {
+        out->error = e.what();
+      }
+    }
+    if (egress_[i]->file) egress_[i]->file->close();
+    egress_[i] = std::move(out);
+  }
+}
+
+std::vector<IngressStatus> SoftPorts::ingress_status() const {
+  std::lock_guard lock(mu_);
+  std::vector<IngressStatus> out;
+  for (const auto& in : ingress_) out.push_back({in->state, in->binding, in->error});
+  return out;
+}
+
+void SoftPorts::emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint32_t len, uint32_t wire_len) {
+  const core::FrameResult& r = card_.forward(in_port, ts_ns, data, len);
+  const uint8_t out = r.decision.out_port;
+  if (out == core::kNoPort) return;
+  Egress& e = *egress_[out];
+  if (e.file) e.file->write(ts_ns, data, len, wire_len);
+  else if (e.live) pcap_inject(e.live, data, len);
+}
+
+bool SoftPorts::forward_one_file_frame() {
+  Ingress* next = nullptr;
+  uint8_t port = 0;
+  for (int i = 0; i < core::kInPorts; ++i) {
+    Ingress& in = *ingress_[i];
+    if (in.has_pending && (!next || in.pending.ts_ns < next->pending.ts_ns)) {
+      next = &in;
+      port = uint8_t(i);
+    }
+  }
+  if (!next) return false;
+  emit(port, next->pending.ts_ns, next->pending.data.data(), uint32_t(next->pending.data.size()),
+       next->pending.wire_len);
+  try {
+    next->has_pending = next->file->next(next->pending);
+    if (!next->has_pending) {
+      next->state = v1::BINDING_DONE;
+      for (auto& e : egress_)
+        if (e->file) e->file->flush();
+    }
+  } catch (const std::exception& e) {
+    next->has_pending = false;
+    next->state = v1::BINDING_FAILED;
+    next->error = e.what();
+  }
+  return true;
+}
+
+bool SoftPorts::poll_interfaces() {
+  bool any = false;
+  for (int i = 0; i < core::kInPorts; ++i) {
+    Ingress& in = *ingress_[i];
+    if (!in.live) continue;
+    for (int n = 0; n < 64; ++n) {
+      pcap_pkthdr* h = nullptr;
+      const u_char* data = nullptr;
+      const int rc = pcap_next_ex(in.live, &h, &data);
+      if (rc == 1) {
+        const uint64_t ts = uint64_t(h->ts.tv_sec) * 1000000000ull + uint64_t(h->ts.tv_usec);
+        emit(uint8_t(i), ts, data, h->caplen, h->len);
+        any = true;
+      } else {
+        if (rc < 0) {
+          in.state = v1::BINDING_FAILED;
+          in.error = pcap_geterr(in.live);
+          pcap_close(in.live);
+          in.live = nullptr;
+        }
+        break;
+      }
+    }
+  }
+  return any;
+}
+
+void SoftPorts::run() {
+  auto last_flush = std::chrono::steady_clock::now();
+  while (running_) {
+    bool busy = false;
+    {
+      std::lock_guard lock(mu_);
+      for (int n = 0; n < 256 && forward_one_file_frame(); ++n) busy = true;
+      busy |= poll_interfaces();
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_flush > std::chrono::milliseconds(200)) {
+        for (auto& e : egress_)
+          if (e->file) e->file->flush();
+        last_flush = now;
+      }
+    }
+    if (!busy) std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+}
+
+}  // namespace broker::daemon

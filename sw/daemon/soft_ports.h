@@ -1,0 +1,62 @@
+// The soft card's packet ports: each ingress port bound to a capture file (read once, as fast
+// as the data path goes, frames merged in timestamp order) or to a Linux interface (captured
+// through libpcap, inbound direction only); each egress port bound to a capture file or an
+// interface (injected through libpcap). Unbound egress ports count and discard.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/v1/broker.pb.h"
+#include "broker/v1/config.pb.h"
+#include "config_validator.h"
+#include "core_params.h"
+#include "soft_card.h"
+
+namespace broker::daemon {
+
+struct IngressStatus {
+  v1::BindingState state = v1::BINDING_NONE;
+  std::string binding;  // "pcap:/path", "if:eth0", "" when unbound
+  std::string error;
+};
+
+class SoftPorts {
+ public:
+  explicit SoftPorts(cards::SoftCard& card);
+  ~SoftPorts();
+  SoftPorts(const SoftPorts&) = delete;
+  SoftPorts& operator=(const SoftPorts&) = delete;
+
+  // Problems a configuration's bindings would meet (missing capture, unknown interface,
+  // unwritable output), naming the field; empty when all can be opened.
+  static std::vector<config::Issue> check_bindings(const v1::Config& config);
+
+  // Binds ports as the configuration says. Bindings that did not change keep running (a
+  // capture being read goes on where it was); changed ones restart.
+  void configure(const v1::Config& config);
+  void stop();
+
+  std::vector<IngressStatus> ingress_status() const;
+
+ private:
+  struct Ingress;
+  struct Egress;
+  void run();
+  bool forward_one_file_frame();
+  bool poll_interfaces();
+  void emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint32_t len, uint32_t wire_len);
+
+  cards::SoftCard& card_;
+  mutable std::mutex mu_;  // guards the bindings; held by the forwarding thread per frame
+  std::vector<std::unique_ptr<Ingress>> ingress_;
+  std::vector<std::unique_ptr<Egress>> egress_;
+  std::atomic<bool> running_{true};
+  std::thread thread_;
+};
+
+}  // namespace broker::daemon
