@@ -183,7 +183,10 @@ inline uint8_t beat_byte(const AxisBeat& b, int i) {
 }  // namespace
 
 void reset_kernel_state(KernelState& st) {
-  clear_flows(st.flows);
+  st.core.cfg = CoreConfig{};
+  clear_counters(st.core.counters);
+  clear_flows(st.core.flows);
+  st.core.counter_hi_latch = 0;
   for (int i = 0; i < kParseBytes; ++i) st.hdr[i] = 0;
   st.in_bytes = 0;
   st.in_frame = false;
@@ -191,14 +194,28 @@ void reset_kernel_state(KernelState& st) {
   st.in_port = 0;
   st.beat_head = st.beat_count = 0;
   st.pend_head = st.pend_count = 0;
-  st.out_active = false;
   st.out_bytes = 0;
 }
 
-void broker_core_step(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx, uint32_t now_us,
-                      const CoreConfig& cfg, const uint16_t util_bp[kOutPorts],
-                      CoreCounters& counters, KernelState& st) {
+void broker_core_step(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx,
+                      hls::stream<CsrWrite>& csr_wr, hls::stream<CsrWord>& ctr_req,
+                      hls::stream<CsrWord>& ctr_rsp, uint32_t now_us,
+                      const uint16_t util_bp[kOutPorts], KernelState& st) {
 #pragma HLS INLINE
+  CoreState& core = st.core;
+
+  // Management: a register write or a counter read from the CSR block.
+  if (!csr_wr.empty()) {
+    CsrWrite w = csr_wr.read();
+    csr_write(uint32_t(w.range(63, 32)), uint32_t(w.range(31, 0)), core);
+  }
+  if (!ctr_req.empty()) {
+    const uint32_t addr = uint32_t(ctr_req.read());
+    uint32_t value = 0;
+    if (!csr_read_counter(addr, core, value)) value = 0;
+    ctr_rsp.write(CsrWord(value));
+  }
+
   // Input: capture the header window, decide once it is complete (or the frame ended).
   if (!rx.empty() && st.beat_count < kBeatQueue && st.pend_count < kPendingQueue) {
     AxisBeat beat = rx.read();
@@ -223,7 +240,7 @@ void broker_core_step(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx, uint
       // Before the end is seen the length is unknown: the parser treats the window as full.
       const uint32_t len = last ? st.in_bytes : uint32_t(kMaxFrame);
       FrameResult r;
-      decide_frame(st.hdr, len, st.in_port, now_us, cfg, util_bp, st.flows, counters, r);
+      decide_frame(st.hdr, len, st.in_port, now_us, core.cfg, util_bp, core.flows, core.counters, r);
       PendingFrame& p = st.pending[(st.pend_head + st.pend_count) % kPendingQueue];
       p.decision = r.decision;
       p.in_port = st.in_port;
@@ -257,7 +274,7 @@ void broker_core_step(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx, uint
       tx.write(beat);
     }
     if (beat.last) {
-      count_frame(p.decision, p.fields, p.in_port, st.out_bytes, counters);
+      count_frame(p.decision, p.fields, p.in_port, st.out_bytes, core.counters);
       st.out_bytes = 0;
       st.pend_head = (st.pend_head + 1) % kPendingQueue;
       --st.pend_count;
@@ -265,23 +282,29 @@ void broker_core_step(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx, uint
   }
 }
 
-void broker_core_top(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx, uint32_t now_us,
-                     const CoreConfig& cfg, const uint16_t util_bp[kOutPorts],
-                     CoreCounters& counters) {
+void broker_core_top(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx,
+                     hls::stream<CsrWrite>& csr_wr, hls::stream<CsrWord>& ctr_req,
+                     hls::stream<CsrWord>& ctr_rsp, uint32_t now_us, ap_uint<256> util_bp) {
 #pragma HLS INTERFACE mode=ap_ctrl_none port=return
 #pragma HLS INTERFACE mode=axis port=rx
 #pragma HLS INTERFACE mode=axis port=tx
+#pragma HLS INTERFACE mode=axis port=csr_wr
+#pragma HLS INTERFACE mode=axis port=ctr_req
+#pragma HLS INTERFACE mode=axis port=ctr_rsp
 #pragma HLS INTERFACE mode=ap_none port=now_us
-#pragma HLS INTERFACE mode=ap_memory port=cfg
-#pragma HLS DISAGGREGATE variable=cfg
-#pragma HLS INTERFACE mode=ap_memory port=util_bp
-#pragma HLS INTERFACE mode=ap_memory port=counters
-#pragma HLS DISAGGREGATE variable=counters
+#pragma HLS INTERFACE mode=ap_none port=util_bp
 #pragma HLS PIPELINE II=1
   // Static state is zero at reset (Vitis resets statics; C++ zero-initializes them), which is
   // reset_kernel_state's result.
   static KernelState st;
-  broker_core_step(rx, tx, now_us, cfg, util_bp, counters, st);
+#pragma HLS ARRAY_PARTITION variable=st.hdr type=complete
+  uint16_t util[kOutPorts];
+unpack_util:
+  for (int p = 0; p < kOutPorts; ++p) {
+#pragma HLS UNROLL
+    util[p] = uint16_t(util_bp.range(16 * p + 15, 16 * p));
+  }
+  broker_core_step(rx, tx, csr_wr, ctr_req, ctr_rsp, now_us, util, st);
 }
 
 }  // namespace core

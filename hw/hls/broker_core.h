@@ -3,6 +3,7 @@
 // AXI4-Stream kernel that Vitis HLS synthesizes.
 #pragma once
 #include "core_config.h"
+#include "csr.h"
 #include "hls_compat.h"
 #include "packet_fields.h"
 
@@ -67,7 +68,7 @@ struct PendingFrame {
 // Everything the kernel keeps between calls. In fabric it is the kernel's static state; the
 // native build keeps it in an object so several simulated cards can live in one process.
 struct KernelState {
-  FlowTable flows;
+  CoreState core;  // configuration, counters, flow table
   // input side: the frame whose header is being captured
   uint8_t hdr[kParseBytes];
   uint32_t in_bytes;
@@ -80,23 +81,29 @@ struct KernelState {
   PendingFrame pending[kPendingQueue];
   uint8_t pend_head, pend_count;
   // output side
-  bool out_active;
   uint32_t out_bytes;
 };
 
 void reset_kernel_state(KernelState& st);
 
-// One step of the kernel: consumes at most one RX beat, produces at most one TX beat.
-// Frames are held for at most kHeaderBeats beats while their header is parsed.
-void broker_core_step(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx, uint32_t now_us,
-                      const CoreConfig& cfg, const uint16_t util_bp[kOutPorts],
-                      CoreCounters& counters, KernelState& st);
+// CSR traffic from the RTL CSR block: a write is {address[63:32], data[31:0]}; a counter
+// read is an address on ctr_req answered by one word on ctr_rsp.
+typedef ap_uint<64> CsrWrite;
+typedef ap_uint<32> CsrWord;
+
+// One step of the kernel: at most one CSR write, one counter read, one RX beat in and one
+// TX beat out. Frames are held for at most kHeaderBeats beats while their header is parsed.
+void broker_core_step(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx,
+                      hls::stream<CsrWrite>& csr_wr, hls::stream<CsrWord>& ctr_req,
+                      hls::stream<CsrWord>& ctr_rsp, uint32_t now_us,
+                      const uint16_t util_bp[kOutPorts], KernelState& st);
 
 // The synthesized top: broker_core_step on the kernel's own static state (ap_ctrl_none,
-// PIPELINE II=1).
-void broker_core_top(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx, uint32_t now_us,
-                     const CoreConfig& cfg, const uint16_t util_bp[kOutPorts],
-                     CoreCounters& counters);
+// PIPELINE II=1). util_bp packs each egress port's TX utilization, port p in bits
+// [16p+15:16p], from the RTL meters; now_us is the RTL microsecond tick.
+void broker_core_top(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx,
+                     hls::stream<CsrWrite>& csr_wr, hls::stream<CsrWord>& ctr_req,
+                     hls::stream<CsrWord>& ctr_rsp, uint32_t now_us, ap_uint<256> util_bp);
 
 }  // namespace core
 }  // namespace broker

@@ -258,6 +258,8 @@ class ScriptBuilder {
     const uint32_t gtp_overhead = gtp_ ? 20 + 8 + 8 + (gtp_ext_ ? 8 : 0) : 0;
     inner_mtu_ = ip_mtu_ - gtp_overhead;
     rtt_ns_ = rng_.range(300 * kUs, 6 * kMs);
+    // Windows clients do not offer TCP timestamps by default; then neither side uses them.
+    timestamps_ = rng_.chance(0.7);
     for (int i = 0; i < 2; ++i) {
       Side& d = side_[i];
       d.seq = uint32_t(rng_.bits());
@@ -313,7 +315,7 @@ class ScriptBuilder {
   uint64_t think() { return rng_.range(200 * kUs, 5 * kMs); }
   uint64_t burst() { return rng_.range(3 * kUs, 60 * kUs); }
   uint64_t ack_delay() { return rng_.range(20 * kUs, 400 * kUs); }
-  size_t data_mss(int from) const { return side_[from].mss - 12; }  // minus the timestamp option
+  size_t data_mss(int from) const { return side_[from].mss - (timestamps_ ? 12 : 0); }
   size_t udp_max() const { return inner_mtu_ - (v6_ ? 40 : 20) - 8; }
 
   // --- L2 and L3 around a transport message --------------------------------------------------
@@ -431,13 +433,18 @@ class ScriptBuilder {
     const uint32_t tsval = me.ts_base + uint32_t((clock_ns_ + gap) / kMs);
     me.last_tsval = tsval;
     Bytes opts;
-    if (flags & kSyn) {
+    if ((flags & kSyn) && timestamps_) {
       // Linux's SYN options: MSS, SACK permitted, timestamps, NOP, window scale.
       put8(opts, 2), put8(opts, 4), put16(opts, me.mss);
       put8(opts, 4), put8(opts, 2);
       put8(opts, 8), put8(opts, 10), put32(opts, tsval), put32(opts, (flags & kAck) ? peer.last_tsval : 0);
       put8(opts, 1), put8(opts, 3), put8(opts, 3), put8(opts, me.wscale);
-    } else {
+    } else if (flags & kSyn) {
+      // Windows': MSS, NOP, window scale, NOP, NOP, SACK permitted.
+      put8(opts, 2), put8(opts, 4), put16(opts, me.mss);
+      put8(opts, 1), put8(opts, 3), put8(opts, 3), put8(opts, me.wscale);
+      put8(opts, 1), put8(opts, 1), put8(opts, 4), put8(opts, 2);
+    } else if (timestamps_) {
       put8(opts, 1), put8(opts, 1);
       put8(opts, 8), put8(opts, 10), put32(opts, tsval), put32(opts, peer.last_tsval);
     }
@@ -522,7 +529,10 @@ class ScriptBuilder {
     tcp(kClient, ack_delay(), kAck, 0);
     if (s_.elephant) {
       tcp_data(kClient, think(), rng_.range(200, 700), false);
-      bulk(rng_.chance(0.7) ? kServer : kClient);
+      const int sender = rng_.chance(0.7) ? kServer : kClient;
+      bulk(sender);
+      // An upload ends with the server's verdict on it.
+      if (sender == kClient) tcp_data(kServer, rtt(), rng_.range(100, 400), true);
     } else {
       const uint64_t exchanges = rng_.range(1, 4);
       for (uint64_t e = 0; e < exchanges; ++e) {
@@ -628,7 +638,7 @@ class ScriptBuilder {
   Rng rng_;
   std::vector<Step> steps_;
   Side side_[2];
-  bool gtp_ = false, v6_ = false, gtp_ext_ = false, windows_ping_ = false;
+  bool gtp_ = false, v6_ = false, gtp_ext_ = false, windows_ping_ = false, timestamps_ = true;
   uint8_t qfi_ = 0;
   uint32_t ip_mtu_ = kMtu, inner_mtu_ = kMtu;
   uint64_t rtt_ns_ = 0;

@@ -87,8 +87,10 @@ KernelRun run_kernel(const std::vector<InFrame>& in, const CoreConfig& cfg) {
   KernelRun run;
   auto st = std::make_unique<KernelState>();
   reset_kernel_state(*st);
-  clear_counters(run.counters);
+  st->core.cfg = cfg;  // as the CSR writes would leave it (csr_test covers the writes)
   hls::stream<AxisBeat> rx, tx;
+  hls::stream<CsrWrite> csr_wr;
+  hls::stream<CsrWord> ctr_req, ctr_rsp;
   for (const auto& f : in)
     for (const auto& b : to_beats(f.data, f.port)) {
       rx.write(b);
@@ -99,7 +101,7 @@ KernelRun run_kernel(const std::vector<InFrame>& in, const CoreConfig& cfg) {
   const uint64_t limit = run.beats_in * 2 + 100;
   while (run.steps < limit) {
     if (rx.empty() && st->beat_count == 0 && st->pend_count == 0 && !st->in_frame) break;
-    broker_core_step(rx, tx, uint32_t(run.steps), cfg, util, run.counters, *st);
+    broker_core_step(rx, tx, csr_wr, ctr_req, ctr_rsp, uint32_t(run.steps), util, *st);
     ++run.steps;
     while (!tx.empty()) {
       const AxisBeat b = tx.read();
@@ -119,6 +121,7 @@ KernelRun run_kernel(const std::vector<InFrame>& in, const CoreConfig& cfg) {
   }
   EXPECT_TRUE(cur.data.empty()) << "a frame left without TLAST";
   EXPECT_LT(run.steps, limit) << "kernel did not drain";
+  run.counters = st->core.counters;
   return run;
 }
 

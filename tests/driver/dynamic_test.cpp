@@ -15,6 +15,7 @@
 #include "decision_log.h"
 #include "driver_test_util.h"
 #include "replay.h"
+#include "testdata.h"
 
 namespace broker::drvtest {
 namespace {
@@ -372,7 +373,7 @@ TEST_P(DriverMembershipDuringReplay, RemovingAndAddingAMemberLosesNoPacket) {
   const ReplayResult r = replay_with_changes(c, {{0, g.pcap.string()}}, remove_at, add_at, dir);
   expect_no_loss(r, g.frames, dynamic ? "generated, dynamic" : "generated, static");
   EXPECT_EQ(r.per_pcap.count(5), 1u) << "the added member got no capture";
-  EXPECT_GT(r.per_pcap[2], 0u);
+  EXPECT_GT(r.per_pcap.at(2), 0u);
 
   // Where each frame went, phase by phase: port 2 only before its removal, port 5 only after
   // its addition; a session changes port only when its member left (both modes) or, in static
@@ -383,8 +384,12 @@ TEST_P(DriverMembershipDuringReplay, RemovingAndAddingAMemberLosesNoPacket) {
     const LogRow& row = r.log[i];
     ASSERT_EQ(row.frame, i + 1);
     ASSERT_GE(row.out_port, 0) << "frame " << row.frame << " dropped";
-    if (i >= remove_at && i < add_at) EXPECT_NE(row.out_port, 2) << "frame " << row.frame << " sent to a removed member";
-    if (i < add_at) EXPECT_NE(row.out_port, 5) << "frame " << row.frame << " sent to a member not yet added";
+    if (i >= remove_at && i < add_at) {
+      EXPECT_NE(row.out_port, 2) << "frame " << row.frame << " sent to a removed member";
+    }
+    if (i < add_at) {
+      EXPECT_NE(row.out_port, 5) << "frame " << row.frame << " sent to a member not yet added";
+    }
     int& prev = session_port[g.session_of[i]];
     if (prev >= 0 && prev != row.out_port) {
       const bool off_removed = prev == 2 && i >= remove_at;
@@ -409,8 +414,8 @@ TEST_P(DriverMembershipDuringReplay, SharedCapturesLoseNoPacketAcrossMembershipC
   // Two real captures on two ingress ports of the group; preferred names, else any two.
   std::vector<std::filesystem::path> picks;
   for (const char* name : {"zeek_http-bro.org.pcap", "tcpreplay_test.pcap"})
-    if (std::filesystem::exists(testing::shared_pcap_dir() / name)) picks.push_back(testing::shared_pcap_dir() / name);
-  for (const auto& p : testing::shared_captures())
+    if (std::filesystem::exists(broker::testing::shared_pcap_dir() / name)) picks.push_back(broker::testing::shared_pcap_dir() / name);
+  for (const auto& p : broker::testing::shared_captures())
     if (picks.size() < 2 && std::find(picks.begin(), picks.end(), p) == picks.end()) picks.push_back(p);
   ASSERT_EQ(picks.size(), 2u);
   uint64_t frames = 0;

@@ -34,15 +34,11 @@ class SoftCard final : public driver::RegisterBus {
  private:
   uint32_t read_locked(uint32_t offset);
   void decode_write(uint32_t offset, uint32_t value);
-  uint32_t counter_word(uint32_t offset, bool& found);
 
   mutable std::mutex mu_;
   std::vector<uint32_t> regs_;         // stored value of every rw register, by word
   std::vector<int16_t> reg_of_word_;   // word -> index in regmap::kRegisters, -1 unmapped
-  uint32_t latched_hi_ = 0;            // HI word latched by the last counter LO read
-  core::CoreConfig cfg_{};
-  std::unique_ptr<core::FlowTable> flows_;
-  core::CoreCounters counters_{};
+  std::unique_ptr<core::CoreState> core_;  // the core's configuration, counters, flows
   TxMeter meter_;
   std::array<uint16_t, core::kOutPorts> util_{};
   uint64_t now_ns_ = 0;

@@ -161,7 +161,7 @@ std::string check_card(const XrtHostPaths& paths, const DeviceArg& d) {
         seen.push_back(b + (drv.empty() ? " (no driver)" : " (driver " + drv + ")"));
       }
       throw XrtUnavailable(fmt::format(
-          "Alveo card found ({}) but the xocl user driver is not loaded for it: install the xrt "
+          "Alveo card found ({}) but the xocl driver is not loaded for its user function: install the xrt "
           "package matching the card's shell, load the driver (sudo modprobe xocl) and check "
           "that the card shows up ({})",
           join(seen), kListCards));
@@ -337,12 +337,11 @@ struct XrtBus::Impl {
 
 XrtBus::XrtBus(const std::string& device, const std::string& xclbin_path,
                const std::string& kernel, const XrtHostPaths& paths)
-    : impl_(std::make_unique<Impl>()), paths_(paths), device_arg_(device), kernel_(kernel) {
+    : impl_(std::make_unique<Impl>()),
+      paths_(paths),
+      device_arg_(device),
+      kernel_(kernel.empty() ? kDefaultKernel : kernel) {
   // Cheap checks first, in the order a user fixes things; XRT is not touched until they pass.
-  if (kernel_.empty())
-    throw XrtUnavailable(
-        "no kernel instance name given: pass it as 'kernel:{instance}', e.g. " +
-        std::string(kDefaultKernel));
   const DeviceArg d = parse_device(device);
   check_xclbin_file(xclbin_path);
   bdf_ = check_card(paths_, d);

@@ -44,7 +44,7 @@ class XrtBus final : public driver::RegisterBus {
 
   // device: a PCI address of the card's user function ("0000:3b:00.1") or an index ("0") as
   // xbutil examine lists them. Opens the card, loads the xclbin and opens the kernel instance
-  // (exclusive access). Throws XrtUnavailable, checking the cheap things (arguments, xclbin
+  // (exclusive access); an empty kernel name means kDefaultKernel. Throws XrtUnavailable, checking the cheap things (arguments, xclbin
   // file, card and driver in sysfs) before XRT is touched at all.
   XrtBus(const std::string& device, const std::string& xclbin_path,
          const std::string& kernel = kDefaultKernel, const XrtHostPaths& paths = {});
