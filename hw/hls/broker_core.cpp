@@ -58,12 +58,13 @@ uint8_t least_utilized_slot(const GroupConfig& g, const uint16_t util_bp[kOutPor
 }
 
 uint8_t dynamic_slot(const CoreConfig& cfg, const GroupConfig& g, uint8_t group, uint16_t bucket,
-                     uint32_t now_us, const uint16_t util_bp[kOutPorts], FlowTable& flows,
+                     uint64_t now_us, const uint16_t util_bp[kOutPorts], FlowTable& flows,
                      Decision& d) {
   const bool valid = flows.valid[group][bucket];
   const uint8_t held = flows.slot[group][bucket];
-  // Unsigned difference: correct across the 32-bit time base wrap for ages below 2^32 us.
-  const uint32_t age = now_us - flows.last_seen_us[group][bucket];
+  // A 64-bit microsecond time base never wraps, so any silence longer than the timeout
+  // frees the bucket (a 32-bit one would make a bucket idle for 71.6 minutes look fresh).
+  const uint64_t age = now_us - flows.last_seen_us[group][bucket];
   uint8_t slot;
   if (valid && age <= g.idle_us && slot_live(g.live, held)) {
     slot = held;
@@ -87,7 +88,7 @@ uint8_t dynamic_slot(const CoreConfig& cfg, const GroupConfig& g, uint8_t group,
 }  // namespace
 
 void decide_frame(const uint8_t hdr[kParseBytes], uint32_t frame_len, uint8_t in_port,
-                  uint32_t now_us, const CoreConfig& cfg, const uint16_t util_bp[kOutPorts],
+                  uint64_t now_us, const CoreConfig& cfg, const uint16_t util_bp[kOutPorts],
                   FlowTable& flows, CoreCounters& counters, FrameResult& out) {
   Decision& d = out.decision;
   d.out_port = kNoPort;
@@ -141,7 +142,7 @@ void count_frame(const Decision& d, const PacketFields& f, uint8_t in_port, uint
 }
 
 void process_frame(const uint8_t hdr[kParseBytes], uint32_t frame_len, uint8_t in_port,
-                   uint32_t now_us, const CoreConfig& cfg, const uint16_t util_bp[kOutPorts],
+                   uint64_t now_us, const CoreConfig& cfg, const uint16_t util_bp[kOutPorts],
                    FlowTable& flows, CoreCounters& counters, FrameResult& out) {
   decide_frame(hdr, frame_len, in_port, now_us, cfg, util_bp, flows, counters, out);
   count_frame(out.decision, out.fields, in_port, frame_len, counters);
@@ -199,7 +200,7 @@ void reset_kernel_state(KernelState& st) {
 
 void broker_core_step(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx,
                       hls::stream<CsrWrite>& csr_wr, hls::stream<CsrWord>& ctr_req,
-                      hls::stream<CsrWord>& ctr_rsp, uint32_t now_us,
+                      hls::stream<CsrWord>& ctr_rsp, uint64_t now_us,
                       const uint16_t util_bp[kOutPorts], KernelState& st) {
 #pragma HLS INLINE
   CoreState& core = st.core;
@@ -284,7 +285,7 @@ void broker_core_step(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx,
 
 void broker_core_top(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx,
                      hls::stream<CsrWrite>& csr_wr, hls::stream<CsrWord>& ctr_req,
-                     hls::stream<CsrWord>& ctr_rsp, uint32_t now_us, ap_uint<256> util_bp) {
+                     hls::stream<CsrWord>& ctr_rsp, uint64_t now_us, ap_uint<256> util_bp) {
 #pragma HLS INTERFACE mode=ap_ctrl_none port=return
 #pragma HLS INTERFACE mode=axis port=rx
 #pragma HLS INTERFACE mode=axis port=tx

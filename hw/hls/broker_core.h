@@ -32,7 +32,7 @@ struct FrameResult {
 // (new flows, threshold avoidance). frame_len may be larger than the bytes known so far (the
 // fabric decides once the header window is in, before the frame's end).
 void decide_frame(const uint8_t hdr[kParseBytes], uint32_t frame_len, uint8_t in_port,
-                  uint32_t now_us, const CoreConfig& cfg, const uint16_t util_bp[kOutPorts],
+                  uint64_t now_us, const CoreConfig& cfg, const uint16_t util_bp[kOutPorts],
                   FlowTable& flows, CoreCounters& counters, FrameResult& out);
 
 // Counts a frame once its length is known: RX, TX, group, malformed, fragment, depth, drops.
@@ -43,7 +43,7 @@ void count_frame(const Decision& d, const PacketFields& f, uint8_t in_port, uint
 //   hdr: the first min(frame_len, kParseBytes) bytes; frame_len: whole frame length in bytes;
 //   now_us: the microsecond time base; util_bp: each egress port's current TX utilization.
 void process_frame(const uint8_t hdr[kParseBytes], uint32_t frame_len, uint8_t in_port,
-                   uint32_t now_us, const CoreConfig& cfg, const uint16_t util_bp[kOutPorts],
+                   uint64_t now_us, const CoreConfig& cfg, const uint16_t util_bp[kOutPorts],
                    FlowTable& flows, CoreCounters& counters, FrameResult& out);
 
 // Clears the flow table (COMMAND.CLEAR_FLOWS) and the counters (COMMAND.CLEAR_COUNTERS).
@@ -95,7 +95,7 @@ typedef ap_uint<32> CsrWord;
 // TX beat out. Frames are held for at most kHeaderBeats beats while their header is parsed.
 void broker_core_step(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx,
                       hls::stream<CsrWrite>& csr_wr, hls::stream<CsrWord>& ctr_req,
-                      hls::stream<CsrWord>& ctr_rsp, uint32_t now_us,
+                      hls::stream<CsrWord>& ctr_rsp, uint64_t now_us,
                       const uint16_t util_bp[kOutPorts], KernelState& st);
 
 // The synthesized top: broker_core_step on the kernel's own static state (ap_ctrl_none,
@@ -103,7 +103,7 @@ void broker_core_step(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx,
 // [16p+15:16p], from the RTL meters; now_us is the RTL microsecond tick.
 void broker_core_top(hls::stream<AxisBeat>& rx, hls::stream<AxisBeat>& tx,
                      hls::stream<CsrWrite>& csr_wr, hls::stream<CsrWord>& ctr_req,
-                     hls::stream<CsrWord>& ctr_rsp, uint32_t now_us, ap_uint<256> util_bp);
+                     hls::stream<CsrWord>& ctr_rsp, uint64_t now_us, ap_uint<256> util_bp);
 
 }  // namespace core
 }  // namespace broker

@@ -33,7 +33,7 @@ struct CoreConfig {
 struct FlowTable {
   bool valid[kGroups][kBuckets];
   uint8_t slot[kGroups][kBuckets];
-  uint32_t last_seen_us[kGroups][kBuckets];
+  uint64_t last_seen_us[kGroups][kBuckets];  // 64-bit: no wrap in the life of a card
 };
 
 struct CoreCounters {

@@ -33,6 +33,12 @@ BLOCK_KEYS = {"name", "base", "count", "stride", "desc", "reg"}
 REG_KEYS = {"name", "offset", "access", "reset", "desc", "fields", "counter64"}
 FIELD_KEYS = {"name", "lsb", "width", "desc", "enum"}
 
+# Names of the SystemVerilog package's decode helpers (gen_sv_decode), which no register,
+# block or parameter may generate.
+SV_HELPERS = {"RW_COUNT", "RW_INDEX_W", "reg_mapped", "reg_writable", "reg_is_rw", "reg_is_wo1",
+              "reg_is_core_counter", "reg_ro_reset", "reg_rw_index", "rw_index_addr",
+              "rw_index_reset"}
+
 # Generated names that must stay free for the header's own declarations.
 RESERVED = {"RegInfo", "BlockInfo", "FieldInfo", "Access", "kRegisters", "kRegisterCount",
             "kBlocks", "kBlockCount", "kFields", "kFieldCount"}
@@ -476,17 +482,25 @@ def check_names(rm: RegMap, c: Checker) -> None:
 
     for p in rm.all_params:
         claim(p.upper(), f"param {p}")
+    for ident in SV_HELPERS:
+        claim(ident, "the SystemVerilog decode helpers")
     for ident in ("REGMAP_ID", "REGMAP_VERSION_MAJOR", "REGMAP_VERSION_MINOR", "REGMAP_APERTURE"):
         claim(ident, "[regmap]")
     for b in rm.blocks:
         for suffix in ("BASE", "STRIDE", "COUNT"):
             claim(f"{b.name.upper()}_{suffix}", f"block {b.name}")
+        if b.repeated:
+            claim(f"{b.name.upper()}_INDEX_W", f"block {b.name}")
+            claim(f"{b.name}_index", f"block {b.name}")
     for r in rm.regs():
         what = f"register {r.name}"
         claim(r.name, what)
         claim(f"{r.name}_at", what)
         claim(f"{r.name}_RESET", what)
         claim(f"{r.name}_MASK", what)
+        claim(f"is_{r.name.lower()}", what)
+        if r.access == "rw":
+            claim(f"RW_BASE_{r.name}", what)
         for f in r.fields:
             fw = f"register {r.name} field {f.name}"
             for suffix in ("LSB", "WIDTH", "MASK"):
@@ -698,11 +712,174 @@ def gen_sv(rm: RegMap, source: str) -> str:
                 for e, v in f.enum.items():
                     w(f"  localparam logic [{f.width - 1}:0] {p}_{e} = {f.width}'d{v};")
     w("")
+    o.extend(gen_sv_decode(rm))
+    w("")
     w("  /* verilator lint_on UNUSEDPARAM */")
     w("")
     w("endpackage : broker_regmap_pkg")
     w("")
     return "\n".join(o)
+
+
+def _log2_exact(v: int) -> int | None:
+    return v.bit_length() - 1 if v > 0 and v & (v - 1) == 0 else None
+
+
+def _clog2(v: int) -> int:
+    return max(1, (v - 1).bit_length())
+
+
+def gen_sv_decode(rm: RegMap) -> list[str]:
+    """Address decode functions for the RTL CSR block, so it never hand-decodes an offset.
+
+    Written in the SystemVerilog subset that Verilator and yosys 0.23 both take (the RTL is
+    synthesized by yosys for the resource report): call them as broker_regmap_pkg::name(...).
+      is_<reg>(addr)          addr is one of the instances of <REG>
+      <block>_index(addr)     instance of a repeated block that addr falls in (not checked)
+      reg_mapped / reg_writable (rw or wo1) / reg_is_rw / reg_is_wo1 / reg_is_core_counter
+                              (a counter64 LO or HI word) of any instance
+      reg_ro_reset(addr)      reset value of a read-only register that is not a counter
+      reg_rw_index(addr)      dense index 0..RW_COUNT-1 of a read/write register instance,
+                              register by register in map order, instances in order
+      rw_index_addr(i), rw_index_reset(i): the inverse, for a reset sweep.
+    """
+    o: list[str] = []
+    w = o.append
+    rw_regs = [r for r in rm.regs() if r.access == "rw"]
+    rw_base: dict[str, int] = {}
+    n = 0
+    for r in rw_regs:
+        rw_base[r.name] = n
+        n += r.block.count
+    rw_count = max(n, 1)
+    iw = _clog2(rw_count)
+
+    def instance_expr(d: str, b: Block) -> tuple[str, str]:
+        """(aligned, index) expressions on the 32-bit offset d from instance 0."""
+        sh = _log2_exact(b.stride)
+        if sh is not None:
+            return f"({d}[{sh - 1}:0] == {sh}'d0)", f"({d} >> {sh})"
+        return f"(({d} % 32'd{b.stride}) == 32'd0)", f"({d} / 32'd{b.stride})"
+
+    w("  // " + "-" * 84)
+    w("  // Decode helpers for the RTL CSR block (generated: they follow the map, every instance of")
+    w("  // every repeated block). Call as broker_regmap_pkg::<name>(addr). Byte addresses.")
+    w("  // reg_rw_index(): dense index of a rw register instance, for a shadow RAM of RW_COUNT")
+    w("  // words; rw_index_addr()/rw_index_reset() invert it (reset sweep).")
+    w("  // The helpers do their arithmetic on whole 32-bit offsets and return only the index bits;")
+    w("  // the high bits of those intermediates are unused by design.")
+    w("  /* verilator lint_off UNUSEDSIGNAL */")
+    w(f"  localparam int unsigned RW_COUNT = {rw_count};")
+    w(f"  localparam int unsigned RW_INDEX_W = {iw};")
+    for r in rw_regs:
+        w(f"  localparam int unsigned RW_BASE_{r.name} = {rw_base[r.name]};")
+    for b in rm.blocks:
+        if b.repeated:
+            w(f"  localparam int unsigned {b.name.upper()}_INDEX_W = {_clog2(b.count)};")
+    w("")
+    for b in rm.blocks:
+        if not b.repeated:
+            continue
+        B = b.name.upper()
+        bw = _clog2(b.count)
+        _, idx = instance_expr("d", b)
+        w(f"  // Instance of block {b.name} that addr falls in (addr must be in the block).")
+        w(f"  function automatic logic [{bw - 1}:0] {b.name}_index(input logic [31:0] addr);")
+        w("    logic [31:0] d;")
+        w("    logic [31:0] i;")
+        w(f"    d = addr - {B}_BASE;")
+        w(f"    i = {idx};")
+        w(f"    {b.name}_index = i[{bw - 1}:0];")
+        w("  endfunction")
+        w("")
+    for r in rm.regs():
+        b = r.block
+        fn = f"is_{r.name.lower()}"
+        w(f"  function automatic logic {fn}(input logic [31:0] addr);")
+        if not b.repeated:
+            w(f"    {fn} = (addr == {r.name});")
+        else:
+            aligned, idx = instance_expr("d", b)
+            w("    logic [31:0] d;")
+            w(f"    d = addr - {r.name};")
+            w(f"    {fn} = (addr >= {r.name}) && {aligned} && ({idx} < 32'd{b.count});")
+        w("  endfunction")
+        w("")
+
+    def any_of(fn: str, regs: list[Reg], what: str) -> None:
+        w(f"  // addr is {what}.")
+        w(f"  function automatic logic {fn}(input logic [31:0] addr);")
+        terms = [f"is_{r.name.lower()}(addr)" for r in regs]
+        if not terms:
+            w(f"    {fn} = 1'b0;")
+        else:
+            w(f"    {fn} = " + "\n        | ".join(terms) + ";")
+        w("  endfunction")
+        w("")
+
+    regs = list(rm.regs())
+    any_of("reg_mapped", regs, "an instance of any register of the map")
+    any_of("reg_writable", [r for r in regs if r.access in ("rw", "wo1")], "a rw or wo1 register")
+    any_of("reg_is_rw", rw_regs, "a rw register")
+    any_of("reg_is_wo1", [r for r in regs if r.access == "wo1"], "a wo1 register")
+    any_of("reg_is_core_counter", [r for r in regs if r.counter64 or r.counter64_hi],
+           "a 64-bit counter word (LO or HI), read from the core")
+
+    w("  // Reset value of a read-only register that is not a counter (0 for anything else).")
+    w("  function automatic logic [31:0] reg_ro_reset(input logic [31:0] addr);")
+    w("    reg_ro_reset = 32'd0;")
+    for r in regs:
+        if r.access == "ro" and not (r.counter64 or r.counter64_hi) and r.reset:
+            w(f"    if (is_{r.name.lower()}(addr)) reg_ro_reset = {r.name}_RESET;")
+    w("  endfunction")
+    w("")
+
+    w("  // Dense index of a rw register instance (meaningless for other addresses).")
+    w("  function automatic logic [RW_INDEX_W-1:0] reg_rw_index(input logic [31:0] addr);")
+    w("    logic [31:0] i;")
+    w("    i = 32'd0;")
+    for r in rw_regs:
+        b = r.block
+        if b.repeated:
+            _, idx = instance_expr(f"(addr - {r.name})", b)
+            w(f"    if (is_{r.name.lower()}(addr)) i = 32'd{rw_base[r.name]} + {idx};")
+        else:
+            w(f"    if (is_{r.name.lower()}(addr)) i = 32'd{rw_base[r.name]};")
+    w("    reg_rw_index = i[RW_INDEX_W-1:0];")
+    w("  endfunction")
+    w("")
+
+    w("  // Byte address of the rw register instance with dense index idx.")
+    w("  function automatic logic [31:0] rw_index_addr(input logic [RW_INDEX_W-1:0] idx);")
+    w("    logic [31:0] i;")
+    w("    i = {{(32 - RW_INDEX_W){1'b0}}, idx};")
+    w("    rw_index_addr = 32'd0;")
+    for r in rw_regs:
+        b = r.block
+        lo = rw_base[r.name]
+        hi = lo + b.count
+        if b.repeated:
+            sh = _log2_exact(b.stride)
+            off = f"((i - 32'd{lo}) << {sh})" if sh is not None else f"((i - 32'd{lo}) * 32'd{b.stride})"
+            w(f"    if (i >= 32'd{lo} && i < 32'd{hi}) rw_index_addr = {r.name} + {off};")
+        else:
+            w(f"    if (i == 32'd{lo}) rw_index_addr = {r.name};")
+    w("  endfunction")
+    w("")
+
+    w("  // Reset value of the rw register instance with dense index idx.")
+    w("  function automatic logic [31:0] rw_index_reset(input logic [RW_INDEX_W-1:0] idx);")
+    w("    logic [31:0] i;")
+    w("    i = {{(32 - RW_INDEX_W){1'b0}}, idx};")
+    w("    rw_index_reset = 32'd0;")
+    for r in rw_regs:
+        if r.reset:
+            lo = rw_base[r.name]
+            hi = lo + r.block.count
+            w(f"    if (i >= 32'd{lo} && i < 32'd{hi}) rw_index_reset = {r.name}_RESET;")
+    w("  endfunction")
+    w("  /* verilator lint_on UNUSEDSIGNAL */")
+    return o
 
 
 def md_escape(s: str) -> str:

@@ -34,6 +34,19 @@ Examples:
   brokerctl counters --watch --interval 500
   brokerctl explain --port 0 --pcap trace.pcap --frame 12)";
 
+// A number above zero, with a readable complaint (CLI::PositiveNumber prints its range
+// up to DBL_MAX).
+CLI::Validator above_zero() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(text, v) || !(v > 0))
+          return fmt::format("must be a number greater than 0, got '{}'", text);
+        return {};
+      },
+      "> 0");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -53,7 +66,8 @@ int main(int argc, char** argv) {
   app.add_flag("--json", global.json,
                "Machine output: the proto3 JSON mapping with .proto field names");
   app.add_option("--timeout", global.timeout_s, "Seconds to wait for each call")
-      ->check(CLI::PositiveNumber)
+      ->check(above_zero())
+      ->type_name("SECONDS")
       ->capture_default_str();
 
   std::function<int(broker::v1::Broker::StubInterface&)> run;
@@ -142,6 +156,8 @@ int main(int argc, char** argv) {
       ->type_name("N");
   counters->add_flag("--clear", counter_opts.clear, "Clear all counters (then watch, if --watch)");
   counters->add_flag("--human,-H", counter_opts.human, "Bytes in human units (kB, MB, GB)");
+  counters->add_flag("--all,-a", counter_opts.all,
+                     "Also ports without name, binding, group or traffic (hidden by default)");
   counters->callback([&] {
     watch_mode = counter_opts.watch;
     run = [&](auto& stub) { return cmd_counters(stub, global, counter_opts); };
@@ -160,7 +176,7 @@ int main(int argc, char** argv) {
                        ->check(CLI::ExistingFile);
   source->require_option(1);
   explain->add_option("--frame", explain_opts.frame, "--pcap: which frame, counting from 1")
-      ->check(CLI::PositiveNumber)
+      ->check(above_zero())
       ->needs(pcap_opt)
       ->type_name("K")
       ->capture_default_str();

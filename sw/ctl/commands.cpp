@@ -188,8 +188,25 @@ struct PortRates {
   std::map<uint32_t, std::optional<Rate>> in, out;
 };
 
-std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rates, bool human) {
+// A port nobody configured and nothing used: hidden unless --all, so that a 16-port card
+// with two tools in use does not read as a page of zeros.
+bool idle(const v1::IngressCounters& p) {
+  return p.name().empty() && p.binding().empty() && p.packets() == 0 && p.bytes() == 0 &&
+         (p.binding_state() == v1::BINDING_NONE ||
+          p.binding_state() == v1::BINDING_STATE_UNSPECIFIED);
+}
+bool idle(const v1::EgressCounters& p, const std::set<uint32_t>& members) {
+  return p.name().empty() && p.packets() == 0 && p.bytes() == 0 &&
+         p.peak_utilization_bp() == 0 && !members.count(p.port());
+}
+
+std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rates, bool human,
+                            bool all) {
   std::string out;
+  std::set<uint32_t> members;
+  for (const auto& g : s.groups())
+    for (const auto& m : g.members()) members.insert(m.port());
+  size_t hidden = 0;
   auto bytes = [&](uint64_t b) { return human ? human_bytes(b) : fmt::format("{}", b); };
   auto rate_cells = [&](const std::map<uint32_t, std::optional<Rate>>& m, uint32_t port,
                         std::vector<std::string>& row) {
@@ -214,6 +231,10 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
     cols.push_back({"BINDING"});
     Table t(cols);
     for (const auto& p : s.ingress()) {
+      if (!all && idle(p)) {
+        ++hidden;
+        continue;
+      }
       std::vector<std::string> row = {fmt::format("{}", p.port()), dash_if_empty(p.name()),
                                       fmt::format("{}", p.packets()), bytes(p.bytes())};
       if (rates) rate_cells(rates->in, p.port(), row);
@@ -238,6 +259,10 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
     cols.push_back({"SPEED", Align::kRight});
     Table t(cols);
     for (const auto& p : s.egress()) {
+      if (!all && idle(p, members)) {
+        ++hidden;
+        continue;
+      }
       std::vector<std::string> row = {fmt::format("{}", p.port()), dash_if_empty(p.name()),
                                       fmt::format("{}", p.packets()), bytes(p.bytes())};
       if (rates) rate_cells(rates->out, p.port(), row);
@@ -280,6 +305,9 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
                fmt::format("{}", d.threshold_avoids())});
     out += t.render();
   }
+  if (hidden > 0)
+    out += fmt::format("\n{} idle unnamed port{} not shown (--all shows them)\n", hidden,
+                       hidden == 1 ? "" : "s");
   return out;
 }
 
@@ -374,7 +402,7 @@ int watch_counters(v1::Broker::StubInterface& stub, const GlobalOptions& g,
     std::string frame = fmt::format("brokerctl counters  {}  every {} ms  {}  generation {}{}\n\n",
                                     g.target, o.interval_ms, local_time(ts), snap.generation(),
                                     tty ? "  (Ctrl-C quits)" : "");
-    frame += render_counters(snap, &rates, o.human);
+    frame += render_counters(snap, &rates, o.human, o.all);
     if (tty) {
       // Home, each line cleared to its end, then the rest of the screen: no flicker.
       std::string screen = first ? "\x1b[2J\x1b[H" : "\x1b[H";
@@ -439,10 +467,9 @@ std::string read_frame_from_pcap(const std::string& path, uint64_t k) {
 // Public helpers
 
 std::shared_ptr<grpc::Channel> make_channel(const std::string& target) {
-  grpc::ChannelArguments args;
-  // A CLI makes a handful of calls: no need to keep reconnecting in the background.
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  // Plaintext: brokerd listens on a Unix socket (file permissions are the access control)
+  // or, only when told to, on TCP.
+  return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
 }
 
 const char* status_code_name(grpc::StatusCode code) {
@@ -481,7 +508,16 @@ int report_rpc_error(const grpc::Status& status, const GlobalOptions& g) {
   const int rc = exit_code_for(status);
   std::string message = status.error_message();
   if (message.empty()) message = "(no message)";
-  fmt::print(stderr, "brokerctl: {}: {}\n", status_code_name(status.error_code()), message);
+  // brokerd puts one configuration issue a line: each gets the prefix, so each reads alone.
+  size_t start = 0;
+  while (start <= message.size()) {
+    size_t nl = message.find('\n', start);
+    if (nl == std::string::npos) nl = message.size();
+    if (nl > start || start == 0)
+      fmt::print(stderr, "brokerctl: {}: {}\n", status_code_name(status.error_code()),
+                 std::string_view(message).substr(start, nl - start));
+    start = nl + 1;
+  }
   if (rc == kExitUnreachable) {
     if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
       fmt::print(stderr,
@@ -867,7 +903,7 @@ int cmd_counters(v1::Broker::StubInterface& stub, const GlobalOptions& g,
   if (g.json)
     print_json(proto_json(snap));
   else
-    fmt::print("{}", render_counters(snap, nullptr, o.human));
+    fmt::print("{}", render_counters(snap, nullptr, o.human, o.all));
   return kExitOk;
 }
 
@@ -939,8 +975,8 @@ int cmd_explain(v1::Broker::StubInterface& stub, const GlobalOptions& g, const E
   fmt::print("{}", hex_dump(resp.key(), "  "));
 
   Table d({{""}, {""}});
-  d.add_row({"hash", fmt::format("0x{:08x}", resp.hash())});
   if (resp.mapped()) {
+    d.add_row({"hash", fmt::format("0x{:08x}", resp.hash())});
     d.add_row({"bucket", fmt::format("{}", resp.bucket())});
     d.add_row({"group", fmt::format("{} (index {})", resp.group(), resp.group_index())});
     d.add_row({"member", resp.dropped() ? std::string("none: dropped")

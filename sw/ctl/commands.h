@@ -73,6 +73,7 @@ struct CountersOptions {
   uint32_t interval_ms = 1000;
   uint32_t count = 0;     // --watch: stop after this many snapshots; 0 = until Ctrl-C
   bool human = false;     // bytes in human units
+  bool all = false;       // also ports without name, binding, membership or traffic
 };
 // counters --watch stops on Ctrl-C by cancelling its call from a thread that waits for
 // SIGINT/SIGTERM; call this before the first gRPC channel exists, so that gRPC's own

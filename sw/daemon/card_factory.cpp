@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "soft_card.h"
+#include "xrt_bus.h"
 
 namespace broker::daemon {
 
@@ -15,7 +16,13 @@ CardHandle open_card(const CardOptions& o) {
     h.bus = std::move(soft);
     return h;
   }
-  throw std::runtime_error(fmt::format("--card {}: not available in this build (soft is)", o.kind));
+  if (o.kind == "xrt") {
+    // XrtBus says in plain words what is missing (card, driver, xclbin, kernel).
+    h.bus = std::make_unique<cards::XrtBus>(o.device, o.xclbin,
+                                            o.kernel.empty() ? cards::XrtBus::kDefaultKernel : o.kernel);
+    return h;
+  }
+  throw std::runtime_error(fmt::format("--card {}: not available in this build (soft and xrt are)", o.kind));
 }
 
 }  // namespace broker::daemon

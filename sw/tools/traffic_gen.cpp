@@ -426,7 +426,8 @@ class ScriptBuilder {
 
   // --- transports ------------------------------------------------------------------------------
 
-  void tcp(int from, uint64_t gap, uint8_t flags, size_t payload) {
+  // data: the payload, or nullptr for random bytes (encrypted application data).
+  void tcp(int from, uint64_t gap, uint8_t flags, size_t payload, const uint8_t* data = nullptr) {
     const bool up = from == kClient;
     Side& me = side_[from];
     const Side& peer = side_[1 - from];
@@ -462,7 +463,8 @@ class ScriptBuilder {
     put16(seg, 0);
     append(seg, opts.data(), opts.size());
     seg.resize(hlen + payload);
-    rng_.fill(seg.data() + hlen, payload);
+    if (data) std::copy(data, data + payload, seg.begin() + ptrdiff_t(hlen));
+    else rng_.fill(seg.data() + hlen, payload);
     set16(&seg[16], finish(add_words(pseudo_header(l4_addrs(up), kProtoTcp, uint32_t(seg.size())),
                                      seg.data(), seg.size())));
     me.seq += uint32_t(payload) + ((flags & kSyn) ? 1 : 0) + ((flags & kFin) ? 1 : 0);
@@ -470,12 +472,17 @@ class ScriptBuilder {
   }
 
   void udp(int from, uint64_t gap, size_t payload) {
+    Bytes data(payload);
+    rng_.fill(data.data(), payload);
+    udp(from, gap, data);
+  }
+  void udp(int from, uint64_t gap, const Bytes& payload) {
     const bool up = from == kClient;
-    Bytes d(8 + payload);
+    Bytes d(8);
     set16(&d[0], up ? l4_client_port_ : l4_server_port_);
     set16(&d[2], up ? l4_server_port_ : l4_client_port_);
-    set16(&d[4], unsigned(d.size()));
-    rng_.fill(d.data() + 8, payload);
+    set16(&d[4], unsigned(8 + payload.size()));
+    append(d, payload.data(), payload.size());
     uint16_t sum = finish(add_words(pseudo_header(l4_addrs(up), kProtoUdp, uint32_t(d.size())),
                                     d.data(), d.size()));
     set16(&d[6], sum ? sum : 0xFFFF);  // 0 would mean "no checksum"
@@ -502,17 +509,140 @@ class ScriptBuilder {
     send(from, gap, kProtoIcmp, m);
   }
 
+  // --- application messages, for the cleartext protocols a capture viewer decodes ------------
+
+  std::string word(size_t lo, size_t hi) {
+    std::string w(size_t(rng_.range(lo, hi)), 'a');
+    for (auto& c : w) c = char('a' + rng_.below(26));
+    return w;
+  }
+
+  // www.<word>.example.{com,net,org} in DNS label form (reserved names, never real hosts).
+  Bytes dns_name() {
+    static constexpr std::array<const char*, 4> kFirst = {"www", "api", "cdn", "mail"};
+    static constexpr std::array<const char*, 3> kTld = {"com", "net", "org"};
+    Bytes n;
+    for (const std::string& label : {std::string(rng_.pick(kFirst)), word(3, 10),
+                                     std::string("example"), std::string(rng_.pick(kTld))}) {
+      put8(n, unsigned(label.size()));
+      append(n, reinterpret_cast<const uint8_t*>(label.data()), label.size());
+    }
+    put8(n, 0);
+    return n;
+  }
+
+  static void dns_header(Bytes& m, uint16_t id, uint16_t flags, unsigned an, unsigned ar) {
+    put16(m, id), put16(m, flags), put16(m, 1), put16(m, an), put16(m, 0), put16(m, ar);
+  }
+  static void dns_opt(Bytes& m) {  // EDNS0: 1232-byte UDP payload, as resolvers now advertise
+    put8(m, 0), put16(m, 41), put16(m, 1232), put32(m, 0), put16(m, 0);
+  }
+
+  Bytes dns_query(uint16_t id, const Bytes& name, uint16_t qtype) {
+    Bytes m;
+    dns_header(m, id, 0x0100, 0, 1);
+    append(m, name.data(), name.size());
+    put16(m, qtype), put16(m, 1);
+    dns_opt(m);
+    return m;
+  }
+
+  Bytes dns_answer(uint16_t id, const Bytes& name, uint16_t qtype, size_t answers) {
+    Bytes m;
+    dns_header(m, id, 0x8180, unsigned(answers), 1);
+    append(m, name.data(), name.size());
+    put16(m, qtype), put16(m, 1);
+    for (size_t i = 0; i < answers; ++i) {
+      put16(m, 0xC00C), put16(m, qtype), put16(m, 1), put32(m, uint32_t(rng_.range(30, 3600)));
+      const size_t len = qtype == 28 ? 16 : 4;
+      put16(m, unsigned(len));
+      const size_t o = m.size();
+      m.resize(o + len);
+      rng_.fill(m.data() + o, len);
+    }
+    dns_opt(m);
+    return m;
+  }
+
+  // A TXT answer (SPF, DKIM and friends grow past one packet) of exactly `size` bytes.
+  Bytes dns_txt_answer(uint16_t id, const Bytes& name, size_t size) {
+    Bytes m;
+    dns_header(m, id, 0x8180, 1, 1);
+    append(m, name.data(), name.size());
+    put16(m, 16), put16(m, 1);
+    put16(m, 0xC00C), put16(m, 16), put16(m, 1), put32(m, 300);
+    const size_t fixed = m.size() + 2 + 11;  // rdlength, then the OPT record
+    size_t left = size > fixed ? size - fixed : 1;
+    put16(m, unsigned(left));
+    while (left > 0) {  // character-strings of up to 255 bytes
+      const size_t n = std::min<size_t>(255, left - 1);
+      put8(m, unsigned(n));
+      for (size_t i = 0; i < n; ++i) put8(m, 'a' + rng_.below(26));
+      left -= n + 1;
+    }
+    dns_opt(m);
+    return m;
+  }
+
+  Bytes ntp(bool request) {
+    Bytes m(48, 0);
+    m[0] = request ? 0x23 : 0x24;  // NTPv4, client / server
+    m[1] = request ? 0 : 2;        // stratum
+    m[2] = 6;                      // poll
+    m[3] = 0xE9;                   // precision
+    rng_.fill(m.data() + 24, 24);  // the four timestamps' worth of time
+    return m;
+  }
+
+  static Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
+  bool http() const { return l4_server_port_ == 80 || l4_server_port_ == 8080; }
+
+  // A message head whose Content-Length makes head + body exactly `total` bytes. The head's
+  // length depends on the digits of its own count; where no count fits (a digit boundary),
+  // one more space of optional whitespace after the colon does.
+  static std::string http_head(const std::string& start, size_t total) {
+    for (size_t pad = 1; pad <= 2; ++pad) {
+      const auto head = [&](size_t body) {
+        return fmt::format("{}\r\nContent-Type: application/octet-stream\r\nContent-Length:{}{}\r\n\r\n",
+                           start, std::string(pad, ' '), body);
+      };
+      size_t body = total;
+      for (int i = 0; i < 4; ++i) body = total > head(body).size() ? total - head(body).size() : 0;
+      if (head(body).size() + body == total) return head(body);
+    }
+    return fmt::format("{}\r\nContent-Length: 0\r\n\r\n", start);  // total below any head
+  }
+
+  Bytes http_request(size_t size) {
+    const std::string head = "GET /";
+    const std::string tail = " HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: curl/7.88.1\r\n"
+                             "Accept: */*\r\n\r\n";
+    const size_t path = size > head.size() + tail.size() + 1 ? size - head.size() - tail.size() : 1;
+    return text(head + word(path, path) + tail);
+  }
+
+  Bytes http_response(size_t size) {
+    Bytes m = text(http_head("HTTP/1.1 200 OK\r\nServer: nginx", size));
+    const size_t body = size > m.size() ? size - m.size() : 0;
+    const size_t o = m.size();
+    m.resize(o + body);
+    rng_.fill(m.data() + o, body);
+    return m;
+  }
+
   // --- session scripts -------------------------------------------------------------------------
 
   // Data in MSS-sized segments; the receiver acknowledges every second segment and the last,
   // as delayed ACK does.
-  void tcp_data(int from, uint64_t first_gap, size_t total, bool acked) {
+  void tcp_data(int from, uint64_t first_gap, size_t total, bool acked, const Bytes* stream = nullptr) {
     const size_t mss = data_mss(from);
+    if (stream) total = stream->size();
     size_t left = total;
     for (size_t i = 0; left > 0; ++i) {
       const size_t len = std::min(mss, left);
+      const uint8_t* data = stream ? stream->data() + (total - left) : nullptr;
       left -= len;
-      tcp(from, i == 0 ? first_gap : burst(), uint8_t(kAck | (left == 0 ? kPsh : 0)), len);
+      tcp(from, i == 0 ? first_gap : burst(), uint8_t(kAck | (left == 0 ? kPsh : 0)), len, data);
       if (acked && (i % 2 == 1 || left == 0)) tcp(1 - from, ack_delay(), kAck, 0);
     }
   }
@@ -528,19 +658,42 @@ class ScriptBuilder {
     tcp(kServer, rtt(), kSyn | kAck, 0);
     tcp(kClient, ack_delay(), kAck, 0);
     if (s_.elephant) {
-      tcp_data(kClient, think(), rng_.range(200, 700), false);
       const int sender = rng_.chance(0.7) ? kServer : kClient;
-      bulk(sender);
-      // An upload ends with the server's verdict on it.
-      if (sender == kClient) tcp_data(kServer, rtt(), rng_.range(100, 400), true);
+      const uint64_t segments = s_.jumbo ? rng_.range(300, 1200) : rng_.range(600, 2500);
+      const size_t bytes = segments * data_mss(sender);
+      if (!http()) {
+        tcp_data(kClient, think(), rng_.range(200, 700), false);
+        bulk(sender, segments, nullptr);
+        if (sender == kClient) tcp_data(kServer, rtt(), rng_.range(100, 400), true);
+      } else if (sender == kServer) {
+        const Bytes request = http_request(rng_.range(200, 700));
+        tcp_data(kClient, think(), 0, false, &request);
+        const std::string head = http_head("HTTP/1.1 200 OK\r\nServer: nginx", bytes);
+        const Bytes prefix(head.begin(), head.end());
+        bulk(sender, segments, &prefix);
+      } else {
+        const std::string head = http_head("POST /upload HTTP/1.1\r\nHost: www.example.com", bytes);
+        const Bytes request(head.begin(), head.end());
+        tcp_data(kClient, think(), 0, false, &request);
+        bulk(sender, segments, nullptr);
+        const Bytes response = http_response(rng_.range(150, 400));
+        tcp_data(kServer, rtt(), 0, true, &response);
+      }
     } else {
       const uint64_t exchanges = rng_.range(1, 4);
       for (uint64_t e = 0; e < exchanges; ++e) {
         // Requests ride without their own ACK: the response acknowledges them.
         const size_t req = rng_.chance(0.1) ? rng_.range(data_mss(kClient) + 1, 2 * data_mss(kClient))
                                             : rng_.range(60, 900);
-        tcp_data(kClient, think(), req, false);
-        tcp_data(kServer, rtt(), response_size(), true);
+        if (http()) {  // cleartext: a capture viewer should find real messages
+          const Bytes request = http_request(std::min<size_t>(req, 900));
+          const Bytes response = http_response(response_size());
+          tcp_data(kClient, think(), 0, false, &request);
+          tcp_data(kServer, rtt(), 0, true, &response);
+        } else {
+          tcp_data(kClient, think(), req, false);
+          tcp_data(kServer, rtt(), response_size(), true);
+        }
       }
     }
     const int closer = rng_.chance(0.7) ? kClient : kServer;
@@ -549,17 +702,24 @@ class ScriptBuilder {
     tcp(closer, ack_delay(), kAck, 0);
   }
 
-  // An elephant: windows of back-to-back full segments, one RTT apart.
-  void bulk(int from) {
-    const uint64_t segments = s_.jumbo ? rng_.range(300, 1200) : rng_.range(600, 2500);
+  // An elephant: windows of back-to-back full segments, one RTT apart. prefix: where the
+  // transfer starts with a header (HTTP), it goes in front of the first segment's data.
+  void bulk(int from, uint64_t segments, const Bytes* prefix) {
     const size_t mss = data_mss(from);
+    Bytes first;
+    if (prefix) {
+      first = *prefix;
+      const size_t o = first.size();
+      first.resize(mss);
+      rng_.fill(first.data() + o, mss - o);
+    }
     for (uint64_t sent = 0; sent < segments;) {
       const uint64_t window = rng_.range(16, 44);
       for (uint64_t k = 0; k < window && sent < segments; ++k) {
         ++sent;
         const bool last = k + 1 == window || sent == segments;
         tcp(from, k == 0 ? rtt() : rng_.range(2 * kUs, 12 * kUs), uint8_t(kAck | (last ? kPsh : 0)),
-            mss);
+            mss, sent == 1 && prefix ? first.data() : nullptr);
         if (sent % 2 == 0 || sent == segments) tcp(1 - from, rng_.range(2 * kUs, 15 * kUs), kAck, 0);
       }
     }
@@ -572,8 +732,11 @@ class ScriptBuilder {
       case 53: {  // DNS: a few queries and answers
         const uint64_t n = rng_.range(1, 3);
         for (uint64_t i = 0; i < n; ++i) {
-          udp(kClient, i == 0 ? 0 : rng_.range(1 * kMs, 20 * kMs), rng_.range(28, 60));
-          udp(kServer, rtt(), rng_.range(60, 480));
+          const uint16_t id = uint16_t(rng_.bits());
+          const Bytes name = dns_name();
+          const uint16_t qtype = rng_.chance(0.3) ? 28 : 1;  // AAAA or A
+          udp(kClient, i == 0 ? 0 : rng_.range(1 * kMs, 20 * kMs), dns_query(id, name, qtype));
+          udp(kServer, rtt(), dns_answer(id, name, qtype, size_t(rng_.range(1, 4))));
         }
         break;
       }
@@ -592,8 +755,8 @@ class ScriptBuilder {
         break;
       }
       case 123:  // NTP
-        udp(kClient, 0, 48);
-        udp(kServer, rtt(), 48);
+        udp(kClient, 0, ntp(true));
+        udp(kServer, rtt(), ntp(false));
         break;
       default: {  // SIP and friends: a couple of request/response pairs
         const uint64_t n = rng_.range(1, 3);
@@ -617,7 +780,14 @@ class ScriptBuilder {
     const uint64_t n = rng_.range(1, 2);
     for (uint64_t i = 0; i < n; ++i) {
       const uint64_t gap = i == 0 ? 0 : think();
-      if (l4_server_port_ == 2049 && rng_.chance(0.5))
+      if (l4_server_port_ == 53) {
+        const uint16_t id = uint16_t(rng_.bits());
+        const Bytes name = dns_name();
+        udp(kClient, gap, dns_query(id, name, 16));
+        udp(kServer, rtt(), dns_txt_answer(id, name, fragmented_payload(rng_.range(2, 3))));
+        continue;
+      }
+      if (rng_.chance(0.5))
         udp(kClient, gap, fragmented_payload(rng_.range(2, 3)));
       else
         udp(kClient, gap, rng_.range(40, 160));

@@ -134,7 +134,9 @@ TEST(DriverBalance, StructuredTrafficReport) {
                   hash == v1::HASH_CRC32 ? "crc32" : "xor16", members, l.ratio, describe(l).c_str());
       RecordProperty(fmt::format("structured_{}_m{}", hash == v1::HASH_CRC32 ? "crc32" : "xor16", members),
                      fmt::format("{:.4f}", l.ratio));
-      if (hash == v1::HASH_CRC32) EXPECT_LE(l.ratio, kMaxOverMean) << members << " members:" << describe(l);
+      if (hash == v1::HASH_CRC32) {
+        EXPECT_LE(l.ratio, kMaxOverMean) << members << " members:" << describe(l);
+      }
     }
   }
 }
@@ -236,10 +238,14 @@ TEST(DriverBucketBalancer, SeededWalkOfAddsAndRemovesKeepsMovesMinimal) {
       EXPECT_LE(double(moved), limit) << "step " << step << ": adding to " << live.size();
       max_add_excess = std::max<size_t>(max_add_excess, moved > rm::kBuckets / next_live.size() ? moved - rm::kBuckets / next_live.size() : 0);
       for (size_t b = 0; b < table.size(); ++b)
-        if (table[b] != next[b]) EXPECT_EQ(next[b], changed) << "step " << step << " bucket " << b;
+        if (table[b] != next[b]) {
+          EXPECT_EQ(next[b], changed) << "step " << step << " bucket " << b;
+        }
     } else if (!add) {
       for (size_t b = 0; b < table.size(); ++b)
-        if (table[b] != changed) EXPECT_EQ(next[b], table[b]) << "step " << step << " bucket " << b;
+        if (table[b] != changed) {
+          EXPECT_EQ(next[b], table[b]) << "step " << step << " bucket " << b;
+        }
     }
     table = next;
     live = next_live;

@@ -183,6 +183,15 @@ TEST_F(DriverApply, TheChangedConfigurationItselfIsValid) {
   // Guards the refusal cases: each is refused for its one injected fault only.
   const auto r = drv.validate(parse(kChanged));
   EXPECT_TRUE(r.ok()) << r.summary();
+  // ...and the snapshot comparison has teeth: applying it changes many registers.
+  const std::vector<RegValue> before = snapshot(card);
+  drv.apply(parse(kChanged));
+  const std::vector<RegValue> after = snapshot(card);
+  size_t differ = 0;
+  for (size_t i = 0; i < before.size(); ++i) differ += before[i].value != after[i].value;
+  std::printf("[apply] the valid changed configuration rewrites %zu registers\n", differ);
+  EXPECT_GT(differ, 100u);
+  EXPECT_NE(forward_probes(), probe_ports);
 }
 
 TEST_F(DriverApply, RefusesAsymmetricXor16) {

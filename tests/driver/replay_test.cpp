@@ -283,5 +283,49 @@ TEST(DriverReplayTool, BadInSpecExitsNonZeroWithAClearMessage) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(DriverReplayTool, UnmappedIngressIsDroppedWithAnEmptyOutPort) {
+  const auto dir = temp_dir("replay-unmapped");
+  const auto conf = dir / "one.conf";
+  std::ofstream(conf) << "name: \"one\"\n" << group_text({0, 1});  // ingress 0 and 1 only
+  const auto pcap = dir / "in.pcap";
+  {
+    io::PcapSink sink(pcap.string());
+    uint64_t ts = 1000;
+    for (const Flow& f : random_flows(20, 3)) {
+      const auto fr = make_frame(f, 100);
+      sink.write(ts += 1000, fr.data(), uint32_t(fr.size()));
+    }
+  }
+  const auto log_path = dir / "log.tsv";
+  const ToolRun r = run_replay({"--config", conf.string(), "--in", "0=" + pcap.string(), "--in", "5=" + pcap.string(),
+                                "--out-dir", (dir / "out").string(), "--log", log_path.string()},
+                               dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("frames in 40, out 20, dropped 20"), std::string::npos) << r.out;
+  std::ifstream log(log_path);
+  std::string line;
+  std::getline(log, line);
+  const auto header = split(line);
+  const auto col = [&](const char* n) { return size_t(std::find(header.begin(), header.end(), n) - header.begin()); };
+  size_t dropped = 0, rows = 0;
+  while (std::getline(log, line)) {
+    ++rows;
+    const auto c = split(line);
+    if (c[col("in_port")] == "5") {
+      ++dropped;
+      EXPECT_EQ(c[col("out_port")], "") << line;
+      EXPECT_EQ(c[col("group")], "") << line;
+    } else {
+      EXPECT_NE(c[col("out_port")], "") << line;
+    }
+  }
+  EXPECT_EQ(rows, 40u);
+  EXPECT_EQ(dropped, 20u);
+  EXPECT_EQ(count_pcap_frames((dir / "out" / "egress-0.pcap").string()) +
+                count_pcap_frames((dir / "out" / "egress-1.pcap").string()),
+            20u);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace broker::drvtest

@@ -10,6 +10,8 @@
 #include <set>
 #include <stdexcept>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "parser.h"
@@ -95,7 +97,7 @@ Layout walk(const SessionInfo& s, const Bytes& b) {
 
 const SessionInfo& session_of(const GeneratedFrame& f) { return traffic().sessions.at(f.session); }
 
-TEST(TrafficGen, SameSeedSameFramesOtherSeedOtherFrames) {
+TEST(traffic_gen, SameSeedSameFramesOtherSeedOtherFrames) {
   const Traffic again = generate_traffic(small_options(42));
   const Traffic& t = traffic();
   ASSERT_EQ(t.frames.size(), again.frames.size());
@@ -116,7 +118,7 @@ std::string slurp(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-TEST(TrafficGen, FilesAreByteIdenticalTimeOrderedAndSummarized) {
+TEST(traffic_gen, FilesAreByteIdenticalTimeOrderedAndSummarized) {
   const fs::path base = fs::temp_directory_path() / ("traffic_gen_test_" + std::to_string(::getpid()));
   fs::remove_all(base);
   TrafficOptions o = small_options(7);
@@ -164,7 +166,7 @@ TEST(TrafficGen, FilesAreByteIdenticalTimeOrderedAndSummarized) {
   fs::remove_all(base);
 }
 
-TEST(TrafficGen, LengthsAndChecksumsAreRight) {
+TEST(traffic_gen, LengthsAndChecksumsAreRight) {
   size_t checked_ip = 0, checked_l4 = 0;
   for (const auto& f : traffic().frames) {
     const SessionInfo& s = session_of(f);
@@ -213,7 +215,7 @@ TEST(TrafficGen, LengthsAndChecksumsAreRight) {
   EXPECT_GT(checked_l4, 1000u);
 }
 
-TEST(TrafficGen, MixHasEveryKindElephantsAndRealisticSizes) {
+TEST(traffic_gen, MixHasEveryKindElephantsAndRealisticSizes) {
   const Traffic& t = traffic();
   std::map<SessionKind, size_t> sessions, frames;
   for (const auto& s : t.sessions) ++sessions[s.kind];
@@ -230,7 +232,8 @@ TEST(TrafficGen, MixHasEveryKindElephantsAndRealisticSizes) {
   size_t elephants = 0, jumbo_frames = 0, full_frames = 0, min_frames = 0;
   for (const auto& s : t.sessions) {
     if (!s.elephant) {
-      EXPECT_LT(per_session[s.id], 300u) << "session " << s.id;
+      // Four exchanges of the largest response (120 kB) stay below this; elephants go far above.
+      EXPECT_LT(per_session[s.id], 600u) << "session " << s.id;
       continue;
     }
     ++elephants;
@@ -250,7 +253,7 @@ TEST(TrafficGen, MixHasEveryKindElephantsAndRealisticSizes) {
   EXPECT_GT(min_frames, 0u);
 }
 
-TEST(TrafficGen, DirectionsAppearWhereTheTopologySays) {
+TEST(traffic_gen, DirectionsAppearWhereTheTopologySays) {
   const Traffic& t = traffic();
   std::vector<std::set<uint8_t>> up(t.sessions.size()), down(t.sessions.size());
   for (const auto& f : t.frames) (f.to_server ? up : down)[f.session].insert(f.point);
@@ -279,7 +282,7 @@ TEST(TrafficGen, DirectionsAppearWhereTheTopologySays) {
 
 bool same_ip(const uint8_t a[16], const uint8_t b[16]) { return std::memcmp(a, b, 16) == 0; }
 
-TEST(TrafficGen, ParserReadsWhatWasGenerated) {
+TEST(traffic_gen, ParserReadsWhatWasGenerated) {
   using broker::core::kParseBytes;
   size_t gtp_frames = 0;
   for (const auto& f : traffic().frames) {
@@ -333,7 +336,7 @@ TEST(TrafficGen, ParserReadsWhatWasGenerated) {
   EXPECT_GE(ues.size(), 3u) << "GTP-U carries many UEs";
 }
 
-TEST(TrafficGen, TcpSessionsHandshakeExchangeAndClose) {
+TEST(traffic_gen, TcpSessionsHandshakeExchangeAndClose) {
   const Traffic& t = traffic();
   std::vector<std::vector<const GeneratedFrame*>> by_session(t.sessions.size());
   for (const auto& f : t.frames) by_session[f.session].push_back(&f);
@@ -377,7 +380,7 @@ TEST(TrafficGen, TcpSessionsHandshakeExchangeAndClose) {
   EXPECT_GT(checked, 100u);
 }
 
-TEST(TrafficGen, FragmentedDatagramsReassemble) {
+TEST(traffic_gen, FragmentedDatagramsReassemble) {
   const Traffic& t = traffic();
   struct Datagram {
     const SessionInfo* s;
@@ -429,7 +432,7 @@ TEST(TrafficGen, FragmentedDatagramsReassemble) {
   }
 }
 
-TEST(TrafficGen, TimestampsFollowDurationAndLineRate) {
+TEST(traffic_gen, TimestampsFollowDurationAndLineRate) {
   TrafficOptions o = small_options(5);
   o.rate_mbps = 100;  // slow enough that points get busy and frames queue
   const Traffic t = generate_traffic(o);
@@ -450,7 +453,7 @@ TEST(TrafficGen, TimestampsFollowDurationAndLineRate) {
   EXPECT_GT(queued, 0u) << "at 100 Mbit/s some frames must have waited for the link";
 }
 
-TEST(TrafficGen, RefusesOptionsOutOfRange) {
+TEST(traffic_gen, RefusesOptionsOutOfRange) {
   TrafficOptions o;
   o.points = 0;
   EXPECT_THROW(TrafficGenerator{o}, std::invalid_argument);
@@ -468,7 +471,7 @@ TEST(TrafficGen, RefusesOptionsOutOfRange) {
   EXPECT_FALSE(empty.next(f));
 }
 
-TEST(TrafficGen, OddPointCountsKeepEveryPointInRange) {
+TEST(traffic_gen, OddPointCountsKeepEveryPointInRange) {
   TrafficOptions o = small_options(9);
   o.points = 3;
   o.sessions = 60;

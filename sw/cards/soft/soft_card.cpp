@@ -99,7 +99,7 @@ const core::FrameResult& SoftCard::forward(uint8_t in_port, uint64_t ts_ns, cons
   const uint32_t n = std::min<uint32_t>(len, core::kParseBytes);
   std::memcpy(hdr, frame, n);
   std::memset(hdr + n, 0, core::kParseBytes - n);
-  core::process_frame(hdr, len, in_port, uint32_t(now_ns_ / 1000), core_->cfg,
+  core::process_frame(hdr, len, in_port, now_ns_ / 1000, core_->cfg,
                       meter_.util_bp_all().data(), core_->flows, core_->counters, result_);
   if (result_.decision.out_port != core::kNoPort) meter_.record(result_.decision.out_port, len);
   return result_;
@@ -115,7 +115,7 @@ core::FrameResult SoftCard::explain(uint8_t in_port, const uint8_t* frame, uint3
   auto flows = std::make_unique<core::FlowTable>(core_->flows);
   core::CoreCounters counters{};
   core::FrameResult r;
-  core::process_frame(hdr, len, in_port, uint32_t(now_ns_ / 1000), core_->cfg,
+  core::process_frame(hdr, len, in_port, now_ns_ / 1000, core_->cfg,
                       meter_.util_bp_all().data(), *flows, counters, r);
   return r;
 }

@@ -40,7 +40,7 @@ AlveoScan scan_alveo(const XrtHostPaths& paths = {});
 
 class XrtBus final : public driver::RegisterBus {
  public:
-  static constexpr const char* kDefaultKernel = "broker_top:{broker_top_1}";
+  static constexpr const char* kDefaultKernel = "broker_kernel:{broker_kernel_1}";
 
   // device: a PCI address of the card's user function ("0000:3b:00.1") or an index ("0") as
   // xbutil examine lists them. Opens the card, loads the xclbin and opens the kernel instance

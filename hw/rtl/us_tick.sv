@@ -1,0 +1,49 @@
+// Microsecond time base from the fabric clock.
+//
+// A fractional accumulator adds 1 000 000 every clock and wraps at CLK_HZ, so any clock
+// (322.265625 MHz included) is exact on average: after n clocks
+//     now_us * CLK_HZ + frac = n * 1 000 000
+// exactly. now_us is the free-running 32-bit microsecond counter (NOW_US, the core's flow
+// ageing clock; it wraps); frac is the position inside the current microsecond in units of
+// 1/CLK_HZ us, which the TX meters use to place window boundaries to the clock cycle.
+// tick pulses for one clock on the cycle now_us advances.
+//
+// Written in the SystemVerilog subset that both Verilator and yosys 0.23 accept.
+module us_tick #(
+  parameter int unsigned CLK_HZ = 322265625
+) (
+  input  logic        clk,
+  input  logic        rst_n,
+  output logic        tick,
+  output logic [31:0] now_us,
+  output logic [31:0] frac
+);
+  localparam logic [32:0] HZ = 33'(CLK_HZ);
+  localparam logic [32:0] STEP = 33'd1000000;
+
+  // At most one microsecond per clock: the accumulator may wrap only once per step.
+  if (CLK_HZ < 1000000) begin : g_bad_clk
+    $error("us_tick: CLK_HZ must be at least 1 MHz");
+  end
+
+  logic [32:0] sum;
+  logic        wrap;
+  assign sum  = {1'b0, frac} + STEP;
+  assign wrap = (sum >= HZ);
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      frac   <= 32'd0;
+      now_us <= 32'd0;
+      tick   <= 1'b0;
+    end else begin
+      tick <= wrap;
+      if (wrap) begin
+        frac   <= 32'(sum - HZ);
+        now_us <= now_us + 32'd1;
+      end else begin
+        frac <= sum[31:0];
+      end
+    end
+  end
+endmodule

@@ -1,0 +1,53 @@
+# Vitis HLS: synthesize the data path core broker_core_top (hw/hls) and export its RTL as a
+# Vivado IP, which rtl/package_kernel.tcl puts into the RTL kernel. Run by `make hls`:
+#
+#   cd <build>/<platform>/hls && BROKER_REPO=... vitis_hls -f hw/vitis/hls/synth_core.tcl
+#
+# Settings come from the environment (vitis_hls -f takes no script arguments):
+#   BROKER_REPO        repository root
+#   BROKER_VITIS_DIR   hw/vitis (for sources.txt and flow_common.tcl)
+#   BROKER_PART        FPGA part of the target card, e.g. xcu55c-fsvh2892-2L-e
+#   BROKER_CLK_MHZ     kernel clock in MHz (the clock v++ gives the kernel: --kernel_frequency)
+#   BROKER_REGMAP_DIR  directory holding the generated broker_regmap.h (gen_regmap.py)
+#   BROKER_HLS_TOP     optional: top function name (default broker_core_top)
+# Output: ./broker_core_prj/solution/impl/ip (IP; its Verilog in impl/ip/hdl/verilog).
+
+set script_dir [file dirname [file normalize [info script]]]
+source [file join $script_dir .. flow_common.tcl]
+
+set repo       [file normalize [broker_env BROKER_REPO]]
+set vitis_dir  [file normalize [broker_env BROKER_VITIS_DIR]]
+set part       [broker_env BROKER_PART]
+set clk_mhz    [broker_env BROKER_CLK_MHZ]
+set regmap_dir [file normalize [broker_env BROKER_REGMAP_DIR]]
+set top        [broker_env BROKER_HLS_TOP broker_core_top]
+set sources    [file join $vitis_dir sources.txt]
+
+if {![file exists [file join $regmap_dir broker_regmap.h]]} {
+  error "broker_regmap.h not found in $regmap_dir: generate it first (make regmap)"
+}
+
+# hls_compat.h picks AMD's ap_int/hls_stream headers, which vitis_hls provides; the native shim
+# in hw/hls/hls_shim is never used here. broker_regmap.h is kept to C++14 for this front end.
+set cflags "-std=c++14 -I[file join $repo hw hls] -I$regmap_dir"
+
+open_project -reset broker_core_prj
+set_top $top
+foreach path [broker_source_paths $repo $sources hls] {
+  add_files -cflags $cflags $path
+}
+
+# The core goes into our own RTL kernel, so it is a plain Vivado IP, not a Vitis kernel (.xo).
+open_solution -reset -flow_target vivado solution
+set_part $part
+create_clock -period [format %.3f [expr {1000.0 / $clk_mhz}]] -name default
+# Active-low ap_rst_n (docs/hw-interfaces.md), and the reset clears the static kernel state
+# (configuration, counters, flow table), which the C++ relies on ("static state is zero at reset").
+config_rtl -reset state -reset_level low
+config_export -format ip_catalog -rtl verilog -vendor broker.dev -library hls -version 1.0 \
+  -ipname broker_core_top -display_name "Packet broker data path core"
+
+csynth_design
+export_design -format ip_catalog -rtl verilog
+
+exit

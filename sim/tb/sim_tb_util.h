@@ -1,0 +1,75 @@
+// Helpers of the Verilator testbench: configurations through the real Driver, synthetic
+// frames, a soft card programmed like the model.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "broker_regmap.h"
+#include "config_loader.h"
+#include "driver.h"
+#include "verilator_card.h"
+
+namespace broker::simtb {
+
+namespace rm = broker::regmap;
+
+inline v1::Config parse(const std::string& text) {
+  return config::parse_config_text(text, config::Format::kText, "<sim test>");
+}
+
+// Ethernet II / IPv4 / UDP frame of exactly len bytes (>= 42) with consistent lengths; the
+// flow number goes into the source port and address, so frames of one flow are alike.
+inline std::vector<uint8_t> udp_frame(uint32_t len, uint32_t flow = 1, uint8_t fill = 0xA5) {
+  if (len < 42) len = 42;
+  std::vector<uint8_t> p(len, fill);
+  const uint8_t dmac[6] = {0x02, 0, 0, 0, 0, 0x02}, smac[6] = {0x02, 0, 0, 0, 0, 0x01};
+  std::copy(dmac, dmac + 6, p.begin());
+  std::copy(smac, smac + 6, p.begin() + 6);
+  p[12] = 0x08;
+  p[13] = 0x00;
+  uint8_t* ip = p.data() + 14;
+  const uint32_t ip_len = len - 14;
+  std::fill(ip, ip + 20, 0);
+  ip[0] = 0x45;
+  ip[2] = uint8_t(ip_len >> 8);
+  ip[3] = uint8_t(ip_len);
+  ip[8] = 64;
+  ip[9] = 17;
+  const uint32_t src = 0x0A000000u | (flow & 0xFFFFFF), dst = 0x0A800001u;
+  for (int i = 0; i < 4; ++i) {
+    ip[12 + i] = uint8_t(src >> (24 - 8 * i));
+    ip[16 + i] = uint8_t(dst >> (24 - 8 * i));
+  }
+  uint32_t sum = 0;
+  for (int i = 0; i < 20; i += 2) sum += uint32_t(ip[i]) << 8 | ip[i + 1];
+  while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+  ip[10] = uint8_t(~sum >> 8);
+  ip[11] = uint8_t(~sum);
+  uint8_t* udp = ip + 20;
+  udp[0] = uint8_t(1024 + (flow & 0x7FFF) >> 8);
+  udp[1] = uint8_t(1024 + (flow & 0x7FFF));
+  udp[2] = 0x12;
+  udp[3] = 0x34;
+  udp[4] = uint8_t((ip_len - 20) >> 8);
+  udp[5] = uint8_t(ip_len - 20);
+  udp[6] = udp[7] = 0;
+  return p;
+}
+
+// One group fed by ingress 0 with a single member: every frame of ingress 0 leaves on
+// `out_port`.
+inline v1::Config one_path_config(uint32_t out_port, uint64_t speed_mbps = 100000,
+                                  uint32_t window_us = 1000) {
+  return parse(fmt::format(
+      "name: \"one-path\" utilization_window_us: {}\n"
+      "egress_ports {{ port: {} speed_mbps: {} }}\n"
+      "groups {{ name: \"g\" ingress_ports: [0] members: [{}] hash: HASH_CRC32 symmetric: true "
+      "tuple: [SRC_IP, DST_IP, SRC_PORT, DST_PORT, IP_PROTO] mode: MODE_STATIC }}\n",
+      window_us, out_port, speed_mbps, out_port));
+}
+
+}  // namespace broker::simtb

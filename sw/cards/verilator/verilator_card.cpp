@@ -1,0 +1,379 @@
+#include "verilator_card.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "Vbroker_top.h"
+#include "verilated.h"
+#if VM_TRACE
+#include "verilated_fst_c.h"
+#endif
+
+// Defined by the DPI side (sim/dpi/core_dpi.cpp): live kernel stand-ins in this process.
+extern "C" int broker_sim_dpi_instances();
+
+namespace broker::cards {
+namespace {
+
+constexpr int kBeatBytes = 64;
+constexpr int kWordsPerBeat = kBeatBytes / 4;  // 32-bit words of a 512-bit bus in VlWide
+constexpr uint64_t kResetCycles = 16;
+
+// Every cycle is two half periods of simulated time in picoseconds (the design's default
+// time unit), so waveforms show real time.
+constexpr uint64_t kHalfPeriodPs = std::max<uint64_t>(1, 500'000'000'000ULL / BROKER_SIM_CLK_HZ);
+
+static_assert(sizeof(Vbroker_top::rx_tvalid) * 8 >= VerilatorCard::kInPorts, "NUM_IN of the model");
+static_assert(sizeof(Vbroker_top::tx_tvalid) * 8 >= VerilatorCard::kOutPorts, "NUM_OUT of the model");
+
+uint64_t keep_mask(uint32_t n) { return n >= 64 ? ~uint64_t(0) : (uint64_t(1) << n) - 1; }
+
+}  // namespace
+
+struct VerilatorCard::Impl {
+  struct Pending {
+    uint64_t not_before = 0;
+    std::vector<uint8_t> data;
+  };
+  struct Ingress {
+    std::deque<Pending> queue;
+    uint32_t offset = 0;  // bytes of queue.front() already accepted
+    PortStats stats;
+  };
+  struct Egress {
+    std::vector<uint8_t> data;  // the frame being received
+    uint64_t first_cycle = 0;
+    PortStats stats;
+  };
+  // One AXI4-Lite transaction in flight (the card issues them one at a time).
+  struct Axil {
+    bool awvalid = false, wvalid = false, arvalid = false;
+    uint16_t awaddr = 0, araddr = 0;
+    uint32_t wdata = 0;
+    bool done = false;
+    uint32_t rdata = 0;
+    uint8_t resp = 0;
+  };
+
+  explicit Impl(const Options& o) : options(o) {
+    ctx = std::make_unique<VerilatedContext>();
+    ctx->randReset(0);  // --x-initial fast: whatever is not reset starts at zero
+    std::string waves = options.waves;
+    if (waves.empty())
+      if (const char* env = std::getenv("BROKER_SIM_WAVES")) waves = env;
+#if VM_TRACE
+    if (!waves.empty()) ctx->traceEverOn(true);
+#endif
+    top = std::make_unique<Vbroker_top>(ctx.get(), "broker_top");
+#if VM_TRACE
+    if (!waves.empty()) {
+      fst = std::make_unique<VerilatedFstC>();
+      top->trace(fst.get(), 99);
+      fst->open(waves.c_str());
+    }
+#else
+    if (!waves.empty())
+      std::fprintf(stderr, "verilator card: waves requested (%s) but the model was built without "
+                           "tracing (configure with -DBROKER_SIM_TRACE=ON)\n", waves.c_str());
+#endif
+    const int before = broker_sim_dpi_instances();
+    top->clk = 0;
+    top->rst_n = 0;
+    top->tx_tready = 0xFFFF;
+    top->s_axil_bready = 1;
+    top->s_axil_rready = 1;
+    apply_inputs();
+    top->eval();  // runs the initial blocks: the DPI kernel instance is created here
+    if (broker_sim_dpi_instances() <= before)
+      throw std::runtime_error(
+          "verilator card: the model has no DPI kernel (was a black box of broker_core_top "
+          "compiled in instead of sim/dpi/broker_core_top.sv?)");
+    do_reset();
+  }
+
+  ~Impl() {
+    top->final();
+#if VM_TRACE
+    if (fst) fst->close();
+#endif
+  }
+
+  void do_reset() {
+    top->rst_n = 0;
+    for (uint64_t i = 0; i < kResetCycles; ++i) tick();
+    top->rst_n = 1;
+    for (uint64_t i = 0; i < kResetCycles; ++i) tick();
+  }
+
+  // Drives the ingress ports and the AXI4-Lite master from their state, for the next edge.
+  void apply_inputs() {
+    uint32_t valid = 0, last = 0;
+    for (int p = 0; p < kInPorts; ++p) {
+      Ingress& in = ingress[p];
+      uint32_t words[kWordsPerBeat] = {};
+      uint64_t keep = 0;
+      if (!in.queue.empty() && in.queue.front().not_before <= cycle) {
+        const std::vector<uint8_t>& f = in.queue.front().data;
+        const uint32_t n = std::min<uint32_t>(kBeatBytes, uint32_t(f.size()) - in.offset);
+        std::memcpy(words, f.data() + in.offset, n);  // byte i of the beat in TDATA[8i+7:8i]
+        keep = keep_mask(n);
+        valid |= 1u << p;
+        if (in.offset + n == f.size()) last |= 1u << p;
+      }
+      for (int w = 0; w < kWordsPerBeat; ++w) top->rx_tdata[p * kWordsPerBeat + w] = words[w];
+      top->rx_tkeep[2 * p] = uint32_t(keep);
+      top->rx_tkeep[2 * p + 1] = uint32_t(keep >> 32);
+    }
+    top->rx_tvalid = valid;
+    top->rx_tlast = last;
+
+    top->s_axil_awvalid = axil.awvalid;
+    top->s_axil_awaddr = axil.awaddr;
+    top->s_axil_wvalid = axil.wvalid;
+    top->s_axil_wdata = axil.wdata;
+    top->s_axil_wstrb = 0xF;
+    top->s_axil_arvalid = axil.arvalid;
+    top->s_axil_araddr = axil.araddr;
+  }
+
+  void dump() {
+#if VM_TRACE
+    if (fst) fst->dump(ctx->time());
+#endif
+  }
+
+  // One clock cycle. Handshakes are taken from the values both sides show before the rising
+  // edge; new inputs are applied after the falling edge.
+  void tick() {
+    const uint32_t rx_fire = uint32_t(top->rx_tvalid) & uint32_t(top->rx_tready);
+    const uint32_t tx_fire = uint32_t(top->tx_tvalid) & uint32_t(top->tx_tready);
+    const bool active = top->rx_tvalid != 0 || top->tx_tvalid != 0;
+    for (int q = 0; q < kOutPorts; ++q)
+      if (tx_fire >> q & 1) take_beat(q);
+    if (axil.awvalid && top->s_axil_awready) axil.awvalid = false;
+    if (axil.wvalid && top->s_axil_wready) axil.wvalid = false;
+    if (axil.arvalid && top->s_axil_arready) axil.arvalid = false;
+    if (top->s_axil_bvalid && top->s_axil_bready) {
+      axil.done = true;
+      axil.resp = uint8_t(top->s_axil_bresp);
+    }
+    if (top->s_axil_rvalid && top->s_axil_rready) {
+      axil.done = true;
+      axil.resp = uint8_t(top->s_axil_rresp);
+      axil.rdata = top->s_axil_rdata;
+    }
+    for (int p = 0; p < kInPorts; ++p)
+      if (rx_fire >> p & 1) {
+        Ingress& in = ingress[p];
+        PortStats& s = in.stats;
+        if (s.beats == 0) s.first_beat_cycle = cycle;
+        s.last_beat_cycle = cycle;
+        ++s.beats;
+        in.offset += kBeatBytes;
+        if (in.offset >= in.queue.front().data.size()) {
+          ++s.frames;
+          s.bytes += in.queue.front().data.size();
+          in.queue.pop_front();
+          in.offset = 0;
+        }
+      }
+
+    top->clk = 1;
+    top->eval();
+    dump();
+    ctx->timeInc(kHalfPeriodPs);
+    top->clk = 0;
+    ++cycle;
+    quiet = active ? 0 : quiet + 1;
+    apply_inputs();
+    top->eval();
+    dump();
+    ctx->timeInc(kHalfPeriodPs);
+  }
+
+  void take_beat(int q) {
+    Egress& e = egress[q];
+    const uint64_t keep = uint64_t(top->tx_tkeep[2 * q]) | uint64_t(top->tx_tkeep[2 * q + 1]) << 32;
+    uint8_t bytes[kBeatBytes];
+    for (int w = 0; w < kWordsPerBeat; ++w) {
+      const uint32_t v = top->tx_tdata[q * kWordsPerBeat + w];
+      std::memcpy(bytes + 4 * w, &v, 4);
+    }
+    if (e.data.empty()) e.first_cycle = cycle;
+    for (int i = 0; i < kBeatBytes; ++i)
+      if (keep >> i & 1) e.data.push_back(bytes[i]);
+    PortStats& s = e.stats;
+    if (s.beats == 0) s.first_beat_cycle = cycle;
+    s.last_beat_cycle = cycle;
+    ++s.beats;
+    if (top->tx_tlast >> q & 1) {
+      ++s.frames;
+      s.bytes += e.data.size();
+      done.push_back(Frame{uint8_t(q), std::move(e.data), e.first_cycle, cycle});
+      e.data.clear();
+    }
+  }
+
+  bool idle() const {
+    for (const Ingress& in : ingress)
+      if (!in.queue.empty()) return false;
+    return quiet >= kQuietCycles;
+  }
+
+  // Runs one AXI4-Lite transaction already set up in axil; returns the response code.
+  uint8_t transact(const char* what, uint32_t offset) {
+    axil.done = false;
+    apply_inputs();
+    top->eval();
+    for (uint64_t i = 0; !axil.done; ++i) {
+      if (i >= options.axil_timeout_cycles) {
+        axil = Axil{};
+        apply_inputs();
+        top->eval();
+        throw driver::BusError(fmt::format("verilator card: {} 0x{:04x}: no AXI4-Lite response in {} cycles",
+                                           what, offset, options.axil_timeout_cycles));
+      }
+      tick();
+    }
+    return axil.resp;
+  }
+
+  Options options;
+  std::unique_ptr<VerilatedContext> ctx;
+  std::unique_ptr<Vbroker_top> top;
+#if VM_TRACE
+  std::unique_ptr<VerilatedFstC> fst;
+#endif
+  uint64_t cycle = 0;
+  uint64_t quiet = 0;  // cycles without tvalid on any stream port
+  std::array<Ingress, kInPorts> ingress;
+  std::array<Egress, kOutPorts> egress;
+  std::vector<Frame> done;
+  Axil axil;
+};
+
+VerilatorCard::VerilatorCard() : VerilatorCard(Options{}) {}
+
+VerilatorCard::VerilatorCard(const Options& options) : impl_(std::make_unique<Impl>(options)) {}
+
+VerilatorCard::~VerilatorCard() = default;
+
+std::string VerilatorCard::describe() const {
+  return fmt::format("verilator model of broker_top ({} Hz)", BROKER_SIM_CLK_HZ);
+}
+
+uint32_t VerilatorCard::read32(uint32_t offset) {
+  std::lock_guard lock(mu_);
+  if (offset % 4 != 0 || offset > 0xFFFF)
+    throw driver::BusError(fmt::format("verilator card: read of offset 0x{:x}: not an aligned "
+                                       "word of the 64 KiB aperture", offset));
+  Impl& m = *impl_;
+  m.axil.arvalid = true;
+  m.axil.araddr = uint16_t(offset);
+  const uint8_t resp = m.transact("read of", offset);
+  if (resp != 0)
+    throw driver::BusError(fmt::format("verilator card: read of offset 0x{:04x} answered {}", offset,
+                                       resp == 2 ? "SLVERR" : resp == 3 ? "DECERR" : "EXOKAY"));
+  return m.axil.rdata;
+}
+
+void VerilatorCard::write32(uint32_t offset, uint32_t value) {
+  std::lock_guard lock(mu_);
+  if (offset % 4 != 0 || offset > 0xFFFF)
+    throw driver::BusError(fmt::format("verilator card: write to offset 0x{:x}: not an aligned "
+                                       "word of the 64 KiB aperture", offset));
+  Impl& m = *impl_;
+  m.axil.awvalid = m.axil.wvalid = true;
+  m.axil.awaddr = uint16_t(offset);
+  m.axil.wdata = value;
+  const uint8_t resp = m.transact("write to", offset);
+  if (resp != 0)
+    throw driver::BusError(fmt::format("verilator card: write to offset 0x{:04x} answered {}", offset,
+                                       resp == 2 ? "SLVERR" : resp == 3 ? "DECERR" : "EXOKAY"));
+}
+
+void VerilatorCard::send(uint8_t in_port, const uint8_t* frame, uint32_t len) {
+  send_at(in_port, 0, frame, len);
+}
+
+void VerilatorCard::send_at(uint8_t in_port, uint64_t cycle, const uint8_t* frame, uint32_t len) {
+  if (in_port >= kInPorts)
+    throw std::invalid_argument(fmt::format("verilator card: no ingress port {}", in_port));
+  if (len == 0) throw std::invalid_argument("verilator card: a frame needs at least one byte");
+  std::lock_guard lock(mu_);
+  impl_->ingress[in_port].queue.push_back(Impl::Pending{cycle, std::vector<uint8_t>(frame, frame + len)});
+}
+
+void VerilatorCard::step(uint64_t n) {
+  std::lock_guard lock(mu_);
+  for (uint64_t i = 0; i < n; ++i) impl_->tick();
+}
+
+bool VerilatorCard::idle() const {
+  std::lock_guard lock(mu_);
+  return impl_->idle();
+}
+
+bool VerilatorCard::run_until_idle(uint64_t max_cycles) {
+  std::lock_guard lock(mu_);
+  for (uint64_t i = 0; i < max_cycles; ++i) {
+    if (impl_->idle()) return true;
+    impl_->tick();
+  }
+  return impl_->idle();
+}
+
+std::vector<VerilatorCard::Frame> VerilatorCard::take_egress() {
+  std::lock_guard lock(mu_);
+  std::vector<Frame> out;
+  out.swap(impl_->done);
+  return out;
+}
+
+size_t VerilatorCard::egress_count() const {
+  std::lock_guard lock(mu_);
+  return impl_->done.size();
+}
+
+VerilatorCard::PortStats VerilatorCard::port_stats(int out_port) const {
+  std::lock_guard lock(mu_);
+  return impl_->egress.at(size_t(out_port)).stats;
+}
+
+void VerilatorCard::clear_stats() {
+  std::lock_guard lock(mu_);
+  for (auto& e : impl_->egress) e.stats = PortStats{};
+  for (auto& in : impl_->ingress) in.stats = PortStats{};
+}
+
+void VerilatorCard::set_tx_ready(uint32_t mask) {
+  std::lock_guard lock(mu_);
+  impl_->top->tx_tready = mask & ((1u << kOutPorts) - 1);
+  impl_->top->eval();
+}
+
+VerilatorCard::PortStats VerilatorCard::rx_stats(int in_port) const {
+  std::lock_guard lock(mu_);
+  return impl_->ingress.at(size_t(in_port)).stats;
+}
+
+uint64_t VerilatorCard::cycles() const {
+  std::lock_guard lock(mu_);
+  return impl_->cycle;
+}
+
+uint64_t VerilatorCard::clk_hz() { return BROKER_SIM_CLK_HZ; }
+
+void VerilatorCard::reset() {
+  std::lock_guard lock(mu_);
+  impl_->do_reset();
+}
+
+}  // namespace broker::cards
