@@ -176,7 +176,7 @@ void run_capture(const Capture& cap, int members, Run run, Totals& t) {
     if (run == Run::kDynamicBusy) busy_util(index, members, util);
     const Hdr h = header_of(fr.data);
     const uint32_t len = uint32_t(fr.data.size());
-    const uint32_t now_us = uint32_t(fr.ts_ns / 1000);
+    const uint64_t now_us = fr.ts_ns / 1000;
     process_frame(h.b, len, 0, now_us, *cfg, util, *flows, c, r);
     in_bytes += len;
     const Decision& d = r.decision;
@@ -344,7 +344,7 @@ TEST(CoreSession, DynamicCalmEqualsStatic) {
     for (const auto& fr : cap.frames) {
       ++index;
       const Hdr h = header_of(fr.data);
-      const uint32_t now = uint32_t(fr.ts_ns / 1000);
+      const uint64_t now = fr.ts_ns / 1000;
       process_frame(h.b, uint32_t(fr.data.size()), 0, now, *cs, util, *fs, a, rs);
       process_frame(h.b, uint32_t(fr.data.size()), 0, now, *cd, util, *fd, b, rd);
       ASSERT_EQ(rs.decision.out_port, rd.decision.out_port) << cap.name << " frame " << index;

@@ -141,12 +141,10 @@ TEST(DriverDynamic, ActiveBucketStaysThenIsFreeAfterIdleTimeout) {
   }
 }
 
-// DESIGN.md: "A bucket unseen for longer than the idle timeout is free." The flow table
-// ages with the 32-bit microsecond time base (NOW_US wraps every 2^32 us, about 71.6 min),
-// and hw/hls/broker_core.cpp dynamic_slot() computes age = now_us - last_seen_us in 32 bits,
-// so a bucket silent for 2^32 us + 5 us looks 5 us old and is still held: here it stays on
-// a member at 486 % utilization instead of being reassigned. This test fails until the core
-// (or DESIGN.md, which does not mention the alias) is changed; see the report.
+// DESIGN.md: "A bucket unseen for longer than the idle timeout is free." With a 32-bit
+// microsecond time base a bucket silent for 2^32 us + 5 us (71.6 min) would look 5 us old and
+// stay on a member at 486 % utilization; the core ages flows on a 64-bit time base so it
+// does not.
 TEST(DriverDynamic, IdleBucketIsFreeEvenAfterTheMicrosecondTimeBaseWraps) {
   constexpr uint32_t kThreshold = 5000, kIdleUs = 20'000;
   Dyn d(kThreshold, kIdleUs);
@@ -161,8 +159,8 @@ TEST(DriverDynamic, IdleBucketIsFreeEvenAfterTheMicrosecondTimeBaseWraps) {
   ASSERT_GE(d.util(0), kThreshold);
   const int port = d.send(s, back, 1500);
   EXPECT_TRUE(d.last.new_flow)
-      << "BUG (hw/hls/broker_core.cpp, dynamic_slot: 32-bit age = now_us - last_seen_us): a bucket "
-         "unseen for 2^32 + 5 us (71.6 min) is taken as 5 us old and kept, although idle_timeout_us is "
+      << "a bucket unseen for 2^32 + 5 us (71.6 min) is taken as 5 us old and kept, although "
+         "idle_timeout_us is "
       << kIdleUs << "; DESIGN.md says a bucket unseen for longer than the idle timeout is free";
   EXPECT_NE(port, 0) << "the returning session stayed on port 0 at " << d.util(0)
                      << " bp, above the threshold of " << kThreshold << " bp";
