@@ -10,7 +10,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   verilator libxrt-dev
   python3-grpcio python3-protobuf
-  iproute2
+  iproute2 tcl python3
 )
 
 missing=()

@@ -1,25 +1,59 @@
 #!/usr/bin/env bash
-# `make run`: the seed scenario on the soft card. Eight measurement points (generated
-# captures, many sessions in both directions, directions split across TAP pairs) feed one
-# group of four analyzers; broker-replay writes one capture per analyzer, the decision log,
-# and prints the per-analyzer summary.
+# `make run`: the seed scenario through the daemon on the soft card.
+#  1. generate the example traffic: 8 measurement points (TAP pairs that split directions,
+#     SPAN ports that see both), 2000 sessions over 2 s;
+#  2. start brokerd (soft card) on a Unix socket;
+#  3. configure the seed's group of 4 analyzers with brokerctl over gRPC, the taps bound to
+#     the generated captures (replayed at their recorded pace) and each analyzer to a capture;
+#  4. while the traffic flows, take analyzer 4 out of the group and put it back (hitless);
+#  5. show per-port counters and TX utilization, and stop the daemon cleanly.
 set -euo pipefail
 build=${1:-build}
 work="$build/example"
+bin="$build/sw"
+sock="$work/brokerd.sock"
+ctl() { "$bin/ctl/brokerctl" --target "unix:$sock" "$@"; }
+
 rm -rf "$work"
-mkdir -p "$work"
+mkdir -p "$work/analyzers"
 
-echo "== generating the example traffic: 8 measurement points, 2000 sessions"
-"$build/sw/tools/broker-gen-traffic" --out-dir "$work/taps" --points 8 --sessions 2000 --seed 1
-
-inputs=()
-for i in 1 2 3 4 5 6 7 8; do inputs+=(--in "$((i - 1))=$work/taps/tap-$i.pcap"); done
+echo "== 1. example traffic: 8 measurement points, 2000 sessions"
+"$bin/tools/broker-gen-traffic" --out-dir "$work/taps" --points 8 --sessions 2000 --seed 1
 
 echo
-echo "== broker-replay --config examples/seed.conf (crc32 symmetric 5-tuple, static, 4 analyzers)"
-"$build/sw/replay/broker-replay" --config examples/seed.conf "${inputs[@]}" \
-  --out-dir "$work/analyzers" --log "$work/decisions.tsv"
+echo "== 2. brokerd --card soft --listen unix:$sock"
+"$bin/daemon/brokerd" --card soft --listen "unix:$sock" --state-dir "$work/state" \
+  > "$work/brokerd.log" 2>&1 &
+daemon=$!
+trap 'kill -TERM $daemon 2>/dev/null || true' EXIT
+for _ in $(seq 100); do ctl status > /dev/null 2>&1 && break; sleep 0.1; done
+ctl status | head -5
 
 echo
-echo "Per-analyzer captures: $work/analyzers/   decision log: $work/decisions.tsv"
-echo "Why did a packet go where it went? e.g.: head -3 $work/decisions.tsv | column -t"
+echo "== 3. brokerctl config set: examples/seed.conf with the taps and analyzers bound to captures"
+# The seed itself, each port line given a binding: taps read the generated captures at their
+# recorded pace, analyzers write one capture each.
+sed -E \
+  -e "s|^(ingress_ports \\{ port: ([0-9]+) name: \"tap-([0-9]+)\") \\}|\\1 binding { pcap_file: \"$work/taps/tap-\\3.pcap\" pace: 1 } }|" \
+  -e "s|^(egress_ports \\{ port: ([0-9]+) name: \"analyzer-([0-9]+)\")(.*) \\}|\\1\\4 binding { pcap_file: \"$work/analyzers/analyzer-\\3.pcap\" } }|" \
+  examples/seed.conf > "$work/seed-bound.conf"
+ctl config set "$work/seed-bound.conf"
+
+echo
+echo "== 4. live membership change while the traffic flows"
+sleep 0.7
+ctl group remove-member analyzers 3
+sleep 0.6
+ctl group add-member analyzers 3
+ctl status --wait-bindings 60 > /dev/null
+
+echo
+echo "== 5. counters: every packet in came out; utilization per analyzer"
+ctl counters
+
+echo
+kill -TERM $daemon
+wait $daemon
+trap - EXIT
+echo "brokerd stopped cleanly. Captures per analyzer: $work/analyzers/  daemon log: $work/brokerd.log"
+echo "Offline, without the daemon: $bin/replay/broker-replay --config examples/seed.conf --in 0=$work/taps/tap-1.pcap --out-dir OUT --log decisions.tsv"

@@ -122,6 +122,7 @@ module broker_csr #(
   assign ctr_rsp_tready = (state == S_CRSP);
 
   // ---- shadow RAM of the rw registers --------------------------------------------------
+  (* ram_style = "block" *)
   logic [31:0]    shadow [0:RW_COUNT-1];
   logic [RIW-1:0] ram_addr;
   logic           ram_we;

@@ -24,7 +24,7 @@ module broker_core_top (
   input  logic [511:0] rx_TDATA,
   input  logic [63:0]  rx_TKEEP,
   input  logic [63:0]  rx_TSTRB,
-  input  logic [0:0]   rx_TLAST,
+  input  logic         rx_TLAST,
   input  logic [7:0]   rx_TID,
   input  logic [7:0]   rx_TDEST,
   input  logic         rx_TVALID,
@@ -33,7 +33,7 @@ module broker_core_top (
   output logic [511:0] tx_TDATA,
   output logic [63:0]  tx_TKEEP,
   output logic [63:0]  tx_TSTRB,
-  output logic [0:0]   tx_TLAST,
+  output logic         tx_TLAST,
   output logic [7:0]   tx_TID,
   output logic [7:0]   tx_TDEST,
   output logic         tx_TVALID,
@@ -117,7 +117,7 @@ module broker_core_top (
 
   always @(posedge ap_clk) begin
     broker_core_dpi_clock(h, ap_rst_n,
-                          rx_TVALID & rx_TREADY, rx_TDATA, rx_TKEEP, rx_TSTRB, rx_TLAST[0],
+                          rx_TVALID & rx_TREADY, rx_TDATA, rx_TKEEP, rx_TSTRB, rx_TLAST,
                           rx_TID, rx_TDEST,
                           tx_TVALID & tx_TREADY,
                           csr_wr_TVALID & csr_wr_TREADY, csr_wr_TDATA,

@@ -64,6 +64,21 @@ class Validator {
       }
     }
 
+    for (int i = 0; i < config_.ingress_ports_size(); ++i) {
+      const double pace = config_.ingress_ports(i).binding().pace();
+      if (!(pace >= 0 && pace <= kMaxReplayPace)) {  // also refuses NaN
+        error("ingress_ports[" + std::to_string(i) + "].binding.pace",
+              "pace " + std::to_string(pace) + " is outside 0 (as fast as possible) to " +
+                  std::to_string(int(kMaxReplayPace)) + " (times the recorded speed)");
+      }
+    }
+    for (int i = 0; i < config_.egress_ports_size(); ++i) {
+      if (config_.egress_ports(i).binding().pace() != 0) {
+        error("egress_ports[" + std::to_string(i) + "].binding.pace",
+              "pace applies to ingress captures only");
+      }
+    }
+
     if (static_cast<uint32_t>(config_.groups_size()) > limits_.groups) {
       error("groups", std::to_string(config_.groups_size()) +
                           " groups configured, but this card has " +

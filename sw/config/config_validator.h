@@ -25,6 +25,7 @@ struct Limits {
 // Bounds that do not depend on the card.
 inline constexpr uint32_t kMaxUtilizationThresholdBp = 10'000;  // 100 %
 inline constexpr uint64_t kMaxSpeedMbps = 800'000;              // 800 GbE, the fastest Ethernet
+inline constexpr double kMaxReplayPace = 1000;                  // times a capture's recorded speed
 
 struct Issue {
   std::string field;    // e.g. "groups[1].hash"; "" for the configuration as a whole

@@ -21,6 +21,22 @@ struct SoftPorts::Ingress {
   std::unique_ptr<io::PcapSource> file;
   io::Frame pending;
   bool has_pending = false;
+  // pacing: frame time ts is due at wall0 + (ts - ts0) / pace
+  double pace = 0;
+  bool paced = false;
+  std::chrono::steady_clock::time_point wall0;
+  uint64_t ts0 = 0;
+
+  bool due(std::chrono::steady_clock::time_point now) {
+    if (pace <= 0) return true;
+    if (!paced) {
+      paced = true;
+      wall0 = now;
+      ts0 = pending.ts_ns;
+    }
+    const uint64_t since = pending.ts_ns > ts0 ? pending.ts_ns - ts0 : 0;
+    return now >= wall0 + std::chrono::nanoseconds(uint64_t(double(since) / pace));
+  }
   // interface
   pcap_t* live = nullptr;
 
@@ -43,7 +59,8 @@ struct SoftPorts::Egress {
 namespace {
 
 std::string binding_text(const v1::PortBinding& b) {
-  if (b.has_pcap_file()) return "pcap:" + b.pcap_file();
+  if (b.has_pcap_file())
+    return "pcap:" + b.pcap_file() + (b.pace() > 0 ? fmt::format(" (pace {})", b.pace()) : "");
   if (b.has_interface()) return "if:" + b.interface();
   return "";
 }
@@ -144,6 +161,7 @@ void SoftPorts::configure(const v1::Config& c) {
     } else if (in_b[i]->has_pcap_file()) {
       try {
         in->file = std::make_unique<io::PcapSource>(in_b[i]->pcap_file());
+        in->pace = in_b[i]->pace();
         in->has_pending = in->file->next(in->pending);
         in->state = in->has_pending ? v1::BINDING_RUNNING : v1::BINDING_DONE;
       } catch (const std::exception& e) {
@@ -192,9 +210,10 @@ void SoftPorts::emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint3
 bool SoftPorts::forward_one_file_frame() {
   Ingress* next = nullptr;
   uint8_t port = 0;
+  const auto now = std::chrono::steady_clock::now();
   for (int i = 0; i < core::kInPorts; ++i) {
     Ingress& in = *ingress_[i];
-    if (in.has_pending && (!next || in.pending.ts_ns < next->pending.ts_ns)) {
+    if (in.has_pending && in.due(now) && (!next || in.pending.ts_ns < next->pending.ts_ns)) {
       next = &in;
       port = uint8_t(i);
     }

@@ -6,9 +6,9 @@
 // the RTL sees. The RTL's time base (now_us, frac) is what us_tick produces: after n clocks
 // now_us * CLK_HZ + frac = n * 10^6. Each frame is recorded in the software meter at the
 // time of its TLAST beat (the RTL's frame time); the software clock starts at the first
-// beat, as the RTL window does (start_i = the beat). Values are compared in the middle of
-// every window, where both sides are settled (the RTL computes bp in ~50 clocks after a
-// window closes).
+// beat, as the RTL window does (start_i = the beat). Values are compared on the last clock
+// of every window: the RTL computes bp in ~50 clocks after a window closes, and must be done
+// before the next one closes.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -104,8 +104,8 @@ void run(const Scenario& s) {
   bool cleared = false;
 
   for (; clk < total; ++clk) {
-    // Mid-window comparison (before this clock's beat; the window in progress is unaffected).
-    if (started && clk > start_clk && (clk - start_clk) % window_clocks == window_clocks / 2) {
+    // Last clock of a window (before this clock's beat, which counts in this window).
+    if (started && clk > start_clk && (clk - start_clk) % window_clocks == window_clocks - 1) {
       sw.advance(tb.ns());
       ++checks;
       ASSERT_EQ(d.util_bp_o, sw.util_bp(0)) << "util at clock " << clk << " window "
@@ -159,7 +159,6 @@ void run(const Scenario& s) {
   EXPECT_GE(checks, s.windows);
   // The run ends with idle windows: both read 0 with the peak kept.
   EXPECT_EQ(d.util_bp_o, 0);
-  RecordProperty("frames", int(frames));
   std::printf("  clk %u Hz, window %u us, speed %u Mb/s, load %.2f: %llu frames, %llu checks, "
               "%llu non-zero, %llu saturated, last peak %u bp\n",
               s.clk_hz, s.window_us, s.speed_mbps, s.load, (unsigned long long)frames,
@@ -170,28 +169,28 @@ void run(const Scenario& s) {
 
 TEST(RtlTxMeter, FullLoadBigFrames) {
   // 64 B/clock at 250 MHz is 128 Gb/s offered: above 100 % of a 100G port.
-  run({250000000, 10, 100000, 1.0, 64, 1518, 12, 0, 1});
+  run({250000000, 10, 100000, 1.0, 64, 1518, 120, 0, 1});
 }
 
 TEST(RtlTxMeter, HalfLoadMixedFrames) {
-  run({250000000, 7, 40000, 0.5, 60, 9000, 16, 0, 2});
+  run({250000000, 7, 40000, 0.5, 60, 9000, 160, 0, 2});
 }
 
 TEST(RtlTxMeter, SaturatesAt0xFFFF) {
-  run({250000000, 5, 10, 0.9, 64, 256, 10, 0, 3});
+  run({250000000, 5, 10, 0.9, 64, 256, 100, 0, 3});
 }
 
 TEST(RtlTxMeter, BurstsAndIdleWindowsReadZero) {
-  run({250000000, 13, 100000, 0.8, 64, 1518, 24, 3, 4});
+  run({250000000, 13, 100000, 0.8, 64, 1518, 240, 3, 4});
 }
 
 TEST(RtlTxMeter, SmallFramesSlowClockOneMicrosecondWindow) {
   // 1 us = 100 clocks at 100 MHz: still longer than the bp computation.
-  run({100000000, 1, 25000, 0.3, 1, 64, 40, 0, 5});
+  run({100000000, 1, 25000, 0.3, 1, 64, 400, 0, 5});
 }
 
 TEST(RtlTxMeter, LowRateOddSpeed) {
-  run({200000000, 20, 1234, 0.02, 64, 200, 10, 2, 6});
+  run({200000000, 20, 1234, 0.02, 64, 200, 100, 2, 6});
 }
 
 }  // namespace

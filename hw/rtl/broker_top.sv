@@ -1,0 +1,174 @@
+// Top of the packet broker data path: the RTL shell around the HLS core.
+//
+//   rx ports -> ingress_arbiter (round robin, frame atomic, TID = port) -> broker_core_top
+//   -> TDEST demultiplexer -> egress_queue per port -> tx ports
+//   tx_meter per port (accepted TX beats) -> util_bp to the core, OUT_UTIL_* to the CSR block
+//   us_tick -> now_us to the core and the meters; broker_csr (AXI4-Lite) -> csr_wr / ctr_req
+//
+// Ports exactly as docs/hw-interfaces.md. Yosys 0.23 (the resource report) cannot parse packed
+// 2-D ports, so when BROKER_FLAT_PORTS is defined (only by hw/rtl/synth) the same ports are
+// declared as flat vectors: the same bits in the same order, port p at [p*W +: W].
+module broker_top #(
+  parameter int unsigned NUM_IN      = 8,          // = broker_regmap_pkg in_ports
+  parameter int unsigned NUM_OUT     = 16,         // = out_ports
+  parameter int unsigned CLK_HZ      = 322265625,  // for the microsecond tick
+  parameter int unsigned QUEUE_BEATS = 64          // egress queue depth per port, beats
+) (
+  input  logic clk, input logic rst_n,
+  // AXI4-Lite slave (16-bit byte addresses)
+  input  logic [15:0] s_axil_awaddr, input  logic s_axil_awvalid, output logic s_axil_awready,
+  input  logic [31:0] s_axil_wdata,  input  logic [3:0] s_axil_wstrb,
+  input  logic s_axil_wvalid, output logic s_axil_wready,
+  output logic [1:0]  s_axil_bresp,  output logic s_axil_bvalid, input logic s_axil_bready,
+  input  logic [15:0] s_axil_araddr, input  logic s_axil_arvalid, output logic s_axil_arready,
+  output logic [31:0] s_axil_rdata,  output logic [1:0] s_axil_rresp,
+  output logic s_axil_rvalid, input logic s_axil_rready,
+`ifdef BROKER_FLAT_PORTS
+  input  logic [NUM_IN*512-1:0] rx_tdata, input logic [NUM_IN*64-1:0] rx_tkeep,
+`else
+  // ingress AXI4-Stream, one per ingress port (512-bit, TKEEP contiguous from byte 0)
+  input  logic [NUM_IN-1:0][511:0] rx_tdata, input logic [NUM_IN-1:0][63:0] rx_tkeep,
+`endif
+  input  logic [NUM_IN-1:0] rx_tlast, input logic [NUM_IN-1:0] rx_tvalid,
+  output logic [NUM_IN-1:0] rx_tready,
+`ifdef BROKER_FLAT_PORTS
+  output logic [NUM_OUT*512-1:0] tx_tdata, output logic [NUM_OUT*64-1:0] tx_tkeep,
+`else
+  // egress AXI4-Stream, one per egress port
+  output logic [NUM_OUT-1:0][511:0] tx_tdata, output logic [NUM_OUT-1:0][63:0] tx_tkeep,
+`endif
+  output logic [NUM_OUT-1:0] tx_tlast, output logic [NUM_OUT-1:0] tx_tvalid,
+  input  logic [NUM_OUT-1:0] tx_tready
+);
+  localparam int unsigned DATA_W = 512;
+  localparam int unsigned KEEP_W = 64;
+  localparam int unsigned UTIL_PORTS = 16;   // util_bp of the core: 16 ports x 16 bits
+
+  if (NUM_IN != broker_regmap_pkg::IN_PORTS) begin : g_bad_num_in
+    $error("broker_top: NUM_IN differs from the register map's in_ports");
+  end
+  if (NUM_OUT != broker_regmap_pkg::OUT_PORTS || NUM_OUT > UTIL_PORTS) begin : g_bad_num_out
+    $error("broker_top: NUM_OUT differs from the register map's out_ports (or exceeds 16)");
+  end
+  // The meters compute bp in ~50 clocks after a window closes; the shortest window is 1 us.
+  if (CLK_HZ < 64000000) begin : g_bad_clk
+    $error("broker_top: CLK_HZ below 64 MHz: a 1 us window would be shorter than the meters' latency");
+  end
+
+  // Flat views of the stream ports (a plain copy: same width, same bit order).
+  logic [NUM_IN*DATA_W-1:0]  rx_tdata_flat;
+  logic [NUM_IN*KEEP_W-1:0]  rx_tkeep_flat;
+  logic [NUM_OUT*DATA_W-1:0] tx_tdata_flat;
+  logic [NUM_OUT*KEEP_W-1:0] tx_tkeep_flat;
+  assign rx_tdata_flat = rx_tdata;
+  assign rx_tkeep_flat = rx_tkeep;
+  assign tx_tdata = tx_tdata_flat;
+  assign tx_tkeep = tx_tkeep_flat;
+
+  // ---- time base ---------------------------------------------------------------------
+  logic        tick_unused;
+  logic [31:0] now_us, now_frac;
+  us_tick #(.CLK_HZ(CLK_HZ)) u_tick (
+    .clk(clk), .rst_n(rst_n), .tick(tick_unused), .now_us(now_us), .frac(now_frac));
+
+  // ---- ingress -----------------------------------------------------------------------
+  logic [DATA_W-1:0] core_rx_tdata;
+  logic [KEEP_W-1:0] core_rx_tkeep;
+  logic              core_rx_tlast, core_rx_tvalid, core_rx_tready;
+  logic [7:0]        core_rx_tid;
+
+  ingress_arbiter #(.NUM_IN(NUM_IN), .DATA_W(DATA_W), .KEEP_W(KEEP_W), .ID_W(8)) u_arb (
+    .clk(clk), .rst_n(rst_n),
+    .s_tdata(rx_tdata_flat), .s_tkeep(rx_tkeep_flat), .s_tlast(rx_tlast),
+    .s_tvalid(rx_tvalid), .s_tready(rx_tready),
+    .m_tdata(core_rx_tdata), .m_tkeep(core_rx_tkeep), .m_tlast(core_rx_tlast),
+    .m_tid(core_rx_tid), .m_tvalid(core_rx_tvalid), .m_tready(core_rx_tready));
+
+  // ---- the HLS core ------------------------------------------------------------------
+  logic [DATA_W-1:0] core_tx_tdata;
+  logic [KEEP_W-1:0] core_tx_tkeep, core_tx_tstrb_unused;
+  logic              core_tx_tlast, core_tx_tvalid, core_tx_tready;
+  logic [7:0]        core_tx_tid_unused, core_tx_tdest;
+  logic [63:0]       csr_wr_tdata;
+  logic              csr_wr_tvalid, csr_wr_tready;
+  logic [31:0]       ctr_req_tdata, ctr_rsp_tdata;
+  logic              ctr_req_tvalid, ctr_req_tready, ctr_rsp_tvalid, ctr_rsp_tready;
+  logic [NUM_OUT*16-1:0]    util_bp, peak_bp;
+  logic [UTIL_PORTS*16-1:0] core_util_bp;
+
+  always_comb begin
+    core_util_bp = '0;
+    core_util_bp[NUM_OUT*16-1:0] = util_bp;
+  end
+
+  broker_core_top u_core (
+    .ap_clk(clk), .ap_rst_n(rst_n),
+    .rx_TDATA(core_rx_tdata), .rx_TKEEP(core_rx_tkeep), .rx_TSTRB(core_rx_tkeep),
+    .rx_TLAST(core_rx_tlast), .rx_TID(core_rx_tid), .rx_TDEST(8'd0),
+    .rx_TVALID(core_rx_tvalid), .rx_TREADY(core_rx_tready),
+    .tx_TDATA(core_tx_tdata), .tx_TKEEP(core_tx_tkeep), .tx_TSTRB(core_tx_tstrb_unused),
+    .tx_TLAST(core_tx_tlast), .tx_TID(core_tx_tid_unused), .tx_TDEST(core_tx_tdest),
+    .tx_TVALID(core_tx_tvalid), .tx_TREADY(core_tx_tready),
+    .csr_wr_TDATA(csr_wr_tdata), .csr_wr_TVALID(csr_wr_tvalid), .csr_wr_TREADY(csr_wr_tready),
+    .ctr_req_TDATA(ctr_req_tdata), .ctr_req_TVALID(ctr_req_tvalid), .ctr_req_TREADY(ctr_req_tready),
+    .ctr_rsp_TDATA(ctr_rsp_tdata), .ctr_rsp_TVALID(ctr_rsp_tvalid), .ctr_rsp_TREADY(ctr_rsp_tready),
+    .now_us(now_us), .util_bp(core_util_bp));
+
+  // ---- TDEST demultiplexer -> egress queues -> tx ports -----------------------------------
+  logic [NUM_OUT-1:0] q_in_valid, q_in_ready, q_empty, tx_fire;
+
+  always_comb begin
+    q_in_valid = '0;
+    core_tx_tready = 1'b1;   // a TDEST beyond the ports (never emitted) is discarded, not stuck
+    for (int p = 0; p < NUM_OUT; p++) begin
+      if (core_tx_tdest == 8'(p)) begin
+        q_in_valid[p]  = core_tx_tvalid;
+        core_tx_tready = q_in_ready[p];
+      end
+    end
+  end
+
+  assign tx_fire = tx_tvalid & tx_tready;
+
+  // Settings from the CSR block.
+  logic [31:0]           window_us;
+  logic [NUM_OUT*32-1:0] speed_mbps;
+  logic                  clear_peak;
+
+  for (genvar p = 0; p < NUM_OUT; p++) begin : g_port
+    egress_queue #(.DATA_W(DATA_W), .KEEP_W(KEEP_W), .DEPTH(QUEUE_BEATS)) u_queue (
+      .clk(clk), .rst_n(rst_n),
+      .s_tdata(core_tx_tdata), .s_tkeep(core_tx_tkeep), .s_tlast(core_tx_tlast),
+      .s_tvalid(q_in_valid[p]), .s_tready(q_in_ready[p]),
+      .m_tdata(tx_tdata_flat[p*DATA_W +: DATA_W]), .m_tkeep(tx_tkeep_flat[p*KEEP_W +: KEEP_W]),
+      .m_tlast(tx_tlast[p]), .m_tvalid(tx_tvalid[p]), .m_tready(tx_tready[p]),
+      .empty_o(q_empty[p]));
+
+    // Every meter starts its first window on the first TX beat of any port, so all ports
+    // share one window alignment (as the soft card's single meter clock does).
+    logic update_unused;
+    tx_meter #(.KEEP_W(KEEP_W)) u_meter (
+      .clk(clk), .rst_n(rst_n),
+      .window_us_i(window_us), .speed_mbps_i(speed_mbps[p*32 +: 32]), .clear_peak_i(clear_peak),
+      .now_us_i(now_us), .now_frac_i(now_frac), .start_i(|tx_fire),
+      .beat_i(tx_fire[p]), .keep_i(tx_tkeep_flat[p*KEEP_W +: KEEP_W]), .last_i(tx_tlast[p]),
+      .util_bp_o(util_bp[p*16 +: 16]), .peak_bp_o(peak_bp[p*16 +: 16]),
+      .update_o(update_unused));
+  end
+
+  // ---- registers ---------------------------------------------------------------------
+  broker_csr #(.NUM_OUT(NUM_OUT)) u_csr (
+    .clk(clk), .rst_n(rst_n),
+    .s_axil_awaddr(s_axil_awaddr), .s_axil_awvalid(s_axil_awvalid), .s_axil_awready(s_axil_awready),
+    .s_axil_wdata(s_axil_wdata), .s_axil_wstrb(s_axil_wstrb), .s_axil_wvalid(s_axil_wvalid),
+    .s_axil_wready(s_axil_wready),
+    .s_axil_bresp(s_axil_bresp), .s_axil_bvalid(s_axil_bvalid), .s_axil_bready(s_axil_bready),
+    .s_axil_araddr(s_axil_araddr), .s_axil_arvalid(s_axil_arvalid), .s_axil_arready(s_axil_arready),
+    .s_axil_rdata(s_axil_rdata), .s_axil_rresp(s_axil_rresp), .s_axil_rvalid(s_axil_rvalid),
+    .s_axil_rready(s_axil_rready),
+    .csr_wr_tdata(csr_wr_tdata), .csr_wr_tvalid(csr_wr_tvalid), .csr_wr_tready(csr_wr_tready),
+    .ctr_req_tdata(ctr_req_tdata), .ctr_req_tvalid(ctr_req_tvalid), .ctr_req_tready(ctr_req_tready),
+    .ctr_rsp_tdata(ctr_rsp_tdata), .ctr_rsp_tvalid(ctr_rsp_tvalid), .ctr_rsp_tready(ctr_rsp_tready),
+    .now_us_i(now_us), .out_empty_i(q_empty), .util_bp_i(util_bp), .peak_bp_i(peak_bp),
+    .window_us_o(window_us), .speed_mbps_o(speed_mbps), .clear_peak_o(clear_peak));
+endmodule

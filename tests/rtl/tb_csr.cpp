@@ -1,0 +1,268 @@
+// hw/rtl/broker_csr.sv: AXI4-Lite handshakes (AW and W in either order), the decode against
+// the generated C++ register map (the same toml), the core-side streams and the reset sweep.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "Vbroker_csr.h"
+#include "broker_regmap.h"
+#include "verilated.h"
+
+namespace {
+namespace rm = broker::regmap;
+
+class CsrBench {
+ public:
+  CsrBench() : ctx_(std::make_unique<VerilatedContext>()) {
+    ctx_->randReset(2);
+    d_ = std::make_unique<Vbroker_csr>(ctx_.get());
+    d_->rst_n = 0;
+    idle_inputs();
+    for (int i = 0; i < 4; ++i) clock();
+    d_->rst_n = 1;
+    // The reset sweep: until the slave takes an address.
+    for (int i = 0; i < 10000 && !d_->s_axil_arready; ++i) {
+      d_->s_axil_arvalid = 1;  // probe; not taken unless ready
+      d_->s_axil_araddr = rm::ID;
+      d_->eval();
+      if (d_->s_axil_arready) break;
+      d_->s_axil_arvalid = 0;
+      clock();
+      ++sweep_clocks_;
+    }
+    d_->s_axil_arvalid = 0;
+    d_->eval();
+  }
+  ~CsrBench() { d_->final(); }
+
+  void idle_inputs() {
+    d_->s_axil_awvalid = d_->s_axil_wvalid = d_->s_axil_arvalid = 0;
+    d_->s_axil_bready = d_->s_axil_rready = 0;
+    d_->csr_wr_tready = 1;
+    d_->ctr_req_tready = 1;
+    d_->ctr_rsp_tvalid = 0;
+    d_->now_us_i = 12345;
+    d_->out_empty_i = 0xA5A5;
+    for (int i = 0; i < 8; ++i) d_->util_bp_i[i] = d_->peak_bp_i[i] = 0;
+  }
+
+  // One clock; observes the core-side streams on the way.
+  void clock() {
+    d_->clk = 0;
+    d_->eval();
+    if (d_->csr_wr_tvalid && d_->csr_wr_tready)
+      core_writes.push_back({uint32_t(d_->csr_wr_tdata >> 32), uint32_t(d_->csr_wr_tdata)});
+    if (d_->clear_peak_o) ++clear_pulses;
+    // A counter responder: answers a request two clocks later with ~address.
+    const bool rsp = d_->ctr_rsp_tvalid && d_->ctr_rsp_tready;
+    const bool req = d_->ctr_req_tvalid && d_->ctr_req_tready;
+    const uint32_t req_addr = d_->ctr_req_tdata;
+    d_->clk = 1;
+    d_->eval();
+    if (rsp) d_->ctr_rsp_tvalid = 0;
+    if (req) {
+      ++ctr_reqs;
+      pending_rsp_ = 2;
+      rsp_value_ = ~req_addr;
+    }
+    if (pending_rsp_ && --pending_rsp_ == 0) {
+      d_->ctr_rsp_tvalid = 1;
+      d_->ctr_rsp_tdata = rsp_value_;
+    }
+  }
+
+  // A write; w_first: present W before AW. Returns BRESP.
+  int write(uint32_t addr, uint32_t data, uint8_t strb = 0xF, bool w_first = false) {
+    bool aw_done = false, w_done = false;
+    int n = 0;
+    d_->s_axil_awaddr = uint16_t(addr);
+    d_->s_axil_wdata = data;
+    d_->s_axil_wstrb = strb;
+    while (!(aw_done && w_done)) {
+      d_->s_axil_awvalid = !aw_done && (!w_first || w_done);
+      d_->s_axil_wvalid = !w_done;
+      d_->clk = 0;
+      d_->eval();
+      const bool aw = d_->s_axil_awvalid && d_->s_axil_awready;
+      const bool w = d_->s_axil_wvalid && d_->s_axil_wready;
+      clock();
+      aw_done |= aw;
+      w_done |= w;
+      if (++n > 1000) ADD_FAILURE() << "AW/W not taken";
+      if (n > 1000) return -1;
+    }
+    d_->s_axil_awvalid = d_->s_axil_wvalid = 0;
+    d_->s_axil_bready = 1;
+    for (n = 0; n < 1000; ++n) {
+      d_->clk = 0;
+      d_->eval();
+      if (d_->s_axil_bvalid) {
+        const int resp = d_->s_axil_bresp;
+        clock();
+        d_->s_axil_bready = 0;
+        return resp;
+      }
+      clock();
+    }
+    ADD_FAILURE() << "no BVALID";
+    return -1;
+  }
+
+  std::pair<int, uint32_t> read(uint32_t addr) {
+    d_->s_axil_araddr = uint16_t(addr);
+    d_->s_axil_arvalid = 1;
+    int n = 0;
+    for (;; ++n) {
+      d_->clk = 0;
+      d_->eval();
+      const bool ar = d_->s_axil_arready;
+      clock();
+      if (ar) break;
+      if (n > 1000) {
+        ADD_FAILURE() << "AR not taken";
+        return {-1, 0};
+      }
+    }
+    d_->s_axil_arvalid = 0;
+    d_->s_axil_rready = 1;
+    for (n = 0; n < 1000; ++n) {
+      d_->clk = 0;
+      d_->eval();
+      if (d_->s_axil_rvalid) {
+        std::pair<int, uint32_t> r{d_->s_axil_rresp, d_->s_axil_rdata};
+        clock();
+        d_->s_axil_rready = 0;
+        return r;
+      }
+      clock();
+    }
+    ADD_FAILURE() << "no RVALID";
+    return {-1, 0};
+  }
+
+  Vbroker_csr& dut() { return *d_; }
+  int sweep_clocks() const { return sweep_clocks_; }
+
+  std::vector<std::pair<uint32_t, uint32_t>> core_writes;
+  int clear_pulses = 0;
+  int ctr_reqs = 0;
+
+ private:
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<Vbroker_csr> d_;
+  int sweep_clocks_ = 0;
+  int pending_rsp_ = 0;
+  uint32_t rsp_value_ = 0;
+};
+
+TEST(RtlCsr, ResetSweepForwardsNonZeroResets) {
+  CsrBench tb;
+  std::map<uint32_t, uint32_t> want;
+  for (size_t r = 0; r < rm::kRegisterCount; ++r) {
+    const auto& info = rm::kRegisters[r];
+    if (info.access != rm::Access::kRW || info.reset == 0) continue;
+    for (uint32_t i = 0; i < info.count; ++i) want[info.offset + i * info.stride] = info.reset;
+  }
+  std::map<uint32_t, uint32_t> got(tb.core_writes.begin(), tb.core_writes.end());
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(tb.core_writes.size(), want.size());
+  EXPECT_LT(tb.sweep_clocks(), 4000);
+}
+
+TEST(RtlCsr, EveryRegisterReadsItsResetValue) {
+  CsrBench tb;
+  for (size_t r = 0; r < rm::kRegisterCount; ++r) {
+    const auto& info = rm::kRegisters[r];
+    const uint32_t last = info.count - 1;
+    for (uint32_t i : {0u, last}) {
+      const uint32_t a = info.offset + i * info.stride;
+      const auto [resp, v] = tb.read(a);
+      ASSERT_EQ(resp, 0) << info.name << "[" << i << "]";
+      if (info.is_counter64_lo || info.is_counter64_hi) {
+        EXPECT_EQ(v, ~a) << info.name << " is read from the core";
+      } else if (a == rm::NOW_US) {
+        EXPECT_EQ(v, 12345u);
+      } else if (info.offset == rm::OUT_STATUS) {
+        EXPECT_EQ(v, (0xA5A5u >> i) & 1) << "OUT_STATUS.EMPTY of port " << i;
+      } else if (info.access == rm::Access::kWO1) {
+        EXPECT_EQ(v, 0u);
+      } else {
+        EXPECT_EQ(v, info.reset) << info.name << "[" << i << "]";
+      }
+    }
+  }
+}
+
+TEST(RtlCsr, WritesReadBackAndReachTheCore) {
+  CsrBench tb;
+  tb.core_writes.clear();
+  EXPECT_EQ(tb.write(rm::SCRATCH, 0xDEADBEEF), 0);
+  EXPECT_EQ(tb.read(rm::SCRATCH).second, 0xDEADBEEFu);
+  EXPECT_EQ(tb.write(rm::SCRATCH, 0x11223344, 0x5, /*w_first=*/true), 0);  // bytes 0 and 2
+  EXPECT_EQ(tb.read(rm::SCRATCH).second, 0xDE22BE44u);
+  EXPECT_EQ(tb.write(rm::GRP_LIVE_at(15), 0x8001, 0xF, true), 0);
+  EXPECT_EQ(tb.read(rm::GRP_LIVE_at(15)).second, 0x8001u);
+  EXPECT_EQ(tb.write(rm::IND_at(rm::INDIRECTION_COUNT - 1), 0x76543210), 0);
+  EXPECT_EQ(tb.read(rm::IND_at(rm::INDIRECTION_COUNT - 1)).second, 0x76543210u);
+  EXPECT_EQ(tb.write(rm::OUT_SPEED_MBPS_at(3), 25000), 0);
+  EXPECT_EQ(tb.dut().speed_mbps_o[3], 25000u);
+  EXPECT_EQ(tb.write(rm::UTIL_WINDOW_US, 250), 0);
+  EXPECT_EQ(tb.dut().window_us_o, 250u);
+  EXPECT_EQ(tb.write(rm::COMMAND, rm::COMMAND_CLEAR_COUNTERS_MASK), 0);
+  EXPECT_EQ(tb.clear_pulses, 1);
+  EXPECT_EQ(tb.write(rm::COMMAND, rm::COMMAND_CLEAR_FLOWS_MASK), 0);
+  EXPECT_EQ(tb.clear_pulses, 1);
+  // Read-only: OKAY, ignored, not forwarded.
+  EXPECT_EQ(tb.write(rm::ID, 0), 0);
+  EXPECT_EQ(tb.read(rm::ID).second, rm::ID_RESET);
+  const std::vector<std::pair<uint32_t, uint32_t>> want = {
+      {rm::SCRATCH, 0xDEADBEEF}, {rm::SCRATCH, 0xDE22BE44}, {rm::GRP_LIVE_at(15), 0x8001},
+      {rm::IND_at(rm::INDIRECTION_COUNT - 1), 0x76543210}, {rm::OUT_SPEED_MBPS_at(3), 25000},
+      {rm::UTIL_WINDOW_US, 250}, {rm::COMMAND, rm::COMMAND_CLEAR_COUNTERS_MASK},
+      {rm::COMMAND, rm::COMMAND_CLEAR_FLOWS_MASK}};
+  EXPECT_EQ(tb.core_writes, want);
+}
+
+TEST(RtlCsr, UnmappedIsSlverr) {
+  CsrBench tb;
+  tb.core_writes.clear();
+  for (uint32_t a : {0x14u, 0x1Cu, rm::SCRATCH + 1, rm::GRP_LIVE + 4, rm::OUT_UTIL_PEAK_BP_at(rm::EGRESS_PEAK_COUNT - 1) + 4,
+                     rm::THRESHOLD_AVOIDS_HI + 4, 0xFFFCu}) {
+    const auto [resp, v] = tb.read(a);
+    EXPECT_EQ(resp, 2) << std::hex << a;
+    EXPECT_EQ(v, 0u);
+    EXPECT_EQ(tb.write(a, 1), 2) << std::hex << a;
+  }
+  EXPECT_TRUE(tb.core_writes.empty());
+  EXPECT_EQ(tb.ctr_reqs, 0);
+}
+
+TEST(RtlCsr, CoreBackPressureDelaysBresp) {
+  CsrBench tb;
+  tb.dut().csr_wr_tready = 0;
+  auto& d = tb.dut();
+  d.s_axil_awaddr = uint16_t(rm::CTRL);
+  d.s_axil_wdata = 1;
+  d.s_axil_wstrb = 0xF;
+  d.s_axil_awvalid = d.s_axil_wvalid = 1;
+  d.s_axil_bready = 1;
+  tb.clock();
+  d.s_axil_awvalid = d.s_axil_wvalid = 0;
+  for (int i = 0; i < 50; ++i) {
+    tb.clock();
+    ASSERT_FALSE(d.s_axil_bvalid) << "BVALID before the core took the write";
+  }
+  d.csr_wr_tready = 1;
+  bool b = false;
+  for (int i = 0; i < 10 && !b; ++i) {
+    tb.clock();
+    b = d.s_axil_bvalid;
+  }
+  EXPECT_TRUE(b);
+}
+
+}  // namespace
