@@ -4,7 +4,7 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test clean
+.PHONY: all deps configure build run test clean bench fuzz test-sanitize
 
 all: build
 
@@ -27,3 +27,40 @@ test: build
 
 clean:
 	rm -rf $(BUILD)
+
+# libFuzzer targets (fuzz/): a clang build in build-fuzz, each target run FUZZ_SECONDS with
+# seed corpora from ../shared/testdata and examples/; fails if any target crashed.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	@./scripts/install-deps.sh --fuzz
+	./fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer (gcc) in build-asan.
+# The Verilator models (sim/, RTL unit testbenches) are left out unless SANITIZE_VERILATOR=ON:
+# instrumenting generated models costs much build time and finds nothing in our code.
+ASAN_BUILD ?= build-asan
+SANITIZE_VERILATOR ?= OFF
+SANITIZE_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SANITIZE_CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="$(SANITIZE_FLAGS)" \
+	-DCMAKE_CXX_FLAGS="$(SANITIZE_FLAGS)" \
+	$(if $(filter ON,$(SANITIZE_VERILATOR)),,-DCMAKE_DISABLE_FIND_PACKAGE_verilator=ON)
+
+test-sanitize: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja $(SANITIZE_CMAKE_FLAGS) $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) --timeout 1800
+
+# Benchmarks and distribution quality (bench/): an optimized build of its own, then
+# bench/run_bench.sh writes docs/bench/results.md and the plots. Never part of `make test`.
+BENCH_BUILD ?= build-bench
+bench:
+	@./scripts/install-deps.sh --bench
+	@# tests/rtl verilates at configure time and needs the generated register-map package,
+	@# which a fresh build directory does not have yet: generate it first.
+	python3 hw/regmap/gen_regmap.py hw/regmap/broker.regmap.toml --outdir $(BENCH_BUILD)/hw/regmap/generated
+	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	cmake --build $(BENCH_BUILD) -j $(JOBS) --target bench_all broker-replay broker-gen-traffic brokerd
+	./bench/run_bench.sh $(BENCH_BUILD)

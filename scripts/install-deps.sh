@@ -13,6 +13,20 @@ packages=(
   iproute2 tcl python3
 )
 
+# `install-deps.sh --fuzz` (make fuzz): clang and its libFuzzer/sanitizer runtimes too
+# (LLVM 14 is Debian 12's default).
+fuzz_packages=(clang libclang-rt-14-dev)
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=("${fuzz_packages[@]}")
+fi
+
+# `--bench` (make bench): the CRC32 peers (DPDK's rte_hash_crc / rte_softrss) and the plotter.
+# Kept apart so `make test` needs nothing more than the list above.
+bench_packages=(libdpdk-dev gnuplot-nox)
+if [ "${1:-}" = "--bench" ]; then
+  packages+=("${bench_packages[@]}")
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -64,7 +64,9 @@ uint8_t dynamic_slot(const CoreConfig& cfg, const GroupConfig& g, uint8_t group,
   const uint8_t held = flows.slot[group][bucket];
   // A 64-bit microsecond time base never wraps, so any silence longer than the timeout
   // frees the bucket (a 32-bit one would make a bucket idle for 71.6 minutes look fresh).
-  const uint64_t age = now_us - flows.last_seen_us[group][bucket];
+  // A time before the last sighting (frames merged out of order) counts as no silence.
+  const uint64_t last = flows.last_seen_us[group][bucket];
+  const uint64_t age = now_us > last ? now_us - last : 0;
   uint8_t slot;
   if (valid && age <= g.idle_us && slot_live(g.live, held)) {
     slot = held;
@@ -81,7 +83,7 @@ uint8_t dynamic_slot(const CoreConfig& cfg, const GroupConfig& g, uint8_t group,
     flows.slot[group][bucket] = slot;
     d.new_flow = true;
   }
-  flows.last_seen_us[group][bucket] = now_us;
+  if (now_us > last) flows.last_seen_us[group][bucket] = now_us;
   return slot;
 }
 

@@ -40,7 +40,7 @@ module broker_core_top (
   output logic         ctr_rsp_TVALID,
   input  logic         ctr_rsp_TREADY,
   // shell inputs
-  input  logic [31:0]  now_us,
+  input  logic [63:0]  now_us,
   input  logic [255:0] util_bp
 );
   // A stub: every input is deliberately unused.

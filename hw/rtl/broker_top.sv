@@ -67,7 +67,8 @@ module broker_top #(
 
   // ---- time base ---------------------------------------------------------------------
   logic        tick_unused;
-  logic [31:0] now_us, now_frac;
+  logic [63:0] now_us;
+  logic [31:0] now_frac;
   us_tick #(.CLK_HZ(CLK_HZ)) u_tick (
     .clk(clk), .rst_n(rst_n), .tick(tick_unused), .now_us(now_us), .frac(now_frac));
 
@@ -150,7 +151,7 @@ module broker_top #(
     tx_meter #(.KEEP_W(KEEP_W)) u_meter (
       .clk(clk), .rst_n(rst_n),
       .window_us_i(window_us), .speed_mbps_i(speed_mbps[p*32 +: 32]), .clear_peak_i(clear_peak),
-      .now_us_i(now_us), .now_frac_i(now_frac), .start_i(|tx_fire),
+      .now_us_i(now_us[31:0]), .now_frac_i(now_frac), .start_i(|tx_fire),
       .beat_i(tx_fire[p]), .keep_i(tx_tkeep_flat[p*KEEP_W +: KEEP_W]), .last_i(tx_tlast[p]),
       .util_bp_o(util_bp[p*16 +: 16]), .peak_bp_o(peak_bp[p*16 +: 16]),
       .update_o(update_unused));
@@ -169,6 +170,6 @@ module broker_top #(
     .csr_wr_tdata(csr_wr_tdata), .csr_wr_tvalid(csr_wr_tvalid), .csr_wr_tready(csr_wr_tready),
     .ctr_req_tdata(ctr_req_tdata), .ctr_req_tvalid(ctr_req_tvalid), .ctr_req_tready(ctr_req_tready),
     .ctr_rsp_tdata(ctr_rsp_tdata), .ctr_rsp_tvalid(ctr_rsp_tvalid), .ctr_rsp_tready(ctr_rsp_tready),
-    .now_us_i(now_us), .out_empty_i(q_empty), .util_bp_i(util_bp), .peak_bp_i(peak_bp),
+    .now_us_i(now_us[31:0]), .out_empty_i(q_empty), .util_bp_i(util_bp), .peak_bp_i(peak_bp),
     .window_us_o(window_us), .speed_mbps_o(speed_mbps), .clear_peak_o(clear_peak));
 endmodule

@@ -3,8 +3,8 @@
 // A fractional accumulator adds 1 000 000 every clock and wraps at CLK_HZ, so any clock
 // (322.265625 MHz included) is exact on average: after n clocks
 //     now_us * CLK_HZ + frac = n * 1 000 000
-// exactly. now_us is the free-running 32-bit microsecond counter (NOW_US, the core's flow
-// ageing clock; it wraps); frac is the position inside the current microsecond in units of
+// exactly. now_us is the free-running 64-bit microsecond counter: the core's flow-ageing
+// clock, which must never wrap (NOW_US reads its low word); frac is the position inside the current microsecond in units of
 // 1/CLK_HZ us, which the TX meters use to place window boundaries to the clock cycle.
 // tick pulses for one clock on the cycle now_us advances.
 //
@@ -15,7 +15,7 @@ module us_tick #(
   input  logic        clk,
   input  logic        rst_n,
   output logic        tick,
-  output logic [31:0] now_us,
+  output logic [63:0] now_us,   // 64 bits: the core ages flows on it and it must never wrap
   output logic [31:0] frac
 );
   localparam logic [32:0] HZ = 33'(CLK_HZ);
@@ -34,13 +34,13 @@ module us_tick #(
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       frac   <= 32'd0;
-      now_us <= 32'd0;
+      now_us <= 64'd0;
       tick   <= 1'b0;
     end else begin
       tick <= wrap;
       if (wrap) begin
         frac   <= 32'(sum - HZ);
-        now_us <= now_us + 32'd1;
+        now_us <= now_us + 64'd1;
       end else begin
         frac <= sum[31:0];
       end

@@ -66,7 +66,6 @@ Outcome run_all_captures(const v1::Config& cfg, bool one_port_at_a_time) {
   dsoft.apply(cfg);
   VerilatorCard sim;
   driver::Driver dsim(sim);
-  if (getenv("MUTATE")) dsim.apply(parse("name: \"m\" groups { name: \"tools\" ingress_ports: [0, 1, 2, 3, 4, 5] members: [0, 1, 3, 2] hash: HASH_CRC32 symmetric: true tuple: [SRC_IP, DST_IP, SRC_PORT, DST_PORT, IP_PROTO] mode: MODE_STATIC }")); else
   dsim.apply(cfg);
   EXPECT_TRUE(sim.run_until_idle());
   sim.take_egress();

@@ -65,6 +65,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--json", global.json,
                "Machine output: the proto3 JSON mapping with .proto field names");
+  app.add_option("--tls-ca", global.tls.ca, "Use TLS: the CA (PEM) the server certificate chains to");
+  app.add_option("--tls-cert", global.tls.cert, "Client certificate (PEM), for mutual TLS");
+  app.add_option("--tls-key", global.tls.key, "Client private key (PEM), for mutual TLS");
+  app.add_option("--tls-server-name", global.tls.server_name,
+                 "Name the server certificate must carry, when it is not the target's host");
   app.add_option("--timeout", global.timeout_s, "Seconds to wait for each call")
       ->check(above_zero())
       ->type_name("SECONDS")
@@ -193,7 +198,13 @@ int main(int argc, char** argv) {
 
   // Before any gRPC thread exists (see block_interrupt_signals).
   if (watch_mode) block_interrupt_signals();
-  const auto channel = make_channel(global.target);
+  std::shared_ptr<grpc::Channel> channel;
+  try {
+    channel = make_channel(global.target, global.tls);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "brokerctl: {}\n", e.what());
+    return 1;
+  }
   const auto stub = broker::v1::Broker::NewStub(channel);
   try {
     return run(*stub);

@@ -1,5 +1,8 @@
 #include "commands.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
@@ -466,10 +469,28 @@ std::string read_frame_from_pcap(const std::string& path, uint64_t k) {
 // -----------------------------------------------------------------------------------------
 // Public helpers
 
-std::shared_ptr<grpc::Channel> make_channel(const std::string& target) {
-  // Plaintext: brokerd listens on a Unix socket (file permissions are the access control)
-  // or, only when told to, on TCP.
-  return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+namespace {
+std::string read_pem(const std::string& path, const char* option) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(fmt::format("{} {}: cannot be read", option, path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+std::shared_ptr<grpc::Channel> make_channel(const std::string& target, const TlsClientOptions& tls) {
+  // Plaintext on a Unix socket (its file permissions are the access control) or loopback.
+  if (tls.ca.empty()) return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  grpc::SslCredentialsOptions o;
+  o.pem_root_certs = read_pem(tls.ca, "--tls-ca");
+  if (!tls.cert.empty()) {
+    o.pem_cert_chain = read_pem(tls.cert, "--tls-cert");
+    o.pem_private_key = read_pem(tls.key, "--tls-key");
+  }
+  grpc::ChannelArguments args;
+  if (!tls.server_name.empty()) args.SetSslTargetNameOverride(tls.server_name);
+  return grpc::CreateCustomChannel(target, grpc::SslCredentials(o), args);
 }
 
 const char* status_code_name(grpc::StatusCode code) {

@@ -26,13 +26,22 @@ enum ExitCode : int {
 inline constexpr const char* kDefaultTarget = "unix:/run/brokerd/brokerd.sock";
 inline constexpr const char* kTargetEnv = "BROKERCTL_TARGET";
 
+struct TlsClientOptions {
+  std::string ca;           // CA that the server certificate chains to; set: use TLS
+  std::string cert, key;    // this client's certificate, for mutual TLS
+  std::string server_name;  // name to check the server certificate against, if not the host
+};
+
 struct GlobalOptions {
   std::string target = kDefaultTarget;
   bool json = false;
   double timeout_s = 10;
+  TlsClientOptions tls;
 };
 
-std::shared_ptr<grpc::Channel> make_channel(const std::string& target);
+// Plaintext for Unix sockets and loopback; TLS (optionally mutual) when a CA is given.
+// Throws std::runtime_error when a certificate file cannot be read.
+std::shared_ptr<grpc::Channel> make_channel(const std::string& target, const TlsClientOptions& tls = {});
 
 // The name of a status code as in the gRPC specification ("INVALID_ARGUMENT").
 const char* status_code_name(grpc::StatusCode code);

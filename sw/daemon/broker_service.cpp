@@ -190,7 +190,6 @@ Status BrokerService::GetCapabilities(grpc::ServerContext*, const v1::GetCapabil
     out->add_hash_functions(v1::HASH_XOR16);
     out->add_selection_modes(v1::MODE_STATIC);
     out->add_selection_modes(v1::MODE_DYNAMIC);
-    out->set_read_only(false);
     return Status::OK;
   });
 }

@@ -21,27 +21,28 @@ struct CardHandle {
   cards::SoftCard* soft = nullptr;         // the bus itself when kind == "soft"
 };
 
-class BrokerService final : public v1::Broker::Service {
+// One per daemon: the state behind every endpoint (see endpoint.h for who may write).
+class BrokerService final {
  public:
   // Restores the persisted configuration onto the card (throws on a damaged state file or a
   // saved configuration this card refuses).
   BrokerService(CardHandle card, StateStore store);
-  ~BrokerService() override;
+  ~BrokerService();
 
   // Ends running streams promptly (server shutdown).
   void shutdown();
   uint64_t generation() const { return generation_; }
 
-  grpc::Status GetCapabilities(grpc::ServerContext*, const v1::GetCapabilitiesRequest*, v1::Capabilities*) override;
-  grpc::Status GetConfig(grpc::ServerContext*, const v1::GetConfigRequest*, v1::GetConfigResponse*) override;
-  grpc::Status SetConfig(grpc::ServerContext*, const v1::SetConfigRequest*, v1::SetConfigResponse*) override;
-  grpc::Status AddGroupMember(grpc::ServerContext*, const v1::GroupMemberRequest*, v1::GroupMemberResponse*) override;
-  grpc::Status RemoveGroupMember(grpc::ServerContext*, const v1::GroupMemberRequest*, v1::GroupMemberResponse*) override;
-  grpc::Status GetCounters(grpc::ServerContext*, const v1::GetCountersRequest*, v1::CountersSnapshot*) override;
+  grpc::Status GetCapabilities(grpc::ServerContext*, const v1::GetCapabilitiesRequest*, v1::Capabilities*);
+  grpc::Status GetConfig(grpc::ServerContext*, const v1::GetConfigRequest*, v1::GetConfigResponse*);
+  grpc::Status SetConfig(grpc::ServerContext*, const v1::SetConfigRequest*, v1::SetConfigResponse*);
+  grpc::Status AddGroupMember(grpc::ServerContext*, const v1::GroupMemberRequest*, v1::GroupMemberResponse*);
+  grpc::Status RemoveGroupMember(grpc::ServerContext*, const v1::GroupMemberRequest*, v1::GroupMemberResponse*);
+  grpc::Status GetCounters(grpc::ServerContext*, const v1::GetCountersRequest*, v1::CountersSnapshot*);
   grpc::Status StreamCounters(grpc::ServerContext*, const v1::StreamCountersRequest*,
-                              grpc::ServerWriter<v1::CountersSnapshot>*) override;
-  grpc::Status ClearCounters(grpc::ServerContext*, const v1::ClearCountersRequest*, v1::ClearCountersResponse*) override;
-  grpc::Status ExplainPacket(grpc::ServerContext*, const v1::ExplainPacketRequest*, v1::ExplainPacketResponse*) override;
+                              grpc::ServerWriter<v1::CountersSnapshot>*);
+  grpc::Status ClearCounters(grpc::ServerContext*, const v1::ClearCountersRequest*, v1::ClearCountersResponse*);
+  grpc::Status ExplainPacket(grpc::ServerContext*, const v1::ExplainPacketRequest*, v1::ExplainPacketResponse*);
 
  private:
   grpc::Status change_membership(bool add, const v1::GroupMemberRequest& req, v1::GroupMemberResponse* resp);

@@ -1,39 +1,139 @@
 // brokerd: the packet broker daemon. Programs a card through the driver, serves the
 // broker.v1 gRPC API (with server reflection and the standard health service), persists
 // every applied configuration and restores it at start.
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
 #include <spdlog/spdlog.h>
 
 #include "broker_service.h"
 #include "card_factory.h"
+#include "endpoint.h"
 #include "listen_address.h"
 #include "state_store.h"
+
+namespace {
+
+struct TlsOptions {
+  std::string cert, key, client_ca;
+  bool enabled() const { return !cert.empty(); }
+};
+
+std::string read_file(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(fmt::format("{} {}: cannot be read", what, path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::shared_ptr<grpc::ServerCredentials> credentials(const TlsOptions& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions o(tls.client_ca.empty()
+                                          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                          : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  o.pem_key_cert_pairs.push_back({read_file(tls.key, "--tls-key"), read_file(tls.cert, "--tls-cert")});
+  if (!tls.client_ca.empty()) o.pem_root_certs = read_file(tls.client_ca, "--tls-client-ca");
+  return grpc::SslServerCredentials(o);
+}
+
+// Who may use a Unix socket is who may open the file: its mode and group.
+void restrict_socket(const std::string& path, mode_t mode, const std::string& group) {
+  if (!group.empty()) {
+    const struct group* g = getgrnam(group.c_str());
+    if (!g) throw std::runtime_error(fmt::format("socket group '{}' does not exist", group));
+    if (::chown(path.c_str(), uid_t(-1), g->gr_gid) != 0)
+      throw std::runtime_error(fmt::format("cannot give {} to group {}: {}", path, group, strerror(errno)));
+  }
+  ::chmod(path.c_str(), mode);
+}
+
+struct Listener {
+  broker::daemon::ListenAddress address;
+  std::unique_ptr<broker::daemon::BrokerEndpoint> endpoint;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+};
+
+// True when something accepts connections on the Unix socket at path.
+bool unix_socket_in_use(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  const bool in_use = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return in_use;
+}
+
+void start(Listener& l, const std::string& text, const TlsOptions& tls) {
+  if (l.address.unix_path) {
+    const std::string& path = *l.address.unix_path;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    if (unix_socket_in_use(path))
+      throw std::runtime_error(fmt::format("{}: another process (a running brokerd?) is listening there", text));
+    ::unlink(path.c_str());  // a socket left by a previous run that is gone
+  }
+  grpc::ServerBuilder builder;
+  // Two daemons must not share a TCP port: gRPC would otherwise set SO_REUSEPORT and the
+  // kernel would split clients between them.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // A Unix socket's file permissions decide who gets in; TLS does not apply there.
+  builder.AddListeningPort(l.address.grpc_target,
+                           l.address.unix_path ? grpc::InsecureServerCredentials() : credentials(tls),
+                           l.address.unix_path ? nullptr : &l.port);
+  builder.RegisterService(l.endpoint.get());
+  l.server = builder.BuildAndStart();
+  if (!l.server) throw std::runtime_error(fmt::format("cannot listen on {}", text));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"brokerd: the packet broker daemon (gRPC API broker.v1.Broker)"};
   broker::daemon::CardOptions card;
-  std::string listen = "unix:/run/brokerd/brokerd.sock";
+  std::string listen = "unix:/run/brokerd/brokerd.sock", listen_ro;
+  std::string socket_group, ro_socket_group;
   std::string state_dir = "/var/lib/brokerd";
   std::string log_level = "info";
+  TlsOptions tls;
+  std::vector<std::string> admin_cns;
   bool insecure_remote = false;
   app.add_option("--card", card.kind, "soft (default), xrt or verilator")
       ->check(CLI::IsMember({"soft", "xrt", "verilator"}));
-  app.add_option("--listen", listen, "unix:PATH (default, mode 0660) or HOST:PORT");
+  app.add_option("--listen", listen, "Read-write endpoint: unix:PATH (default, mode 0660) or HOST:PORT");
+  app.add_option("--listen-read-only", listen_ro,
+                 "Read-only endpoint (Get*, StreamCounters, ExplainPacket): unix:PATH or HOST:PORT");
+  app.add_option("--socket-group", socket_group, "Group that may use the read-write Unix socket");
+  app.add_option("--read-only-socket-group", ro_socket_group,
+                 "Group that may use the read-only Unix socket (default: everyone)");
+  app.add_option("--tls-cert", tls.cert, "Server certificate (PEM) for TCP endpoints");
+  app.add_option("--tls-key", tls.key, "Server private key (PEM)");
+  app.add_option("--tls-client-ca", tls.client_ca, "CA (PEM) that client certificates must chain to: mutual TLS");
+  app.add_option("--admin-cn", admin_cns,
+                 "With mutual TLS: certificate common names allowed to write (others read only)");
   app.add_option("--state-dir", state_dir, "Where the applied configuration is kept");
-  app.add_option("--device", card.device, "xrt: card BDF (0000:3b:00.0) or index");
+  app.add_option("--device", card.device, "xrt: card BDF (0000:3b:00.1) or index");
   app.add_option("--xclbin", card.xclbin, "xrt: the xclbin to load");
   app.add_option("--kernel", card.kernel, "xrt: the data path's compute unit name");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
@@ -53,30 +153,40 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   std::unique_ptr<broker::daemon::BrokerService> service;
-  std::unique_ptr<grpc::Server> server;
-  broker::daemon::ListenAddress address;
+  Listener rw, ro;
   try {
-    address = broker::daemon::parse_listen_address(listen, insecure_remote);
-    if (!address.warning.empty()) spdlog::warn("{}", address.warning);
+    if (tls.enabled() != !tls.key.empty())
+      throw std::invalid_argument("--tls-cert and --tls-key go together");
+    if (!admin_cns.empty() && tls.client_ca.empty())
+      throw std::invalid_argument("--admin-cn needs mutual TLS (--tls-client-ca): only a client certificate names a client");
+    rw.address = broker::daemon::parse_listen_address(listen, tls.enabled(), insecure_remote, "--listen");
+    if (!listen_ro.empty())
+      ro.address = broker::daemon::parse_listen_address(listen_ro, tls.enabled(), insecure_remote,
+                                                        "--listen-read-only");
+    for (const auto* l : {&rw, &ro})
+      if (!l->address.warning.empty()) spdlog::warn("{}", l->address.warning);
+
     service = std::make_unique<broker::daemon::BrokerService>(broker::daemon::open_card(card),
                                                               broker::daemon::StateStore(state_dir));
-
-    if (address.unix_path) {
-      std::filesystem::create_directories(std::filesystem::path(*address.unix_path).parent_path());
-      ::unlink(address.unix_path->c_str());  // a socket left by a previous run
-    }
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-    grpc::ServerBuilder builder;
-    int bound_port = 0;
-    builder.AddListeningPort(address.grpc_target, grpc::InsecureServerCredentials(),
-                             address.unix_path ? nullptr : &bound_port);
-    builder.RegisterService(service.get());
-    server = builder.BuildAndStart();
-    if (!server) throw std::runtime_error(fmt::format("cannot listen on {}", listen));
-    if (address.unix_path) ::chmod(address.unix_path->c_str(), 0660);
-    spdlog::info("event=started card={} listen={}{} state_dir={} generation={}", card.kind, listen,
-                 bound_port ? fmt::format(" port={}", bound_port) : "", state_dir, service->generation());
+
+    broker::daemon::EndpointPolicy rw_policy;
+    rw_policy.admin_common_names.insert(admin_cns.begin(), admin_cns.end());
+    rw.endpoint = std::make_unique<broker::daemon::BrokerEndpoint>(*service, rw_policy);
+    start(rw, listen, tls);
+    if (rw.address.unix_path) restrict_socket(*rw.address.unix_path, 0660, socket_group);
+    if (!listen_ro.empty()) {
+      ro.endpoint = std::make_unique<broker::daemon::BrokerEndpoint>(*service, broker::daemon::EndpointPolicy{true, {}});
+      start(ro, listen_ro, tls);
+      if (ro.address.unix_path)
+        restrict_socket(*ro.address.unix_path, ro_socket_group.empty() ? 0666 : 0660, ro_socket_group);
+    }
+    spdlog::info("event=started card={} listen={}{}{}{} state_dir={} generation={}", card.kind, listen,
+                 rw.port ? fmt::format(" port={}", rw.port) : "", tls.enabled() ? " tls=on" : "",
+                 listen_ro.empty() ? "" : fmt::format(" listen_read_only={}{}", listen_ro,
+                                                      ro.port ? fmt::format(" read_only_port={}", ro.port) : ""),
+                 state_dir, service->generation());
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     fmt::print(stderr, "brokerd: {}\n", e.what());
@@ -88,12 +198,16 @@ int main(int argc, char** argv) {
     sigwait(&stop_signals, &sig);
     spdlog::info("event=stopping signal={}", strsignal(sig));
     service->shutdown();
-    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(2);
+    if (ro.server) ro.server->Shutdown(deadline);
+    rw.server->Shutdown(deadline);
   });
-  server->Wait();
+  rw.server->Wait();
+  if (ro.server) ro.server->Wait();
   waiter.join();
   service.reset();
-  if (address.unix_path) ::unlink(address.unix_path->c_str());
+  for (const auto* l : {&rw, &ro})
+    if (l->address.unix_path) ::unlink(l->address.unix_path->c_str());
   spdlog::info("event=stopped");
   return 0;
 }

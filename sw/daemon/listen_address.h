@@ -14,8 +14,9 @@ struct ListenAddress {
   std::string warning;                   // to log, e.g. for an insecure remote listener
 };
 
-// Throws std::invalid_argument with a message naming --listen when the address is malformed,
-// or not loopback without allow_insecure_remote.
-ListenAddress parse_listen_address(const std::string& listen, bool allow_insecure_remote);
+// Throws std::invalid_argument with a message naming the option when the address is
+// malformed, or not loopback while neither TLS nor allow_insecure_remote is given.
+ListenAddress parse_listen_address(const std::string& listen, bool tls, bool allow_insecure_remote,
+                                   const std::string& option = "--listen");
 
 }  // namespace broker::daemon

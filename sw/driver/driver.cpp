@@ -58,10 +58,11 @@ uint32_t tuple_mask(const v1::PortGroup& g) {
   return m;
 }
 
-const v1::PortGroup* find_group(const v1::Config& c, const std::string& name) {
-  for (const auto& g : c.groups())
-    if (g.name() == name) return &g;
-  return nullptr;
+// The group of that name in c, for a membership change; NOT_FOUND names it when absent.
+v1::PortGroup& group_named(v1::Config& c, const std::string& name) {
+  for (auto& g : *c.mutable_groups())
+    if (g.name() == name) return g;
+  throw DriverError(DriverError::Code::kNotFound, fmt::format("no group named '{}'", name));
 }
 
 }  // namespace
@@ -115,10 +116,11 @@ config::ValidationResult Driver::validate(const v1::Config& c) const {
 std::vector<config::Issue> Driver::apply(const v1::Config& c) {
   config::ValidationResult r = validate(c);
   if (!r.ok()) throw ConfigRefused(std::move(r));
-  return apply_locked(c), r.warnings;
+  write_config(c);
+  return r.warnings;
 }
 
-std::vector<config::Issue> Driver::apply_locked(const v1::Config& given) {
+void Driver::write_config(const v1::Config& given) {
   const v1::Config c = config::with_defaults(given);
 
   // Hardware group indices follow group names, so a group that stays keeps its index, its
@@ -164,7 +166,6 @@ std::vector<config::Issue> Driver::apply_locked(const v1::Config& given) {
   write_if_changed(rm::UTIL_WINDOW_US, c.utilization_window_us());
   write_if_changed(rm::CTRL, rm::CTRL_ENABLE_MASK);
   applied_ = given;
-  return {};
 }
 
 // Order of writes for a hitless change: new members get a slot and become live before any
@@ -268,10 +269,7 @@ void Driver::write_if_changed(uint32_t offset, uint32_t value) {
 
 std::vector<config::Issue> Driver::add_member(const std::string& group, uint32_t port) {
   v1::Config next = applied_;
-  v1::PortGroup* g = nullptr;
-  for (auto& candidate : *next.mutable_groups())
-    if (candidate.name() == group) g = &candidate;
-  if (!g) throw DriverError(DriverError::Code::kNotFound, fmt::format("no group named '{}'", group));
+  v1::PortGroup* g = &group_named(next, group);
   for (uint32_t m : g->members())
     if (m == port)
       throw DriverError(DriverError::Code::kFailedPrecondition,
@@ -282,11 +280,7 @@ std::vector<config::Issue> Driver::add_member(const std::string& group, uint32_t
 
 std::vector<config::Issue> Driver::remove_member(const std::string& group, uint32_t port) {
   v1::Config next = applied_;
-  v1::PortGroup* g = nullptr;
-  for (auto& candidate : *next.mutable_groups())
-    if (candidate.name() == group) g = &candidate;
-  if (!g) throw DriverError(DriverError::Code::kNotFound, fmt::format("no group named '{}'", group));
-  auto* members = g->mutable_members();
+  auto* members = group_named(next, group).mutable_members();
   auto it = std::find(members->begin(), members->end(), port);
   if (it == members->end())
     throw DriverError(DriverError::Code::kNotFound,

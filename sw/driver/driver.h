@@ -112,7 +112,7 @@ class Driver {
   void drain_port(uint32_t port);
   void write_if_changed(uint32_t offset, uint32_t value);
   uint64_t read64(uint32_t lo_offset);
-  std::vector<config::Issue> apply_locked(const v1::Config& config);
+  void write_config(const v1::Config& config);  // after validation
 
   RegisterBus& bus_;
   CardIdentity identity_;

@@ -169,6 +169,7 @@ void run_capture(const Capture& cap, int members, Run run, Totals& t) {
   };
   std::map<GroupKey, Seen> groups;
   std::map<uint16_t, int> bucket_port;  // dynamic: the member each bucket was given
+  std::map<uint16_t, uint64_t> bucket_seen_us;  // dynamic: when each bucket last had a packet
   uint64_t in_bytes = 0, index = 0;
   FrameResult r;
   for (const auto& fr : cap.frames) {
@@ -187,11 +188,20 @@ void run_capture(const Capture& cap, int members, Run run, Totals& t) {
     }
     EXPECT_LT(d.out_port, members) << "frame " << index << " left on a port outside the group";
     if (run != Run::kStatic) {
-      // The dynamic rule (DESIGN.md): an assigned bucket keeps its member (the idle timeout
-      // never expires here); a free bucket gets the static choice (round-robin table: slot
-      // bucket % members on port slot), unless that member is at or above the threshold,
-      // then the least-utilized live member.
+      // The dynamic rule (DESIGN.md): an assigned bucket keeps its member until unseen for
+      // longer than the idle timeout (some captures jump years between frames; a time before
+      // the last sighting counts as no silence); a free bucket gets the static choice
+      // (round-robin table: slot bucket % members on port slot), unless that member is at or
+      // above the threshold, then the least-utilized live member.
       auto held = bucket_port.find(d.bucket);
+      if (held != bucket_port.end()) {
+        const uint64_t last = bucket_seen_us[d.bucket];
+        if (now_us > last && now_us - last > g.idle_us) {
+          bucket_port.erase(held);
+          held = bucket_port.end();
+        }
+      }
+      if (bucket_seen_us[d.bucket] < now_us) bucket_seen_us[d.bucket] = now_us;
       int want;
       if (held != bucket_port.end()) {
         EXPECT_FALSE(d.new_flow) << "frame " << index << ": bucket " << d.bucket

@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include <grpcpp/generic/generic_stub.h>
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include "daemon_process.h"
@@ -26,6 +28,7 @@ class DaemonApi : public ::testing::Test {
     stub_ = daemon_.stub();
   }
   void TearDown() override {
+    stub_.reset();  // an idle connected client makes brokerd use its whole 2 s shutdown grace
     if (daemon_.running()) {
       EXPECT_TRUE(daemon_.stop());
     }
@@ -603,6 +606,65 @@ TEST_F(DaemonApi, ServerReflectionListsTheBrokerService) {
   }
 }
 
+TEST_F(DaemonApi, UnixSocketIsGroupAccessibleOnly) {
+  struct stat st {};
+  ASSERT_EQ(::stat(daemon_.socket_path().c_str(), &st), 0) << daemon_.socket_path();
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0660u) << "brokerd --help promises mode 0660";
+}
+
+TEST_F(DaemonApi, ExplainPacketChangesNoState) {
+  make_traffic();
+  v1::Config c = seed_config();
+  c.mutable_groups(0)->set_mode(v1::MODE_DYNAMIC);
+  ASSERT_TRUE(set_config(c).ok());
+  io::Frame f;
+  std::vector<uint32_t> first;
+  for (int round = 0; round < 2; ++round) {
+    io::PcapSource again(tap(1).string());
+    for (int k = 0; k < 50 && again.next(f); ++k) {
+      v1::ExplainPacketRequest req;
+      req.set_frame(std::string(f.data.begin(), f.data.end()));
+      req.set_ingress_port(1);
+      v1::ExplainPacketResponse resp;
+      auto cx = ctx();
+      const grpc::Status s = stub_->ExplainPacket(cx.get(), req, &resp);
+      ASSERT_TRUE(s.ok()) << status_text(s);
+      if (round == 0) {
+        first.push_back(resp.member_port());
+      } else {
+        EXPECT_EQ(resp.member_port(), first[size_t(k)]) << "frame " << k + 1 << ": explaining changed the answer";
+      }
+    }
+  }
+  v1::CountersSnapshot snap;
+  auto cx = ctx();
+  ASSERT_TRUE(stub_->GetCounters(cx.get(), {}, &snap).ok());
+  for (const auto& in : snap.ingress()) EXPECT_EQ(in.packets(), 0u) << "ingress " << in.port();
+  for (const auto& e : snap.egress()) EXPECT_EQ(e.packets(), 0u) << "egress " << e.port();
+  ASSERT_EQ(snap.groups_size(), 1);
+  EXPECT_EQ(snap.groups(0).new_flows(), 0u) << "ExplainPacket assigned dynamic buckets";
+  EXPECT_EQ(snap.groups(0).packets(), 0u);
+}
+
+TEST_F(DaemonApi, SigtermEndsAnOpenCounterStream) {
+  v1::StreamCountersRequest req;
+  req.set_interval_ms(20);
+  req.set_count(0);  // until cancelled
+  auto c = ctx(30s);
+  auto reader = stub_->StreamCounters(c.get(), req);
+  v1::CountersSnapshot snap;
+  ASSERT_TRUE(reader->Read(&snap));
+  ASSERT_TRUE(reader->Read(&snap));
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(daemon_.stop()) << "SIGTERM with a counter stream open";
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(s, 5.0) << "stopping with a stream open took " << s << " s";
+  while (reader->Read(&snap)) {
+  }
+  reader->Finish();
+}
+
 // Loopback TCP on port 0: the kernel picks the port, brokerd logs it in its start line.
 TEST(DaemonTcp, LoopbackPortZeroAnswers) {
   TempDir dir;
@@ -624,6 +686,7 @@ TEST(DaemonTcp, LoopbackPortZeroAnswers) {
   auto c2 = ctx();
   ASSERT_TRUE(stub->SetConfig(c2.get(), req, &r).ok());
   EXPECT_EQ(r.generation(), 1u);
+  stub.reset();
   EXPECT_TRUE(d.stop());
 }
 

@@ -249,6 +249,8 @@ TEST_F(DaemonLiveInterface, FramesFlowFromIngressInterfaceToEgressInterface) {
   EXPECT_EQ(snap.groups(0).packets(), uint64_t(kFrames));
   EXPECT_EQ(snap.data_path().unmapped_drops(), 0u);
   for (int p = 1; p < snap.egress_size(); ++p) EXPECT_EQ(snap.egress(p).packets(), 0u) << "egress " << p;
+  stub.reset();
+  EXPECT_TRUE(daemon_.stop());
 }
 
 }  // namespace

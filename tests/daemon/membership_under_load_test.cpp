@@ -21,6 +21,8 @@ struct LoadCase {
   const char* name;
 };
 
+void PrintTo(const LoadCase& c, std::ostream* os) { *os << c.name; }
+
 class DaemonMembershipUnderLoad : public ::testing::TestWithParam<LoadCase> {};
 
 v1::CountersSnapshot counters(v1::Broker::Stub& stub) {
@@ -134,6 +136,7 @@ TEST_P(DaemonMembershipUnderLoad, NoPacketLost) {
   for (uint32_t p = 5; p < 16; ++p) EXPECT_EQ(tx_port[p], 0u) << "egress " << p;
 
   // The egress captures are complete once brokerd has closed them.
+  stub.reset();
   ASSERT_TRUE(d.stop());
   uint64_t in_files = 0;
   for (uint32_t p = 0; p <= 4; ++p) {

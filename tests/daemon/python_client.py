@@ -73,7 +73,13 @@ def main():
             proc = subprocess.Popen(
                 [args.brokerd, "--listen", "unix:" + sock, "--state-dir", os.path.join(tmp, "state")],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        channel = grpc.insecure_channel("unix:" + sock)
+        # Connect once the socket exists, so the channel does not start in reconnect backoff.
+        end = time.monotonic() + 10
+        while not os.path.exists(sock) and proc.poll() is None and time.monotonic() < end:
+            time.sleep(0.01)
+        channel = grpc.insecure_channel("unix:" + sock, options=[
+            ("grpc.initial_reconnect_backoff_ms", 50), ("grpc.min_reconnect_backoff_ms", 50),
+            ("grpc.max_reconnect_backoff_ms", 200)])
         stub = broker_pb2_grpc.BrokerStub(channel)
 
         caps = wait_ready(stub, proc, log_path)

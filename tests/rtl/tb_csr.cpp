@@ -23,6 +23,7 @@ class CsrBench {
     d_->rst_n = 0;
     idle_inputs();
     for (int i = 0; i < 4; ++i) clock();
+    core_writes.clear();  // outputs are random until the reset clocks
     d_->rst_n = 1;
     // The reset sweep: until the slave takes an address.
     for (int i = 0; i < 10000 && !d_->s_axil_arready; ++i) {
@@ -36,6 +37,8 @@ class CsrBench {
     }
     d_->s_axil_arvalid = 0;
     d_->eval();
+    clear_pulses = 0;  // outputs are random before the first reset clock
+    ctr_reqs = 0;
   }
   ~CsrBench() { d_->final(); }
 

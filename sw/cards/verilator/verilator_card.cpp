@@ -71,6 +71,9 @@ struct VerilatorCard::Impl {
 #if VM_TRACE
     if (!waves.empty()) ctx->traceEverOn(true);
 #endif
+    // Verilator 5.006 registers and erases scopes through the *thread's* context: with two
+    // models in one process that must be this model's, or destruction deadlocks.
+    Verilated::threadContextp(ctx.get());
     top = std::make_unique<Vbroker_top>(ctx.get(), "broker_top");
 #if VM_TRACE
     if (!waves.empty()) {
@@ -99,10 +102,13 @@ struct VerilatorCard::Impl {
   }
 
   ~Impl() {
+    Verilated::threadContextp(ctx.get());
     top->final();
 #if VM_TRACE
     if (fst) fst->close();
+    fst.reset();
 #endif
+    top.reset();
   }
 
   void do_reset() {
@@ -370,6 +376,8 @@ uint64_t VerilatorCard::cycles() const {
 }
 
 uint64_t VerilatorCard::clk_hz() { return BROKER_SIM_CLK_HZ; }
+
+bool VerilatorCard::can_trace() { return VM_TRACE != 0; }
 
 void VerilatorCard::reset() {
   std::lock_guard lock(mu_);

@@ -85,6 +85,8 @@ class VerilatorCard final : public driver::RegisterBus {
 
   uint64_t cycles() const;
   static uint64_t clk_hz();
+  // Whether the model was built with waveform support (CMake BROKER_SIM_TRACE).
+  static bool can_trace();
   // Holds rst_n low for a few cycles, as a card reset does: every register back to reset.
   void reset();
 
