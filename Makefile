@@ -11,7 +11,7 @@ all: build
 deps:
 	@./scripts/install-deps.sh
 
-$(BUILD)/build.ninja: CMakeLists.txt | deps
+$(BUILD)/build.ninja: | deps
 	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
 
 configure: deps $(BUILD)/build.ninja
@@ -58,9 +58,6 @@ test-sanitize: deps
 BENCH_BUILD ?= build-bench
 bench:
 	@./scripts/install-deps.sh --bench
-	@# tests/rtl verilates at configure time and needs the generated register-map package,
-	@# which a fresh build directory does not have yet: generate it first.
-	python3 hw/regmap/gen_regmap.py hw/regmap/broker.regmap.toml --outdir $(BENCH_BUILD)/hw/regmap/generated
 	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
 	cmake --build $(BENCH_BUILD) -j $(JOBS) --target bench_all broker-replay broker-gen-traffic brokerd
 	./bench/run_bench.sh $(BENCH_BUILD)

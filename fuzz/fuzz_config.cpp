@@ -71,10 +71,41 @@ std::string frame(uint8_t src, uint8_t dst) {
   return f;
 }
 
+// Whether every string field of the configuration is valid UTF-8 (what proto3 requires).
+bool valid_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + size_t(n) > s.size()) return false;
+    for (int k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + size_t(k)]) >> 6) != 2) return false;
+    i += size_t(n);
+  }
+  return true;
+}
+bool all_utf8(const v1::Config& c) {
+  bool ok = valid_utf8(c.name());
+  for (const auto& p : c.ingress_ports())
+    ok = ok && valid_utf8(p.name()) && valid_utf8(p.binding().pcap_file()) && valid_utf8(p.binding().interface());
+  for (const auto& p : c.egress_ports())
+    ok = ok && valid_utf8(p.name()) && valid_utf8(p.binding().pcap_file()) && valid_utf8(p.binding().interface());
+  for (const auto& g : c.groups()) ok = ok && valid_utf8(g.name());
+  return ok;
+}
+
 void exercise(const v1::Config& c) {
   const cfg::ValidationResult r = cfg::validate(c);
   (void)r.summary();
   if (!r.ok()) return;
+  // Known bug (reported; regression input fuzz/regressions/fuzz_config/invalid-utf8-name,
+  // test badinput.ConfigRegressions.InvalidUtf8NameIsRefused): the text-format loader and the
+  // validator accept names that are not UTF-8, which JSON then silently mangles.
+  // BROKER_FUZZ_SKIP_KNOWN=1 steps over it to look for other bugs.
+  if (!all_utf8(c)) {
+    static const bool skip = std::getenv("BROKER_FUZZ_SKIP_KNOWN") != nullptr;
+    if (skip) return;
+    fail("validate() accepted a string field that is not valid UTF-8 (proto3 strings must be)", &c);
+  }
 
   round_trip(c, cfg::Format::kText);
   round_trip(c, cfg::Format::kJson);

@@ -10,7 +10,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   verilator libxrt-dev
   python3-grpcio python3-protobuf
-  iproute2 tcl python3
+  iproute2 tcl python3 openssl
 )
 
 # `install-deps.sh --fuzz` (make fuzz): clang and its libFuzzer/sanitizer runtimes too

@@ -4,6 +4,9 @@
 
 #include "soft_card.h"
 #include "xrt_bus.h"
+#if BROKER_WITH_VERILATOR_CARD
+#include "verilator_card.h"
+#endif
 
 namespace broker::daemon {
 
@@ -22,7 +25,17 @@ CardHandle open_card(const CardOptions& o) {
                                             o.kernel.empty() ? cards::XrtBus::kDefaultKernel : o.kernel);
     return h;
   }
-  throw std::runtime_error(fmt::format("--card {}: not available in this build (soft and xrt are)", o.kind));
+  if (o.kind == "verilator") {
+#if BROKER_WITH_VERILATOR_CARD
+    // The RTL top co-simulated, the HLS core through DPI-C; waves: env BROKER_SIM_WAVES=file.fst.
+    h.bus = std::make_unique<cards::VerilatorCard>();
+    return h;
+#else
+    throw std::runtime_error("--card verilator: this brokerd was built without the Verilator model "
+                             "(install Verilator 5 and reconfigure)");
+#endif
+  }
+  throw std::runtime_error(fmt::format("--card {}: unknown card kind", o.kind));
 }
 
 }  // namespace broker::daemon

@@ -158,6 +158,9 @@ struct VerilatorCard::Impl {
   // One clock cycle. Handshakes are taken from the values both sides show before the rising
   // edge; new inputs are applied after the falling edge.
   void tick() {
+    // The card may be driven from any thread (brokerd's gRPC threads): the model's context
+    // is this thread's while it runs.
+    Verilated::threadContextp(ctx.get());
     const uint32_t rx_fire = uint32_t(top->rx_tvalid) & uint32_t(top->rx_tready);
     const uint32_t tx_fire = uint32_t(top->tx_tvalid) & uint32_t(top->tx_tready);
     const bool active = top->rx_tvalid != 0 || top->tx_tvalid != 0;
