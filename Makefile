@@ -4,6 +4,12 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 
+# ccache hits across checkouts in different folders (a CI clone, a second work tree), and
+# Verilator's generated makefiles compile through it too.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+export OBJCACHE := $(shell command -v ccache 2>/dev/null)
+
 .PHONY: all deps configure build run test clean bench fuzz test-sanitize
 
 all: build
