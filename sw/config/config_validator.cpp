@@ -64,6 +64,22 @@ class Validator {
       }
     }
 
+    check_text("name", config_.name());
+    for (int i = 0; i < config_.ingress_ports_size(); ++i) {
+      const std::string port = "ingress_ports[" + std::to_string(i) + "]";
+      check_text(port + ".name", config_.ingress_ports(i).name());
+      check_text(port + ".binding.pcap_file", config_.ingress_ports(i).binding().pcap_file());
+      check_text(port + ".binding.interface", config_.ingress_ports(i).binding().interface());
+    }
+    for (int i = 0; i < config_.egress_ports_size(); ++i) {
+      const std::string port = "egress_ports[" + std::to_string(i) + "]";
+      check_text(port + ".name", config_.egress_ports(i).name());
+      check_text(port + ".binding.pcap_file", config_.egress_ports(i).binding().pcap_file());
+      check_text(port + ".binding.interface", config_.egress_ports(i).binding().interface());
+    }
+    for (int i = 0; i < config_.groups_size(); ++i)
+      check_text("groups[" + std::to_string(i) + "].name", config_.groups(i).name());
+
     for (int i = 0; i < config_.ingress_ports_size(); ++i) {
       const double pace = config_.ingress_ports(i).binding().pace();
       if (!(pace >= 0 && pace <= kMaxReplayPace)) {  // also refuses NaN
@@ -116,6 +132,45 @@ class Validator {
                          std::to_string(it->second) + "]");
       }
     }
+  }
+
+  // Proto3 strings must be UTF-8: a name that is not would be mangled by the JSON form and
+  // refused by strict clients reading it back. Names also stay short enough to print.
+  void check_text(const std::string& field, const std::string& text) {
+    if (!valid_utf8(text)) {
+      error(field, "is not valid UTF-8 text");
+    } else if (text.size() > kMaxTextBytes) {
+      error(field, std::to_string(text.size()) + " bytes is longer than the " +
+                       std::to_string(kMaxTextBytes) + " allowed");
+    }
+  }
+
+  static bool valid_utf8(const std::string& s) {
+    for (size_t i = 0; i < s.size();) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c < 0x80) {
+        ++i;
+        continue;
+      }
+      size_t n;
+      uint32_t cp;
+      if ((c >> 5) == 0x6) n = 1, cp = c & 0x1F;
+      else if ((c >> 4) == 0xE) n = 2, cp = c & 0x0F;
+      else if ((c >> 3) == 0x1E) n = 3, cp = c & 0x07;
+      else return false;
+      if (i + n >= s.size()) return false;
+      for (size_t k = 1; k <= n; ++k) {
+        const auto cc = static_cast<unsigned char>(s[i + k]);
+        if ((cc >> 6) != 0x2) return false;
+        cp = (cp << 6) | (cc & 0x3F);
+      }
+      // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
+      if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+          (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+        return false;
+      i += n + 1;
+    }
+    return true;
   }
 
   void check_group(int i) {

@@ -4,6 +4,7 @@
 // `egress_ports[2].port`.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ struct Limits {
 inline constexpr uint32_t kMaxUtilizationThresholdBp = 10'000;  // 100 %
 inline constexpr uint64_t kMaxSpeedMbps = 800'000;              // 800 GbE, the fastest Ethernet
 inline constexpr double kMaxReplayPace = 1000;                  // times a capture's recorded speed
+inline constexpr size_t kMaxTextBytes = 4096;                   // names and paths
 
 struct Issue {
   std::string field;    // e.g. "groups[1].hash"; "" for the configuration as a whole

@@ -16,9 +16,24 @@ namespace {
 using grpc::Status;
 using grpc::StatusCode;
 
+// A status message travels in the response trailers, which gRPC caps at a few kB: a huge
+// message would turn a precise refusal into RESOURCE_EXHAUSTED and cost the connection.
+constexpr size_t kMaxIssuesListed = 20;
+constexpr size_t kMaxStatusBytes = 2048;
+
+std::string clip(std::string text) {
+  if (text.size() <= kMaxStatusBytes) return text;
+  const size_t cut = text.size() - (kMaxStatusBytes - 64);
+  text.resize(kMaxStatusBytes - 64);
+  return text + fmt::format("... ({} more bytes)", cut);
+}
+
 std::string issues_text(const std::vector<config::Issue>& issues) {
   std::string s;
-  for (const auto& i : issues) s += (s.empty() ? "" : "\n") + i.to_string();
+  for (size_t i = 0; i < issues.size() && i < kMaxIssuesListed; ++i)
+    s += (s.empty() ? "" : "\n") + issues[i].to_string();
+  if (issues.size() > kMaxIssuesListed)
+    s += fmt::format("\n... and {} more problems", issues.size() - kMaxIssuesListed);
   return s;
 }
 
@@ -41,9 +56,14 @@ Status status_of(const driver::DriverError& e) {
   return Status(StatusCode::INTERNAL, e.what());
 }
 
+Status clipped(const Status& s) {
+  if (s.ok() || s.error_message().size() <= kMaxStatusBytes) return s;
+  return Status(s.error_code(), clip(s.error_message()));
+}
+
 // Runs an RPC body, turning the driver's and the bus's exceptions into status codes.
 template <typename F>
-Status guarded(const char* rpc, F&& body) {
+Status guarded_body(const char* rpc, F&& body) {
   try {
     return body();
   } catch (const driver::ConfigRefused& e) {
@@ -57,6 +77,12 @@ Status guarded(const char* rpc, F&& body) {
     spdlog::error("rpc={} error=\"{}\"", rpc, e.what());
     return Status(StatusCode::INTERNAL, e.what());
   }
+}
+
+// The same, with the message clipped to what a response can carry.
+template <typename F>
+Status guarded(const char* rpc, F&& body) {
+  return clipped(guarded_body(rpc, std::forward<F>(body)));
 }
 
 Status generation_mismatch(uint64_t expected, uint64_t current) {
