@@ -305,13 +305,15 @@ Status BrokerService::RemoveGroupMember(grpc::ServerContext*, const v1::GroupMem
 
 void BrokerService::snapshot(v1::CountersSnapshot* out) {
   std::lock_guard lock(mu_);
+  // Binding states first, counters after: a capture reported done has then had every one of
+  // its frames counted (the other order could pair "done" with counters read before the end).
+  std::vector<IngressStatus> bindings;
+  if (ports_) bindings = ports_->ingress_status();
   const driver::Counters c = driver_->counters();
   const v1::Config& cfg = driver_->applied();
   out->set_timestamp_ns(uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                      std::chrono::system_clock::now().time_since_epoch()).count()));
   out->set_generation(generation_);
-  std::vector<IngressStatus> bindings;
-  if (ports_) bindings = ports_->ingress_status();
   for (uint32_t p = 0; p < c.rx.size(); ++p) {
     auto* i = out->add_ingress();
     i->set_port(p);
