@@ -50,6 +50,13 @@ ctl status --wait-bindings 60 > /dev/null
 echo
 echo "== 5. counters: every packet in came out; utilization per analyzer"
 ctl counters
+ctl --json counters | /usr/bin/python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+rx = sum(int(p.get("packets", 0)) for p in c.get("ingress", []))
+tx = sum(int(p.get("packets", 0)) for p in c.get("egress", []))
+print(f"packets in {rx}, packets out {tx}: " + ("none lost" if rx == tx else f"{rx - tx} MISSING"))
+sys.exit(0 if rx == tx else 1)'
 
 echo
 kill -TERM $daemon
