@@ -11,15 +11,6 @@ namespace {
 
 inline uint32_t field(uint32_t value, uint32_t lsb, uint32_t mask) { return (value & mask) >> lsb; }
 
-// Instance i of a repeated register that addr falls on, or -1.
-inline int instance(uint32_t addr, uint32_t reg0, uint32_t stride, uint32_t count) {
-  if (addr < reg0) return -1;
-  const uint32_t d = addr - reg0;
-  if (stride == 0) return d == 0 ? 0 : -1;
-  if (d % stride != 0 || d / stride >= count) return -1;
-  return int(d / stride);
-}
-
 }  // namespace
 
 bool csr_write(uint32_t addr, uint32_t v, CoreState& st) {
@@ -32,27 +23,27 @@ bool csr_write(uint32_t addr, uint32_t v, CoreState& st) {
     // its input back-pressures; it is a rare management action.
     if (v & rm::COMMAND_CLEAR_COUNTERS_MASK) clear_counters(st.counters);
     if (v & rm::COMMAND_CLEAR_FLOWS_MASK) clear_flows(st.flows);
-  } else if ((i = instance(addr, rm::IN_MAP, rm::INGRESS_STRIDE, rm::kInPorts)) >= 0) {
+  } else if ((i = register_instance(addr, rm::IN_MAP, rm::INGRESS_STRIDE, rm::kInPorts)) >= 0) {
     cfg.in_map[i] = uint8_t((v & rm::IN_MAP_VALID_MASK ? kInMapValid : 0) |
                             field(v, rm::IN_MAP_GROUP_LSB, rm::IN_MAP_GROUP_MASK));
-  } else if ((i = instance(addr, rm::GRP_CTRL, rm::GROUP_STRIDE, rm::kGroups)) >= 0) {
+  } else if ((i = register_instance(addr, rm::GRP_CTRL, rm::GROUP_STRIDE, rm::kGroups)) >= 0) {
     GroupConfig& g = cfg.group[i];
     g.enable = v & rm::GRP_CTRL_ENABLE_MASK;
     g.hash = uint8_t(field(v, rm::GRP_CTRL_HASH_LSB, rm::GRP_CTRL_HASH_MASK));
     g.symmetric = v & rm::GRP_CTRL_SYMMETRIC_MASK;
     g.mode = uint8_t(field(v, rm::GRP_CTRL_MODE_LSB, rm::GRP_CTRL_MODE_MASK));
-  } else if ((i = instance(addr, rm::GRP_TUPLE, rm::GROUP_STRIDE, rm::kGroups)) >= 0) {
+  } else if ((i = register_instance(addr, rm::GRP_TUPLE, rm::GROUP_STRIDE, rm::kGroups)) >= 0) {
     cfg.group[i].tuple = uint16_t(v);
-  } else if ((i = instance(addr, rm::GRP_THRESH_BP, rm::GROUP_STRIDE, rm::kGroups)) >= 0) {
+  } else if ((i = register_instance(addr, rm::GRP_THRESH_BP, rm::GROUP_STRIDE, rm::kGroups)) >= 0) {
     cfg.group[i].threshold_bp = uint16_t(v > 0xFFFF ? 0xFFFF : v);
-  } else if ((i = instance(addr, rm::GRP_IDLE_US, rm::GROUP_STRIDE, rm::kGroups)) >= 0) {
+  } else if ((i = register_instance(addr, rm::GRP_IDLE_US, rm::GROUP_STRIDE, rm::kGroups)) >= 0) {
     cfg.group[i].idle_us = v;
-  } else if ((i = instance(addr, rm::GRP_LIVE, rm::GROUP_STRIDE, rm::kGroups)) >= 0) {
+  } else if ((i = register_instance(addr, rm::GRP_LIVE, rm::GROUP_STRIDE, rm::kGroups)) >= 0) {
     cfg.group[i].live = uint16_t(v);
-  } else if ((i = instance(addr, rm::MEMBER, rm::MEMBER_STRIDE, rm::kGroups * rm::kMembers)) >= 0) {
+  } else if ((i = register_instance(addr, rm::MEMBER, rm::MEMBER_STRIDE, rm::kGroups * rm::kMembers)) >= 0) {
     cfg.group[i / rm::kMembers].member_port[i % rm::kMembers] =
         uint8_t(field(v, rm::MEMBER_PORT_LSB, rm::MEMBER_PORT_MASK));
-  } else if ((i = instance(addr, rm::IND, rm::INDIRECTION_STRIDE, rm::INDIRECTION_COUNT)) >= 0) {
+  } else if ((i = register_instance(addr, rm::IND, rm::INDIRECTION_STRIDE, rm::INDIRECTION_COUNT)) >= 0) {
     const int words_per_group = kBuckets / 8;
   ind_nibbles:
     for (int n = 0; n < 8; ++n) {
@@ -70,12 +61,12 @@ namespace {
 // The 64-bit counter whose LO word is at addr.
 bool counter_at(uint32_t addr, const CoreCounters& c, uint64_t& v) {
   int i;
-  if ((i = instance(addr, rm::RX_PKTS_LO, rm::RX_COUNTERS_STRIDE, rm::kInPorts)) >= 0) v = c.rx_pkts[i];
-  else if ((i = instance(addr, rm::RX_BYTES_LO, rm::RX_COUNTERS_STRIDE, rm::kInPorts)) >= 0) v = c.rx_bytes[i];
-  else if ((i = instance(addr, rm::TX_PKTS_LO, rm::TX_COUNTERS_STRIDE, rm::kOutPorts)) >= 0) v = c.tx_pkts[i];
-  else if ((i = instance(addr, rm::TX_BYTES_LO, rm::TX_COUNTERS_STRIDE, rm::kOutPorts)) >= 0) v = c.tx_bytes[i];
-  else if ((i = instance(addr, rm::GRP_PKTS_LO, rm::GROUP_COUNTERS_STRIDE, rm::kGroups)) >= 0) v = c.grp_pkts[i];
-  else if ((i = instance(addr, rm::GRP_NEW_FLOWS_LO, rm::GROUP_COUNTERS_STRIDE, rm::kGroups)) >= 0) v = c.grp_new_flows[i];
+  if ((i = register_instance(addr, rm::RX_PKTS_LO, rm::RX_COUNTERS_STRIDE, rm::kInPorts)) >= 0) v = c.rx_pkts[i];
+  else if ((i = register_instance(addr, rm::RX_BYTES_LO, rm::RX_COUNTERS_STRIDE, rm::kInPorts)) >= 0) v = c.rx_bytes[i];
+  else if ((i = register_instance(addr, rm::TX_PKTS_LO, rm::TX_COUNTERS_STRIDE, rm::kOutPorts)) >= 0) v = c.tx_pkts[i];
+  else if ((i = register_instance(addr, rm::TX_BYTES_LO, rm::TX_COUNTERS_STRIDE, rm::kOutPorts)) >= 0) v = c.tx_bytes[i];
+  else if ((i = register_instance(addr, rm::GRP_PKTS_LO, rm::GROUP_COUNTERS_STRIDE, rm::kGroups)) >= 0) v = c.grp_pkts[i];
+  else if ((i = register_instance(addr, rm::GRP_NEW_FLOWS_LO, rm::GROUP_COUNTERS_STRIDE, rm::kGroups)) >= 0) v = c.grp_new_flows[i];
   else if (addr == rm::MALFORMED_LO) v = c.malformed;
   else if (addr == rm::FRAGMENTS_LO) v = c.fragments;
   else if (addr == rm::DEPTH_EXCEEDED_LO) v = c.depth_exceeded;

@@ -16,6 +16,16 @@ struct CoreState {
   uint32_t counter_hi_latch;  // HI word latched by the last counter LO read
 };
 
+// The instance of a repeated register (instance 0 at reg0, `stride` bytes apart, `count` of
+// them) that addr falls on, or -1. Shared by the core's decode and the soft card's shell.
+inline int register_instance(uint32_t addr, uint32_t reg0, uint32_t stride, uint32_t count) {
+  if (addr < reg0) return -1;
+  const uint32_t d = addr - reg0;
+  if (stride == 0) return d == 0 ? 0 : -1;
+  if (d % stride != 0 || d / stride >= count) return -1;
+  return int(d / stride);
+}
+
 // Applies a register write. Returns false when the address is not one the core owns (the
 // CSR block keeps those: ID, scratch, egress speed and drain, utilization window).
 bool csr_write(uint32_t addr, uint32_t data, CoreState& st);

@@ -92,12 +92,9 @@ Status generation_mismatch(uint64_t expected, uint64_t current) {
                             expected, current));
 }
 
-std::string port_name(const google::protobuf::RepeatedPtrField<v1::IngressPort>& ports, uint32_t p) {
-  for (const auto& x : ports)
-    if (x.port() == p) return x.name();
-  return "";
-}
-std::string port_name(const google::protobuf::RepeatedPtrField<v1::EgressPort>& ports, uint32_t p) {
+// The configured name of port p in an ingress or egress port list, or "".
+template <typename Port>
+std::string port_name(const google::protobuf::RepeatedPtrField<Port>& ports, uint32_t p) {
   for (const auto& x : ports)
     if (x.port() == p) return x.name();
   return "";

@@ -9,36 +9,25 @@
 #include <fmt/format.h>
 
 #include "decision_log.h"
+#include "hash_key.h"
 #include "pcap_source.h"
 
 namespace broker::replay {
 namespace {
 
-// A bidirectional session's identity for the summary: both directions give the same value.
+// A bidirectional session's identity for the summary: the core's own symmetric key over the
+// 5-tuple (or, without IP, the MAC pair and EtherType), so both directions and all fragments
+// of a datagram count as one, exactly as the data path keeps them together.
 uint64_t session_id(const core::PacketFields& f) {
-  auto mix = [](uint64_t h, const uint8_t* p, size_t n) {
-    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;  // FNV-1a
-    return h;
-  };
-  uint64_t h = 0xcbf29ce484222325ull;
-  if (f.ip_version) {
-    uint8_t a[18], b[18];
-    std::copy(f.src_ip, f.src_ip + 16, a);
-    std::copy(f.dst_ip, f.dst_ip + 16, b);
-    const uint16_t sp = f.has_l4 && !f.fragment ? f.src_port : 0;
-    const uint16_t dp = f.has_l4 && !f.fragment ? f.dst_port : 0;
-    a[16] = uint8_t(sp >> 8); a[17] = uint8_t(sp);
-    b[16] = uint8_t(dp >> 8); b[17] = uint8_t(dp);
-    const bool swap = std::lexicographical_compare(b, b + 18, a, a + 18);
-    h = mix(h, swap ? b : a, 18);
-    h = mix(h, swap ? a : b, 18);
-    return mix(h, &f.l4_proto, 1);
-  }
-  const bool swap = std::lexicographical_compare(f.dst_mac, f.dst_mac + 6, f.src_mac, f.src_mac + 6);
-  h = mix(h, swap ? f.dst_mac : f.src_mac, 6);
-  h = mix(h, swap ? f.src_mac : f.dst_mac, 6);
-  const uint8_t et[2] = {uint8_t(f.ethertype >> 8), uint8_t(f.ethertype)};
-  return mix(h, et, 2);
+  const uint16_t mask = f.ip_version
+                            ? uint16_t(core::kTupleSrcIp | core::kTupleDstIp | core::kTupleSrcPort |
+                                       core::kTupleDstPort | core::kTupleIpProto)
+                            : uint16_t(core::kTupleSrcMac | core::kTupleDstMac | core::kTupleEthertype);
+  uint8_t key[core::kKeyBytes];
+  core::build_key(f, 0, mask, true, key);
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a over the key: a set member, not a bucket
+  for (uint8_t byte : key) h = (h ^ byte) * 0x100000001b3ull;
+  return h;
 }
 
 struct Pending {

@@ -10,18 +10,7 @@
 namespace broker::cards {
 namespace rm = broker::regmap;
 
-namespace {
-
-// Index of instance i of a repeated block that offset falls in, or -1.
-int instance(uint32_t offset, uint32_t reg0, uint32_t stride, uint32_t count) {
-  if (offset < reg0) return -1;
-  const uint32_t d = offset - reg0;
-  if (stride == 0) return d == 0 ? 0 : -1;
-  if (d % stride != 0 || d / stride >= count) return -1;
-  return int(d / stride);
-}
-
-}  // namespace
+using core::register_instance;
 
 SoftCard::SoftCard()
     : regs_(rm::kAperture / 4, 0), reg_of_word_(rm::kAperture / 4, -1),
@@ -57,11 +46,11 @@ uint32_t SoftCard::read_locked(uint32_t offset) {
   if (info.access == rm::Access::kRW) return regs_[offset / 4];
 
   if (offset == rm::NOW_US) return uint32_t(now_ns_ / 1000);
-  if (instance(offset, rm::OUT_STATUS, rm::EGRESS_STRIDE, rm::kOutPorts) >= 0)
+  if (register_instance(offset, rm::OUT_STATUS, rm::EGRESS_STRIDE, rm::kOutPorts) >= 0)
     return rm::OUT_STATUS_EMPTY_MASK;  // frames leave at once: the queue is always empty
-  if (int p = instance(offset, rm::OUT_UTIL_BP, rm::EGRESS_STRIDE, rm::kOutPorts); p >= 0)
+  if (int p = register_instance(offset, rm::OUT_UTIL_BP, rm::EGRESS_STRIDE, rm::kOutPorts); p >= 0)
     return meter_.util_bp(p);
-  if (int p = instance(offset, rm::OUT_UTIL_PEAK_BP, rm::EGRESS_PEAK_STRIDE, rm::kOutPorts); p >= 0)
+  if (int p = register_instance(offset, rm::OUT_UTIL_PEAK_BP, rm::EGRESS_PEAK_STRIDE, rm::kOutPorts); p >= 0)
     return meter_.peak_bp(p);
   uint32_t value = 0;
   if (core::csr_read_counter(offset, *core_, value)) return value;
@@ -85,7 +74,7 @@ void SoftCard::decode_write(uint32_t offset, uint32_t v) {
   if (core::csr_write(offset, v, *core_)) return;
   if (offset == rm::UTIL_WINDOW_US) {
     meter_.set_window_us(v);
-  } else if (int i = instance(offset, rm::OUT_SPEED_MBPS, rm::EGRESS_STRIDE, rm::kOutPorts); i >= 0) {
+  } else if (int i = register_instance(offset, rm::OUT_SPEED_MBPS, rm::EGRESS_STRIDE, rm::kOutPorts); i >= 0) {
     meter_.set_speed_mbps(i, v);
   }
 }
