@@ -6,23 +6,27 @@
 namespace broker {
 namespace core {
 
-constexpr int kInPorts = 8;        // ingress (network) ports
-constexpr int kOutPorts = 16;      // egress (tool) ports
-constexpr int kGroups = 16;        // port groups
-constexpr int kMembers = 16;       // members per group
-constexpr int kBucketBits = 10;    // buckets per group = 2^kBucketBits (static table and flow table)
-constexpr int kBuckets = 1 << kBucketBits;
+const int kInPorts = 8;        // ingress (network) ports
+const int kOutPorts = 16;      // egress (tool) ports
+const int kGroups = 16;        // port groups
+const int kMembers = 16;       // members per group
+const int kBucketBits = 10;    // buckets per group = 2^kBucketBits (static table and flow table)
+const int kBuckets = 1 << kBucketBits;
+const int kFragBits = 10;      // fragment table: 2^kFragBits entries, direct mapped, shared by groups
+const int kFragEntries = 1 << kFragBits;
 
-constexpr int kParseBytes = 256;   // the parser never looks past this many bytes of a frame
-constexpr int kKeyBytes = 96;      // normative hash key record (DESIGN.md)
-constexpr int kBeatBytes = 64;     // 512-bit AXI4-Stream beat
-constexpr int kHeaderBeats = kParseBytes / kBeatBytes;
-constexpr int kMinFrame = 14;
-constexpr int kMaxFrame = 65535;
+const int kParseBytes = 256;   // the parser never looks past this many bytes of a frame
+const int kKeyBytes = 96;      // normative hash key record (DESIGN.md)
+const int kBeatBytes = 64;     // 512-bit AXI4-Stream beat
+const int kHeaderBeats = kParseBytes / kBeatBytes;
+const int kMinFrame = 14;
+const int kMaxFrame = 65535;
 
-constexpr int kMaxVlanTags = 2;    // DESIGN.md: up to two VLAN tags are parsed
-constexpr int kMaxMplsLabels = 8;  // labels recorded from the stack (deeper stacks still parsed)
-constexpr uint8_t kNoPort = 0xFF;  // "no egress port": dropped
+const int kVlanTags = 4;       // DESIGN.md: up to four VLAN tags are walked; the outer ID is kept
+const int kMplsLabels = 16;    // labels walked looking for bottom-of-stack; the top one is kept
+const int kIp6ExtHeaders = 8;  // IPv6 extension headers walked
+const int kGtpExtHeaders = 4;  // GTP-U extension headers walked
+const uint8_t kNoPort = 0xFF;  // "no egress port": dropped
 
 }  // namespace core
 }  // namespace broker

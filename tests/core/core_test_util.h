@@ -10,10 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "broker_core.h"
-#include "core_config.h"
-#include "hash_key.h"
-#include "parser.h"
+#include "broker_regmap.h"
+#include "native/frame_api.h"
+#include "native/pipeline.h"
 #include "pcap_source.h"
 
 namespace broker::coretest {
@@ -63,6 +62,32 @@ inline PacketFields parse(const std::vector<uint8_t>& data) {
 constexpr uint16_t kFiveTuple =
     kTupleSrcIp | kTupleDstIp | kTupleSrcPort | kTupleDstPort | kTupleIpProto;
 
+// A test's configuration of the core, written to it through its registers (register map
+// semantics, as the driver would), so tests reach the tasks the way every card does.
+enum HashKind : uint8_t { kHashCrc32 = 0, kHashXor16 = 1 };
+enum SelectMode : uint8_t { kModeStatic = 0, kModeDynamic = 1 };
+constexpr uint8_t kInMapValid = 0x80;
+
+struct GroupConfig {
+  bool enable;
+  uint8_t hash;                  // HashKind
+  bool symmetric;
+  uint8_t mode;                  // SelectMode
+  uint16_t tuple;                // TupleBit mask
+  uint16_t threshold_bp;
+  uint32_t idle_us;
+  uint32_t frag_timeout_us;
+  uint16_t live;                 // bit m: member slot m may receive packets
+  uint8_t member_port[kMembers];
+};
+
+struct CoreConfig {
+  bool enable;
+  uint8_t in_map[kInPorts];      // bit 7 valid, bits 3:0 group
+  GroupConfig group[kGroups];
+  uint8_t ind[kGroups][kBuckets];  // static indirection: member slot of each bucket
+};
+
 // 1 group, ingress port 0 mapped, n live members on egress ports 0..n-1, round-robin static
 // table, symmetric crc32 over the 5-tuple.
 inline std::unique_ptr<CoreConfig> make_config(int n_members, uint8_t mode = kModeStatic) {
@@ -78,23 +103,96 @@ inline std::unique_ptr<CoreConfig> make_config(int n_members, uint8_t mode = kMo
   g.tuple = kFiveTuple;
   g.threshold_bp = 10000;
   g.idle_us = 0xFFFFFFFFu;
+  g.frag_timeout_us = 1000000;
   g.live = uint16_t((1u << n_members) - 1);
   for (int m = 0; m < kMembers; ++m) g.member_port[m] = uint8_t(m < n_members ? m : kNoPort);
   for (int b = 0; b < kBuckets; ++b) cfg->ind[0][b] = uint8_t(b % n_members);
   return cfg;
 }
 
-inline std::unique_ptr<FlowTable> make_flows() {
-  auto f = std::make_unique<FlowTable>();
-  clear_flows(*f);
-  return f;
+// The register writes that give a core this configuration.
+inline void write_config(Pipeline& core, const CoreConfig& c, uint64_t now_us = 0) {
+  namespace rm = broker::regmap;
+  for (int p = 0; p < kInPorts; ++p)
+    core.post_csr(rm::IN_MAP_at(p), (c.in_map[p] & kInMapValid ? rm::IN_MAP_VALID_MASK : 0u) |
+                                        (c.in_map[p] & 0x0Fu));
+  for (int g = 0; g < kGroups; ++g) {
+    const GroupConfig& x = c.group[g];
+    core.post_csr(rm::GRP_CTRL_at(g), (x.enable ? rm::GRP_CTRL_ENABLE_MASK : 0u) |
+                                          (uint32_t(x.hash) << rm::GRP_CTRL_HASH_LSB) |
+                                          (x.symmetric ? rm::GRP_CTRL_SYMMETRIC_MASK : 0u) |
+                                          (uint32_t(x.mode) << rm::GRP_CTRL_MODE_LSB));
+    core.post_csr(rm::GRP_TUPLE_at(g), x.tuple);
+    core.post_csr(rm::GRP_THRESH_BP_at(g), x.threshold_bp);
+    core.post_csr(rm::GRP_IDLE_US_at(g), x.idle_us);
+    core.post_csr(rm::GRP_FRAG_TIMEOUT_US_at(g), x.frag_timeout_us);
+    core.post_csr(rm::GRP_LIVE_at(g), x.live);
+    for (int m = 0; m < kMembers; ++m) core.post_csr(rm::MEMBER_at(g * kMembers + m), x.member_port[m]);
+    for (int w = 0; w < kBuckets / 8; ++w) {
+      uint32_t v = 0;
+      for (int n = 0; n < 8; ++n) v |= uint32_t(c.ind[g][w * 8 + n] & 0xF) << (4 * n);
+      core.post_csr(rm::IND_at(g * (kBuckets / 8) + w), v);
+    }
+  }
+  core.post_csr(rm::CTRL, c.enable ? rm::CTRL_ENABLE_MASK : 0u);
+  core.flush_csr(now_us);
 }
 
-inline CoreCounters zero_counters() {
-  CoreCounters c;
-  clear_counters(c);
+// The core's counters, read through its counter registers.
+struct CoreCounters {
+  uint64_t rx_pkts[kInPorts], rx_bytes[kInPorts];
+  uint64_t tx_pkts[kOutPorts], tx_bytes[kOutPorts];
+  uint64_t grp_pkts[kGroups], grp_new_flows[kGroups];
+  uint64_t malformed, fragments, depth_exceeded, unmapped_drops, threshold_avoids;
+  uint64_t frag_follows, frag_misses;
+};
+
+inline CoreCounters read_counters(Pipeline& core) {
+  namespace rm = broker::regmap;
+  auto rd = [&](uint32_t lo) {
+    const uint64_t l = core.read_counter(lo);
+    return l | uint64_t(core.read_counter(lo + 4)) << 32;
+  };
+  CoreCounters c{};
+  for (int p = 0; p < kInPorts; ++p) {
+    c.rx_pkts[p] = rd(rm::RX_PKTS_LO_at(p));
+    c.rx_bytes[p] = rd(rm::RX_BYTES_LO_at(p));
+  }
+  for (int p = 0; p < kOutPorts; ++p) {
+    c.tx_pkts[p] = rd(rm::TX_PKTS_LO_at(p));
+    c.tx_bytes[p] = rd(rm::TX_BYTES_LO_at(p));
+  }
+  for (int g = 0; g < kGroups; ++g) {
+    c.grp_pkts[g] = rd(rm::GRP_PKTS_LO_at(g));
+    c.grp_new_flows[g] = rd(rm::GRP_NEW_FLOWS_LO_at(g));
+  }
+  c.malformed = rd(rm::MALFORMED_LO);
+  c.fragments = rd(rm::FRAGMENTS_LO);
+  c.depth_exceeded = rd(rm::DEPTH_EXCEEDED_LO);
+  c.unmapped_drops = rd(rm::UNMAPPED_DROPS_LO);
+  c.threshold_avoids = rd(rm::THRESHOLD_AVOIDS_LO);
+  c.frag_follows = rd(rm::FRAG_FOLLOWS_LO);
+  c.frag_misses = rd(rm::FRAG_MISSES_LO);
   return c;
 }
+
+// A core with a test configuration: frames in whole, results out.
+class TestCore {
+ public:
+  explicit TestCore(const CoreConfig& cfg) { write_config(core_, cfg); }
+  FrameResult forward(const std::vector<uint8_t>& frame, uint8_t in_port, uint64_t now_us,
+                      const uint16_t* util_bp = nullptr) {
+    static const uint16_t kIdle[kOutPorts] = {};
+    FrameResult r;
+    core_.forward(in_port, frame.data(), uint32_t(frame.size()), now_us, util_bp ? util_bp : kIdle, r);
+    return r;
+  }
+  CoreCounters counters() { return read_counters(core_); }
+  Pipeline& pipeline() { return core_; }
+
+ private:
+  Pipeline core_;
+};
 
 // ---- Synthetic frames -----------------------------------------------------------------
 

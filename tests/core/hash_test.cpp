@@ -1,6 +1,7 @@
 // The two normative hash functions and the 96-byte hash key (DESIGN.md "Packet semantics"),
 // checked against independent references: zlib's crc32, a direct 16-bit word XOR written
 // here, and key layouts spelled out byte by byte from the DESIGN.md offset table.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -11,9 +12,7 @@
 #include <zlib.h>
 
 #include "core_params.h"
-#include "hash.h"
-#include "hash_key.h"
-#include "packet_fields.h"
+#include "native/frame_api.h"
 
 namespace {
 
@@ -152,8 +151,7 @@ PacketFields ipv4_tcp() {
   set_mac(f.src_mac, 0xA0);
   f.ethertype = 0x0800;
   f.vlan_count = 2;
-  f.vlan_ids[0] = 0x123;
-  f.vlan_ids[1] = 0x456;
+  f.vlan = 0x123;  // the outer tag's ID (only the outer one is kept)
   f.ip_version = 4;
   f.ip_proto = 6;
   f.l4_proto = 6;
@@ -171,9 +169,8 @@ PacketFields ipv6_ext_udp() {
   set_mac(f.dst_mac, 0x30);
   set_mac(f.src_mac, 0x40);
   f.ethertype = 0x8847;
-  f.mpls_count = 2;
-  f.mpls_labels[0] = 0xABCDE;
-  f.mpls_labels[1] = 0x12345;
+  f.has_mpls = true;
+  f.mpls = 0xABCDE;  // the top label (only the top one is kept)
   f.ip_version = 6;
   f.ip_proto = 0;    // hop-by-hop in the fixed header
   f.l4_proto = 17;   // UDP after the extension headers
@@ -192,7 +189,7 @@ PacketFields gtp(bool inner_v6) {
   set_mac(f.src_mac, 0x60);
   f.ethertype = 0x0800;
   f.vlan_count = 1;
-  f.vlan_ids[0] = 0xFFF;
+  f.vlan = 0xFFF;
   f.ip_version = 4;
   f.ip_proto = 17;
   f.l4_proto = 17;
@@ -237,16 +234,19 @@ void ref_key(const PacketFields& f, uint8_t in_port, uint16_t m, uint8_t k[kKeyB
   if (m & (1u << 2)) be16(2, f.ethertype);
   if (m & (1u << 3)) memcpy(k + 4, f.src_mac, 6);
   if (m & (1u << 4)) memcpy(k + 10, f.dst_mac, 6);
-  if ((m & (1u << 5)) && f.vlan_count) be16(16, f.vlan_ids[0] & 0xFFF);
-  if ((m & (1u << 6)) && f.mpls_count) be32(18, f.mpls_labels[0] & 0xFFFFF);
-  if ((m & (1u << 7)) && f.has_gtp) be32(22, f.gtp_teid);
-  if ((m & (1u << 8)) && f.gtp_inner_version) {
+  // DESIGN.md fragment rule: a later fragment's key has no ports, TEID or inner addresses
+  // (the fallback key); a first fragment is keyed like any packet.
+  const bool later = f.fragment && f.frag_later;
+  if ((m & (1u << 5)) && f.vlan_count) be16(16, f.vlan & 0xFFF);
+  if ((m & (1u << 6)) && f.has_mpls) be32(18, f.mpls & 0xFFFFF);
+  if ((m & (1u << 7)) && f.has_gtp && !later) be32(22, f.gtp_teid);
+  if ((m & (1u << 8)) && f.gtp_inner_version && !later) {
     memcpy(k + 26, f.gtp_inner_src, 16);
     memcpy(k + 42, f.gtp_inner_dst, 16);
   }
   if (m & (1u << 9)) memcpy(k + 58, f.src_ip, 16);
   if (m & (1u << 10)) memcpy(k + 74, f.dst_ip, 16);
-  if (f.has_l4 && !f.fragment) {
+  if (f.has_l4 && !later) {
     if (m & (1u << 11)) be16(90, f.src_port);
     if (m & (1u << 12)) be16(92, f.dst_port);
   }
@@ -409,30 +409,88 @@ TEST(CoreHashKey, SingleBitMasksSelectOnlyTheirField) {
   }
 }
 
-TEST(CoreHashKey, FragmentsHaveNoPorts) {
-  for (PacketFields f : {ipv4_tcp(), ipv6_ext_udp(), gtp(false)}) {
-    f.fragment = true;  // ports were parsed (first fragment) but must not enter the key
-    ASSERT_NE(f.src_port, 0);
-    for (uint16_t mask : {uint16_t(kTupleAll), uint16_t(kTupleSrcPort), uint16_t(kTupleDstPort),
-                          uint16_t(kTupleSrcPort | kTupleDstPort)}) {
+// ---- IP fragments (DESIGN.md "IP fragments") -------------------------------------------
+//
+// Rule 1 of the rewrite: a FIRST fragment (offset 0, MF/M set) is keyed like any packet, its
+// ports, GTP TEID and inner addresses included (before, every fragment's ports were zeroed).
+// A LATER fragment (offset != 0) carries no ports, TEID or inner addresses, so its key is the
+// fallback key: the key with src_port, dst_port, gtp_teid and both gtp_inner_ip zero.
+
+// What the fragment rule leaves of a datagram's fields for a later fragment: no transport
+// header, no GTP, no inner addresses (spelled out here from DESIGN.md, not asked of the core).
+PacketFields later_fragment_of(PacketFields f) {
+  f.fragment = true;
+  f.frag_later = true;
+  f.has_l4 = false;
+  f.src_port = f.dst_port = 0;
+  f.has_gtp = false;
+  f.gtp_msgtype = 0;
+  f.gtp_teid = 0;
+  f.gtp_inner_version = 0;
+  memset(f.gtp_inner_src, 0, 16);
+  memset(f.gtp_inner_dst, 0, 16);
+  return f;
+}
+
+const uint16_t kFragMasks[] = {uint16_t(kTupleAll),
+                               uint16_t(kTupleSrcPort),
+                               uint16_t(kTupleDstPort),
+                               uint16_t(kTupleSrcPort | kTupleDstPort),
+                               uint16_t(kTupleGtpTeid | kTupleGtpInnerIp),
+                               uint16_t(kTupleSrcIp | kTupleDstIp | kTupleSrcPort | kTupleDstPort |
+                                        kTupleIpProto)};
+
+TEST(CoreHashKey, FirstFragmentKeyedLikeAnyPacket) {
+  for (const PacketFields& whole : {ipv4_tcp(), ipv6_ext_udp(), gtp(false), gtp(true)}) {
+    PacketFields first = whole;
+    first.fragment = true;  // offset 0, MF/M set
+    first.frag_later = false;
+    ASSERT_NE(first.src_port, 0);
+    for (uint16_t mask : kFragMasks) {
       for (bool sym : {false, true}) {
-        uint8_t k[kKeyBytes];
-        build_key(f, 1, mask, sym, k);
-        EXPECT_EQ(k[90], 0) << "fragment src_port must be 0 (mask 0x" << std::hex << mask << ")";
-        EXPECT_EQ(k[91], 0);
-        EXPECT_EQ(k[92], 0) << "fragment dst_port must be 0";
-        EXPECT_EQ(k[93], 0);
+        SCOPED_TRACE(::testing::Message() << "mask 0x" << std::hex << mask << (sym ? " symmetric" : ""));
+        uint8_t k[kKeyBytes], w[kKeyBytes];
+        build_key(first, 1, mask, sym, k);
+        build_key(whole, 1, mask, sym, w);
+        EXPECT_EQ(0, memcmp(k, w, kKeyBytes)) << "a first fragment's key is the whole datagram's\n"
+                                              << hex(k, kKeyBytes) << "\nwant:\n" << hex(w, kKeyBytes);
+        if (!sym) {
+          uint8_t want[kKeyBytes];
+          ref_key(first, 1, mask, want);
+          EXPECT_EQ(0, memcmp(k, want, kKeyBytes));
+        }
       }
     }
-    // A later fragment (no L4 header parsed) of the same datagram gives the same key.
-    PacketFields later = f;
-    later.has_l4 = false;
-    later.src_port = later.dst_port = 0;
-    for (bool sym : {false, true}) {
-      uint8_t a[kKeyBytes], b[kKeyBytes];
-      build_key(f, 1, kTupleAll, sym, a);
-      build_key(later, 1, kTupleAll, sym, b);
-      EXPECT_EQ(0, memcmp(a, b, kKeyBytes)) << "first and later fragment keys differ";
+    uint8_t k[kKeyBytes];
+    build_key(first, 1, kTupleAll, false, k);
+    EXPECT_EQ(k[90], first.src_port >> 8) << "first fragment keeps src_port";
+    EXPECT_EQ(k[91], first.src_port & 0xFF);
+    EXPECT_EQ(k[92], first.dst_port >> 8) << "first fragment keeps dst_port";
+    EXPECT_EQ(k[93], first.dst_port & 0xFF);
+    if (first.has_gtp) {
+      EXPECT_EQ(uint32_t(k[22]) << 24 | uint32_t(k[23]) << 16 | uint32_t(k[24]) << 8 | k[25], first.gtp_teid)
+          << "keeps the TEID";
+      EXPECT_EQ(0, memcmp(k + 26, first.gtp_inner_src, 16)) << "keeps the inner source";
+      EXPECT_EQ(0, memcmp(k + 42, first.gtp_inner_dst, 16)) << "keeps the inner destination";
+    }
+  }
+}
+
+TEST(CoreHashKey, LaterFragmentKeyIsTheFallbackKey) {
+  for (const PacketFields& whole : {ipv4_tcp(), ipv6_ext_udp(), gtp(false), gtp(true)}) {
+    const PacketFields later = later_fragment_of(whole);
+    for (uint16_t mask : kFragMasks) {
+      uint8_t k[kKeyBytes], want[kKeyBytes], full[kKeyBytes];
+      build_key(later, 1, mask, false, k);
+      ref_key(later, 1, mask, want);
+      EXPECT_EQ(0, memcmp(k, want, kKeyBytes)) << "mask 0x" << std::hex << mask;
+      // The fallback key is the whole datagram's key with ports, TEID and inner zero.
+      build_key(whole, 1, mask, false, full);
+      memset(full + kKeyGtpTeid, 0, 4);
+      memset(full + kKeyGtpInnerSrc, 0, 32);
+      memset(full + kKeySrcPort, 0, 4);
+      EXPECT_EQ(0, memcmp(k, full, kKeyBytes)) << "mask 0x" << std::hex << mask << "\n"
+                                               << hex(k, kKeyBytes) << "\nwant:\n" << hex(full, kKeyBytes);
     }
   }
   // Not a fragment but no L4 header: ports zero too.
@@ -442,6 +500,190 @@ TEST(CoreHashKey, FragmentsHaveNoPorts) {
   uint8_t k[kKeyBytes];
   build_key(f, 1, kTupleAll, false, k);
   EXPECT_EQ(k[90] | k[91] | k[92] | k[93], 0);
+}
+
+// The same rule on frames through the core's parser: a datagram whole, as its first fragment
+// and as later fragments. The later fragments' payload is made to look like a UDP header to
+// port 2152 with a G-PDU after it: it must not be read.
+namespace frag {
+
+using Bytes = std::vector<uint8_t>;
+void app16(Bytes& b, uint32_t v) { b.push_back(uint8_t(v >> 8)); b.push_back(uint8_t(v)); }
+void app32(Bytes& b, uint32_t v) { app16(b, v >> 16); app16(b, v & 0xFFFF); }
+void app(Bytes& b, const Bytes& x) { b.insert(b.end(), x.begin(), x.end()); }
+
+Bytes eth(uint16_t type) {
+  Bytes b = {0x02, 0, 0, 0, 0, 0x0B, 0x02, 0, 0, 0, 0, 0x0A};
+  app16(b, type);
+  return b;
+}
+Bytes ipv4(uint8_t proto, uint16_t id, uint16_t frag, uint16_t total, const Bytes& payload,
+           uint8_t a = 1, uint8_t b = 2) {
+  Bytes h = {0x45, 0};
+  app16(h, total);
+  app16(h, id);
+  app16(h, frag);
+  h.push_back(64);
+  h.push_back(proto);
+  app16(h, 0);
+  app(h, {10, 0, 0, a});
+  app(h, {10, 0, 0, b});
+  app(h, payload);
+  return h;
+}
+Bytes ipv6(uint8_t nh, const Bytes& payload) {
+  Bytes h = {0x60, 0, 0, 0};
+  app16(h, uint32_t(payload.size()));
+  h.push_back(nh);
+  h.push_back(64);
+  for (int i = 0; i < 16; ++i) h.push_back(uint8_t(i == 0 ? 0x20 : i == 15 ? 1 : 0));
+  for (int i = 0; i < 16; ++i) h.push_back(uint8_t(i == 0 ? 0x20 : i == 15 ? 2 : 0));
+  app(h, payload);
+  return h;
+}
+Bytes udp(uint16_t sp, uint16_t dp, const Bytes& payload) {
+  Bytes h;
+  app16(h, sp);
+  app16(h, dp);
+  app16(h, uint32_t(8 + payload.size()));
+  app16(h, 0);
+  app(h, payload);
+  return h;
+}
+// GTPv1-U G-PDU around an inner IPv4 header (100.64.0.7 -> 8.8.4.4) and `body`.
+Bytes gtp_gpdu(uint32_t teid, const Bytes& body) {
+  Bytes inner = {0x45, 0};
+  app16(inner, uint32_t(20 + body.size()));
+  app(inner, {0, 1, 0, 0, 64, 17, 0, 0, 100, 64, 0, 7, 8, 8, 4, 4});
+  app(inner, body);
+  Bytes g = {0x30, 0xFF};
+  app16(g, uint32_t(inner.size()));
+  app32(g, teid);
+  app(g, inner);
+  return g;
+}
+// A later fragment's payload that would read as UDP 2152 -> 2152 carrying a G-PDU.
+Bytes decoy(size_t n) {
+  Bytes d = udp(2152, 2152, gtp_gpdu(0x0BADF00D, Bytes(64, 0x11)));
+  d.resize(n, 0x22);
+  return d;
+}
+
+PacketFields parse(const Bytes& frame) {
+  uint8_t hdr[kParseBytes] = {};
+  memcpy(hdr, frame.data(), std::min<size_t>(frame.size(), kParseBytes));
+  PacketFields f;
+  memset(&f, 0xEE, sizeof f);
+  parse_frame(hdr, uint32_t(frame.size()), f);
+  return f;
+}
+
+}  // namespace frag
+
+void expect_fragment_keys(const PacketFields& whole, const PacketFields& first,
+                          const std::vector<PacketFields>& laters, const char* what) {
+  SCOPED_TRACE(what);
+  ASSERT_FALSE(whole.fragment);
+  ASSERT_TRUE(first.fragment);
+  ASSERT_FALSE(first.frag_later);
+  EXPECT_TRUE(first.has_l4) << "a first fragment's ports are parsed";
+  EXPECT_EQ(first.src_port, whole.src_port);
+  EXPECT_EQ(first.has_gtp, whole.has_gtp);
+  EXPECT_EQ(first.gtp_inner_version, whole.gtp_inner_version);
+  for (const PacketFields& later : laters) {
+    ASSERT_TRUE(later.fragment);
+    ASSERT_TRUE(later.frag_later);
+    EXPECT_FALSE(later.malformed);
+    EXPECT_FALSE(later.has_l4) << "a later fragment's payload is not a transport header";
+    EXPECT_EQ(later.src_port | later.dst_port, 0);
+    EXPECT_FALSE(later.has_gtp);
+    EXPECT_EQ(later.gtp_teid, 0u);
+    EXPECT_EQ(later.gtp_inner_version, 0);
+  }
+  for (uint16_t mask : kFragMasks) {
+    for (bool sym : {false, true}) {
+      SCOPED_TRACE(::testing::Message() << "mask 0x" << std::hex << mask << (sym ? " symmetric" : ""));
+      uint8_t kw[kKeyBytes], kf[kKeyBytes], fallback[kKeyBytes];
+      build_key(whole, 4, mask, sym, kw);
+      build_key(first, 4, mask, sym, kf);
+      EXPECT_EQ(0, memcmp(kf, kw, kKeyBytes)) << "first fragment keyed like the whole datagram\n"
+                                              << hex(kf, kKeyBytes) << "\nwant:\n" << hex(kw, kKeyBytes);
+      // The fallback key: masking and the fragment rule come before the symmetric order.
+      build_key(later_fragment_of(whole), 4, mask, sym, fallback);
+      for (const PacketFields& later : laters) {
+        uint8_t kl[kKeyBytes];
+        build_key(later, 4, mask, sym, kl);
+        EXPECT_EQ(0, memcmp(kl, fallback, kKeyBytes)) << "later fragment's key is the fallback key\n"
+                                                      << hex(kl, kKeyBytes) << "\nwant:\n"
+                                                      << hex(fallback, kKeyBytes);
+        EXPECT_EQ(kl[90] | kl[91] | kl[92] | kl[93], 0);
+        for (int i = kKeyGtpTeid; i < kKeySrcIp; ++i) EXPECT_EQ(kl[i], 0) << "byte " << i;
+      }
+    }
+  }
+}
+
+TEST(CoreHashKey, ParsedIpv4FragmentsOfAGtpUDatagram) {
+  using namespace frag;
+  const Bytes l4 = udp(40000, 2152, gtp_gpdu(0xDEADBEEF, Bytes(2000, 0x33)));
+  const uint16_t total = uint16_t(20 + l4.size());
+  Bytes whole = eth(0x0800);
+  app(whole, ipv4(17, 77, 0, total, l4));
+  // First fragment: 1480 bytes of the datagram's payload, MF set, offset 0.
+  Bytes first = eth(0x0800);
+  app(first, ipv4(17, 77, 0x2000, 20 + 1480, Bytes(l4.begin(), l4.begin() + 1480)));
+  std::vector<PacketFields> laters;
+  for (uint16_t off8 : {uint16_t(185), uint16_t(1)}) {  // the real next one, and an odd one
+    Bytes later = eth(0x0800);
+    const size_t n = l4.size() - 1480;
+    app(later, ipv4(17, 77, off8, uint16_t(20 + n), decoy(n)));
+    laters.push_back(parse(later));
+    EXPECT_EQ(laters.back().l4_proto, 17);
+  }
+  const PacketFields w = parse(whole), f = parse(first);
+  ASSERT_TRUE(w.has_gtp && w.gtp_inner_version == 4) << "the whole datagram is GTP-U";
+  EXPECT_FALSE(w.malformed);
+  EXPECT_FALSE(f.malformed) << "a first fragment's UDP/GTP lengths describe the whole datagram";
+  EXPECT_EQ(f.gtp_teid, 0xDEADBEEFu) << "a first fragment's TEID is parsed";
+  expect_fragment_keys(w, f, laters, "IPv4 GTP-U");
+}
+
+TEST(CoreHashKey, ParsedIpv6FragmentsAndAtomicFragment) {
+  using namespace frag;
+  const Bytes l4 = udp(5353, 53, Bytes(600, 0x44));
+  auto frag_hdr = [](uint16_t off8, bool more) {
+    Bytes h = {17, 0};
+    app16(h, uint32_t(off8 << 3 | (more ? 1 : 0)));
+    app32(h, 0xCAFE0001);
+    return h;
+  };
+  Bytes whole = eth(0x86DD);
+  app(whole, ipv6(17, l4));
+  Bytes fh = frag_hdr(0, true);
+  app(fh, Bytes(l4.begin(), l4.begin() + 304));
+  Bytes first = eth(0x86DD);
+  app(first, ipv6(44, fh));
+  fh = frag_hdr(38, false);
+  app(fh, decoy(l4.size() - 304));
+  Bytes later = eth(0x86DD);
+  app(later, ipv6(44, fh));
+  const PacketFields lp = parse(later);
+  EXPECT_EQ(lp.l4_proto, 17) << "l4_proto from the fragment header";
+  expect_fragment_keys(parse(whole), parse(first), {lp}, "IPv6 UDP");
+
+  // An atomic fragment (offset 0, M clear) is a whole datagram: not a fragment.
+  fh = frag_hdr(0, false);
+  app(fh, l4);
+  Bytes atomic = eth(0x86DD);
+  app(atomic, ipv6(44, fh));
+  const PacketFields a = parse(atomic), w = parse(whole);
+  EXPECT_FALSE(a.fragment);
+  EXPECT_FALSE(a.frag_later);
+  EXPECT_TRUE(a.has_l4);
+  uint8_t ka[kKeyBytes], kw[kKeyBytes];
+  build_key(a, 4, kTupleAll, true, ka);  // ip_proto is the final next header: 17 in both
+  build_key(w, 4, kTupleAll, true, kw);
+  EXPECT_EQ(0, memcmp(ka, kw, kKeyBytes));
 }
 
 TEST(CoreHashKey, NonIpHasZeroIpProto) {
@@ -480,12 +722,22 @@ TEST(CoreHashKey, SymmetricOrderingFollowsDesign) {
   build_key(f, 0, kTupleSrcMac | kTupleDstMac, true, a);
   EXPECT_EQ(0, memcmp(a + 4, f.dst_mac, 6)) << "dst_mac 01.. < src_mac A1..: swapped";
   EXPECT_EQ(0, memcmp(a + 10, f.src_mac, 6));
-  // Fragment: ports are zeroed before the comparison, so the MACs decide between equal IPs.
+  // A first fragment keeps its ports (rule changed: before, every fragment's ports were
+  // zeroed), so they still decide: the same key as the unfragmented packet.
   PacketFields h = g;
   h.fragment = true;
+  h.frag_later = false;
+  uint8_t whole[kKeyBytes];
+  build_key(g, 0, kTupleAll, true, whole);
   build_key(h, 0, kTupleAll, true, a);
+  EXPECT_EQ(0, memcmp(a, whole, kKeyBytes)) << "first fragment: ports decide as for any packet";
+  // A later fragment has no ports (fallback key): zero before the comparison, so the MACs
+  // decide between equal IPs.
+  const PacketFields later = later_fragment_of(g);
+  build_key(later, 0, kTupleAll, true, a);
   EXPECT_EQ(a[90] | a[91] | a[92] | a[93], 0);
-  EXPECT_EQ(0, memcmp(a + 4, h.dst_mac, 6)) << "ports masked: MACs decide";
+  EXPECT_EQ(0, memcmp(a + 4, later.dst_mac, 6)) << "ports absent: MACs decide";
+  EXPECT_EQ(0, memcmp(a + 10, later.src_mac, 6));
 }
 
 }  // namespace

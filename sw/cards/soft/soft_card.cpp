@@ -1,11 +1,11 @@
 #include "soft_card.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include <fmt/format.h>
 
 #include "broker_regmap.h"
+#include "csr_decode.h"
 
 namespace broker::cards {
 namespace rm = broker::regmap;
@@ -14,9 +14,9 @@ using core::register_instance;
 
 SoftCard::SoftCard()
     : regs_(rm::kAperture / 4, 0), reg_of_word_(rm::kAperture / 4, -1),
-      core_(std::make_unique<core::CoreState>()) {
-  core::clear_counters(core_->counters);
-  core::clear_flows(core_->flows);
+      core_(std::make_unique<core::Pipeline>()) {
+  // The register map's reset values reach the core through its CSR path, as the driver's
+  // writes do.
   for (size_t r = 0; r < rm::kRegisterCount; ++r) {
     const auto& info = rm::kRegisters[r];
     for (uint32_t i = 0; i < info.count; ++i) {
@@ -26,6 +26,7 @@ SoftCard::SoftCard()
       if (info.access == rm::Access::kRW) decode_write(word * 4, info.reset);
     }
   }
+  core_->flush_csr(0);
 }
 
 uint64_t SoftCard::now_ns() const {
@@ -44,6 +45,7 @@ uint32_t SoftCard::read_locked(uint32_t offset) {
   const auto& info = rm::kRegisters[size_t(reg_of_word_[offset / 4])];
   if (info.access == rm::Access::kWO1) return 0;
   if (info.access == rm::Access::kRW) return regs_[offset / 4];
+  if (info.is_counter64_lo || info.is_counter64_hi) return core_->read_counter(offset);
 
   if (offset == rm::NOW_US) return uint32_t(now_ns_ / 1000);
   if (register_instance(offset, rm::OUT_STATUS, rm::EGRESS_STRIDE, rm::kOutPorts) >= 0)
@@ -52,8 +54,6 @@ uint32_t SoftCard::read_locked(uint32_t offset) {
     return meter_.util_bp(p);
   if (int p = register_instance(offset, rm::OUT_UTIL_PEAK_BP, rm::EGRESS_PEAK_STRIDE, rm::kOutPorts); p >= 0)
     return meter_.peak_bp(p);
-  uint32_t value = 0;
-  if (core::csr_read_counter(offset, *core_, value)) return value;
   return info.reset;  // identification registers
 }
 
@@ -65,18 +65,19 @@ void SoftCard::write32(uint32_t offset, uint32_t value) {
   if (info.access == rm::Access::kRO) return;  // ignored, as the CSR block does
   if (info.access == rm::Access::kRW) regs_[offset / 4] = value;
   decode_write(offset, value);
+  core_->flush_csr(now_ns_ / 1000);
 }
 
-// What the RTL shell does around the core: the meter's settings; everything else is the
-// core's own register decode.
+// What the RTL shell does with a write: the meter's settings stay in the shell; every write
+// also goes to the core's CSR stream (applied by flush_csr), whose tasks keep what they use.
 void SoftCard::decode_write(uint32_t offset, uint32_t v) {
   if (offset == rm::COMMAND && (v & rm::COMMAND_CLEAR_COUNTERS_MASK)) meter_.clear_peaks();
-  if (core::csr_write(offset, v, *core_)) return;
   if (offset == rm::UTIL_WINDOW_US) {
     meter_.set_window_us(v);
   } else if (int i = register_instance(offset, rm::OUT_SPEED_MBPS, rm::EGRESS_STRIDE, rm::kOutPorts); i >= 0) {
     meter_.set_speed_mbps(i, v);
   }
+  core_->post_csr(offset, v);
 }
 
 const core::FrameResult& SoftCard::forward(uint8_t in_port, uint64_t ts_ns, const uint8_t* frame,
@@ -84,28 +85,17 @@ const core::FrameResult& SoftCard::forward(uint8_t in_port, uint64_t ts_ns, cons
   std::lock_guard lock(mu_);
   now_ns_ = std::max(now_ns_, ts_ns);
   meter_.advance(now_ns_);
-  uint8_t hdr[core::kParseBytes];
-  const uint32_t n = std::min<uint32_t>(len, core::kParseBytes);
-  std::memcpy(hdr, frame, n);
-  std::memset(hdr + n, 0, core::kParseBytes - n);
-  core::process_frame(hdr, len, in_port, now_ns_ / 1000, core_->cfg,
-                      meter_.util_bp_all().data(), core_->flows, core_->counters, result_);
+  core_->forward(in_port, frame, len, now_ns_ / 1000, meter_.util_bp_all().data(), result_);
   if (result_.decision.out_port != core::kNoPort) meter_.record(result_.decision.out_port, len);
   return result_;
 }
 
 core::FrameResult SoftCard::explain(uint8_t in_port, const uint8_t* frame, uint32_t len) const {
   std::lock_guard lock(mu_);
-  uint8_t hdr[core::kParseBytes];
-  const uint32_t n = std::min<uint32_t>(len, core::kParseBytes);
-  std::memcpy(hdr, frame, n);
-  std::memset(hdr + n, 0, core::kParseBytes - n);
-  // Scratch copies: explaining must not age, assign or count anything.
-  auto flows = std::make_unique<core::FlowTable>(core_->flows);
-  core::CoreCounters counters{};
+  // A copy of the core's state: explaining must not age, assign or count anything.
+  core::Pipeline scratch(core_->state());
   core::FrameResult r;
-  core::process_frame(hdr, len, in_port, now_ns_ / 1000, core_->cfg,
-                      meter_.util_bp_all().data(), *flows, counters, r);
+  scratch.forward(in_port, frame, len, now_ns_ / 1000, meter_.util_bp_all().data(), r);
   return r;
 }
 

@@ -1,13 +1,15 @@
-// The software card: an in-process register file with the register map's layout, feeding
-// the native build of the HLS core, and a TX utilization meter clocked by packet timestamps.
-// It is what `--card soft` (the default) runs, and what offline replay uses.
+// The software card: an in-process register file with the register map's layout around the
+// native build of the HLS core (the same tasks the fabric runs, hw/hls/native/pipeline.h),
+// and a TX utilization meter clocked by packet timestamps. It is what `--card soft` (the
+// default) runs, and what offline replay uses.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <vector>
 
-#include "broker_core.h"
+#include "native/pipeline.h"
 #include "register_bus.h"
 #include "tx_meter.h"
 
@@ -38,9 +40,8 @@ class SoftCard final : public driver::RegisterBus {
   mutable std::mutex mu_;
   std::vector<uint32_t> regs_;         // stored value of every rw register, by word
   std::vector<int16_t> reg_of_word_;   // word -> index in regmap::kRegisters, -1 unmapped
-  std::unique_ptr<core::CoreState> core_;  // the core's configuration, counters, flows
+  std::unique_ptr<core::Pipeline> core_;  // the data path: its configuration, tables, counters
   TxMeter meter_;
-  std::array<uint16_t, core::kOutPorts> util_{};
   uint64_t now_ns_ = 0;
   core::FrameResult result_{};
 };

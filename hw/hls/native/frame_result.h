@@ -1,0 +1,81 @@
+// What the core decided about one frame, in plain host types: the decision log, ExplainPacket,
+// replay and the tests read this. Filled from the items the core's tasks produce (never
+// computed here: see pipeline.h). Native builds only.
+#pragma once
+#include <stdint.h>
+
+#include "core_types.h"
+
+namespace broker {
+namespace core {
+
+constexpr uint8_t kNoGroup = 0xFF;
+
+// The parsed fields (DESIGN.md "Packet semantics") with the frame's settled verdicts.
+struct PacketFields {
+  uint8_t dst_mac[6];
+  uint8_t src_mac[6];
+  uint16_t ethertype;          // after the VLAN tags (0 for 802.3/LLC frames or when cut)
+  uint8_t vlan_count;          // VLAN tags walked, 0..kVlanTags
+  uint16_t vlan;               // the outer tag's VLAN ID (vlan_count > 0)
+  bool has_mpls;
+  uint32_t mpls;               // the top label (has_mpls)
+  uint8_t ip_version;          // 0 (no IP), 4 or 6
+  uint8_t ip_proto;            // IPv4 protocol / IPv6 next header of the fixed header
+  uint8_t l4_proto;            // after IPv6 extension headers (== ip_proto for IPv4)
+  uint8_t src_ip[16];          // IPv4 in the last 4 bytes, first 12 zero
+  uint8_t dst_ip[16];
+  bool fragment;               // IPv4 MF or offset > 0; IPv6 fragment header with M or offset > 0
+  bool frag_later;             // a later fragment (offset > 0)
+  uint8_t frag_proto;          // the datagram's identity for the fragment rule: IPv4 protocol /
+  uint32_t frag_id;            // IPv6 fragment next header, and the identification
+  bool has_l4;                 // a TCP/UDP/SCTP header follows the outer IP
+  uint16_t src_port;
+  uint16_t dst_port;
+  bool has_gtp;                // GTPv1-U
+  uint8_t gtp_msgtype;
+  uint32_t gtp_teid;
+  uint8_t gtp_inner_version;   // 0, 4 or 6
+  uint8_t gtp_inner_src[16];
+  uint8_t gtp_inner_dst[16];
+  bool malformed;              // ends inside a header, or its lengths disagree
+  bool depth_exceeded;         // the header chain goes past what the parser walks or sees
+};
+
+struct Decision {
+  uint8_t out_port;   // kNoPort when dropped
+  uint8_t group;      // kNoGroup when the ingress port is unmapped
+  uint8_t slot;       // member slot within the group
+  uint16_t bucket;
+  uint32_t hash;
+  bool new_flow;      // dynamic: the bucket was free and got a member
+  bool avoided;       // dynamic: the static member was at or above the threshold
+  bool frag_follow;   // a later IP fragment sent where its first fragment went
+  bool frag_miss;     // a later IP fragment decided by its fallback key
+};
+
+struct FrameResult {
+  PacketFields fields;
+  uint8_t key[kKeyBytes];
+  Decision decision;
+};
+
+// Conversions between the core's wide values and host bytes (byte i <-> bits [8i+7:8i]).
+template <int W>
+inline void bytes_of(const ap_uint<W>& v, uint8_t* out, int n) {
+  for (int i = 0; i < n; ++i) out[i] = uint8_t(v.range(8 * i + 7, 8 * i).to_uint());
+}
+template <int W>
+inline ap_uint<W> from_bytes(const uint8_t* in, int n) {
+  ap_uint<W> v = 0;
+  for (int i = 0; i < n; ++i) v.range(8 * i + 7, 8 * i) = in[i];
+  return v;
+}
+
+// The host view of parsed fields, with verdicts settled for a frame of frame_len bytes.
+PacketFields to_packet_fields(const Fields& f, bool malformed, bool depth_exceeded);
+// The core's fields from the host view (tests build keys from hand-made fields).
+Fields to_fields(const PacketFields& p);
+
+}  // namespace core
+}  // namespace broker

@@ -1,0 +1,142 @@
+#include "pipeline.h"
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace broker {
+namespace core {
+
+namespace {
+
+// The traced items of the one frame in flight.
+struct FrameTap {
+  FrameTrace trace;
+  int events = 0;
+  void operator()(const ParsedItem& x, TraceStream) { trace.parsed = x; }
+  void operator()(const KeyItem& x, TraceStream) { trace.keyed = x; }
+  void operator()(const HashedItem& x, TraceStream) { trace.hashed = x; }
+  void operator()(const DecisionItem& x, TraceStream) { trace.decision = x; }
+  void operator()(const StatsEvent& x, TraceStream) {
+    trace.stats_ev = x;
+    ++events;
+  }
+};
+
+}  // namespace
+
+ap_uint<256> pack_util(const uint16_t util_bp[kOutPorts]) {
+  ap_uint<256> u = 0;
+  for (int p = 0; p < kOutPorts; ++p) u.range(16 * p + 15, 16 * p) = util_bp[p];
+  return u;
+}
+
+void frame_to_beats(const uint8_t* frame, uint32_t len, uint8_t in_port, hls::stream<AxisBeat>& out) {
+  uint32_t at = 0;
+  do {
+    const uint32_t n = len - at < uint32_t(kBeatBytes) ? len - at : uint32_t(kBeatBytes);
+    AxisBeat b;
+    b.data = 0;
+    for (uint32_t w = 0; w * 8 < n; ++w) {
+      uint8_t word[8] = {};
+      std::memcpy(word, frame + at + 8 * w, n - 8 * w < 8 ? n - 8 * w : 8);
+      uint64_t v = 0;
+      for (int i = 7; i >= 0; --i) v = (v << 8) | word[i];
+      b.data.range(64 * w + 63, 64 * w) = v;
+    }
+    b.keep = n == 64 ? ~uint64_t(0) : ((uint64_t(1) << n) - 1);
+    b.strb = b.keep;
+    b.last = at + n == len ? 1 : 0;
+    b.id = in_port;
+    b.dest = 0;
+    out.write(b);
+    at += n;
+  } while (at < len);
+}
+
+Pipeline::Pipeline() : streams_(new CoreStreams), state_(new CoreTaskState) { reset_task_state(*state_); }
+
+Pipeline::Pipeline(const CoreTaskState& state)
+    : streams_(new CoreStreams), state_(new CoreTaskState(state)) {}
+
+void Pipeline::step(uint64_t now_us, const uint16_t util_bp[kOutPorts]) {
+  const NoTap tap;
+  core_step(*streams_, *state_, Time(now_us), pack_util(util_bp), tap);
+}
+
+void Pipeline::post_csr(uint32_t addr, uint32_t data) {
+  streams_->csr_wr.write((CsrWrite(addr) << 32) | CsrWrite(data));
+}
+
+void Pipeline::flush_csr(uint64_t now_us) {
+  const uint16_t idle[kOutPorts] = {};
+  CoreStreams& s = *streams_;
+  // One write per step: the fan-out passes it on and each task takes it in the same step.
+  while (!s.csr_wr.empty() || !s.key_cfg.empty() || !s.select_cfg.empty() || !s.stats_cfg.empty())
+    step(now_us, idle);
+}
+
+void Pipeline::write_csr(uint32_t addr, uint32_t data, uint64_t now_us) {
+  post_csr(addr, data);
+  flush_csr(now_us);
+}
+
+uint32_t Pipeline::read_counter(uint32_t addr) {
+  const uint16_t idle[kOutPorts] = {};
+  streams_->ctr_req.write(addr);
+  step(0, idle);
+  if (streams_->ctr_rsp.empty()) throw std::logic_error("core: no counter response");
+  return streams_->ctr_rsp.read().to_uint();
+}
+
+void Pipeline::forward(uint8_t in_port, const uint8_t* frame, uint32_t len, uint64_t now_us,
+                       const uint16_t util_bp[kOutPorts], FrameResult& out) {
+  CoreStreams& s = *streams_;
+  frame_to_beats(frame, len, in_port, s.rx);
+  const uint32_t beats = len == 0 ? 1 : (len + kBeatBytes - 1) / kBeatBytes;
+  const ap_uint<256> util = pack_util(util_bp);
+  FrameTap tap;
+  int tx_beats = 0;
+  bool dest_ok = true;
+  // Every task takes one item per call, in graph order, so the last beat leaves within the
+  // frame's beats plus the header window's; the bound only guards against a broken core.
+  const uint32_t limit = beats + kHeaderBeats + 16;
+  for (uint32_t i = 0; i < limit && tap.events == 0; ++i) {
+    core_step(s, *state_, Time(now_us), util, tap);
+    while (!s.tx.empty()) {
+      const AxisBeat b = s.tx.read();
+      ++tx_beats;
+      dest_ok = dest_ok && b.dest == tap.trace.decision.out_port;
+    }
+  }
+  if (tap.events != 1 || !s.rx.empty())
+    throw std::logic_error("core: the frame did not leave the pipeline");
+  const DecisionItem& d = tap.trace.decision;
+  if (!dest_ok || (d.out_port != kNoPort && tx_beats != int(beats)) ||
+      (d.out_port == kNoPort && tx_beats != 0))
+    throw std::logic_error("core: the frame's beats left other than decided (" +
+                           std::to_string(tx_beats) + " of " + std::to_string(beats) + " beats)");
+
+  out = frame_result_of(tap.trace);
+}
+
+FrameResult frame_result_of(const FrameTrace& t) {
+  FrameResult out;
+  out.fields = to_packet_fields(t.parsed.f, t.stats_ev.malformed, t.stats_ev.depth_exceeded);
+  bytes_of(t.keyed.key, out.key, kKeyBytes);
+  const DecisionItem& d = t.decision;
+  Decision& r = out.decision;
+  r.out_port = uint8_t(d.out_port.to_uint());
+  r.group = d.mapped ? uint8_t(d.group.to_uint()) : kNoGroup;
+  r.slot = uint8_t(d.slot.to_uint());
+  r.hash = d.mapped ? t.hashed.hash.to_uint() : 0;
+  r.bucket = uint16_t(r.hash & (kBuckets - 1));
+  r.new_flow = d.new_flow;
+  r.avoided = d.avoided;
+  r.frag_follow = d.frag_follow;
+  r.frag_miss = d.frag_miss;
+  return out;
+}
+
+}  // namespace core
+}  // namespace broker

@@ -1,0 +1,114 @@
+// The stats task: the data path's counters (register map "*_counters" blocks), one event per
+// frame from the egress task, counter reads from the CSR block.
+#include "csr_decode.h"
+#include "tasks.h"
+
+namespace broker {
+namespace core {
+
+namespace {
+
+void clear_counters(StatsState& st) {
+clear_ports:
+  for (int p = 0; p < kInPorts; ++p) {
+#pragma HLS UNROLL
+    st.rx_pkts[p] = 0;
+    st.rx_bytes[p] = 0;
+  }
+clear_out:
+  for (int p = 0; p < kOutPorts; ++p) {
+#pragma HLS UNROLL
+    st.tx_pkts[p] = 0;
+    st.tx_bytes[p] = 0;
+  }
+clear_groups:
+  for (int g = 0; g < kGroups; ++g) {
+#pragma HLS UNROLL
+    st.grp_pkts[g] = 0;
+    st.grp_new_flows[g] = 0;
+  }
+  st.malformed = 0;
+  st.fragments = 0;
+  st.depth_exceeded = 0;
+  st.unmapped_drops = 0;
+  st.threshold_avoids = 0;
+  st.frag_follows = 0;
+  st.frag_misses = 0;
+}
+
+void count(const StatsEvent& e, StatsState& st) {
+  if (e.in_port < kInPorts) {
+    const ap_uint<3> p = e.in_port.range(2, 0);
+    st.rx_pkts[p] += 1;
+    st.rx_bytes[p] += e.len;
+  }
+  if (e.malformed) st.malformed += 1;
+  if (e.fragment) st.fragments += 1;
+  if (e.depth_exceeded) st.depth_exceeded += 1;
+  if (e.out_port == kNoPort) {
+    st.unmapped_drops += 1;
+  } else {
+    const ap_uint<4> p = e.out_port.range(3, 0);
+    st.tx_pkts[p] += 1;
+    st.tx_bytes[p] += e.len;
+    st.grp_pkts[e.group] += 1;
+  }
+  if (e.new_flow) st.grp_new_flows[e.group] += 1;
+  if (e.avoided) st.threshold_avoids += 1;
+  if (e.frag_follow) st.frag_follows += 1;
+  if (e.frag_miss) st.frag_misses += 1;
+}
+
+// The 64-bit counter whose LO word is at addr.
+bool counter_at(uint32_t addr, const StatsState& st, ap_uint<64>& v) {
+  int i;
+  if ((i = register_instance(addr, rm::RX_PKTS_LO, rm::RX_COUNTERS_STRIDE, rm::kInPorts)) >= 0) v = st.rx_pkts[i];
+  else if ((i = register_instance(addr, rm::RX_BYTES_LO, rm::RX_COUNTERS_STRIDE, rm::kInPorts)) >= 0) v = st.rx_bytes[i];
+  else if ((i = register_instance(addr, rm::TX_PKTS_LO, rm::TX_COUNTERS_STRIDE, rm::kOutPorts)) >= 0) v = st.tx_pkts[i];
+  else if ((i = register_instance(addr, rm::TX_BYTES_LO, rm::TX_COUNTERS_STRIDE, rm::kOutPorts)) >= 0) v = st.tx_bytes[i];
+  else if ((i = register_instance(addr, rm::GRP_PKTS_LO, rm::GROUP_COUNTERS_STRIDE, rm::kGroups)) >= 0) v = st.grp_pkts[i];
+  else if ((i = register_instance(addr, rm::GRP_NEW_FLOWS_LO, rm::GROUP_COUNTERS_STRIDE, rm::kGroups)) >= 0) v = st.grp_new_flows[i];
+  else if (addr == rm::MALFORMED_LO) v = st.malformed;
+  else if (addr == rm::FRAGMENTS_LO) v = st.fragments;
+  else if (addr == rm::DEPTH_EXCEEDED_LO) v = st.depth_exceeded;
+  else if (addr == rm::UNMAPPED_DROPS_LO) v = st.unmapped_drops;
+  else if (addr == rm::THRESHOLD_AVOIDS_LO) v = st.threshold_avoids;
+  else if (addr == rm::FRAG_FOLLOWS_LO) v = st.frag_follows;
+  else if (addr == rm::FRAG_MISSES_LO) v = st.frag_misses;
+  else return false;
+  return true;
+}
+
+// A LO read latches the HI word; every HI word sits 4 bytes after its LO word and reads what
+// the LO read latched, so a 64-bit value is read consistently while it counts on.
+ap_uint<32> read_counter(uint32_t addr, StatsState& st) {
+  ap_uint<64> v = 0;
+  if (counter_at(addr, st, v)) {
+    st.hi_latch = v.range(63, 32);
+    return v.range(31, 0);
+  }
+  if (addr >= 4 && counter_at(addr - 4, st, v)) return st.hi_latch;
+  return 0;
+}
+
+}  // namespace
+
+void stats_task(hls::stream<StatsEvent>& ev, hls::stream<CsrWrite>& cfg,
+                hls::stream<CsrWord>& ctr_req, hls::stream<CsrWord>& ctr_rsp, StatsState& st) {
+#pragma HLS PIPELINE II = 1
+#pragma HLS ARRAY_PARTITION variable = st.rx_pkts type = complete
+#pragma HLS ARRAY_PARTITION variable = st.rx_bytes type = complete
+#pragma HLS ARRAY_PARTITION variable = st.tx_pkts type = complete
+#pragma HLS ARRAY_PARTITION variable = st.tx_bytes type = complete
+#pragma HLS ARRAY_PARTITION variable = st.grp_pkts type = complete
+#pragma HLS ARRAY_PARTITION variable = st.grp_new_flows type = complete
+  if (!cfg.empty()) {
+    const CsrWrite w = cfg.read();
+    if (csr_address(w) == rm::COMMAND && (csr_data(w) & rm::COMMAND_CLEAR_COUNTERS_MASK)) clear_counters(st);
+  }
+  if (!ev.empty()) count(ev.read(), st);
+  if (!ctr_req.empty() && !ctr_rsp.full()) ctr_rsp.write(read_counter(uint32_t(ctr_req.read()), st));
+}
+
+}  // namespace core
+}  // namespace broker

@@ -1,0 +1,200 @@
+// The core as a dataflow of small free-running tasks joined by FIFOs (DESIGN.md "The fabric
+// pipeline"):
+//
+//   rx ─► align ─┬─ HeaderItem ─► parse_eth ─► parse_ip ─► parse_l4 ─► parse_inner ─► key ─► hash
+//                │                                                                         │
+//                │                                           DecisionItem ◄─ select ◄──────┘
+//                │                                                │  (flow table, fragment table)
+//                └──────────── payload beats (bypass FIFO) ─────► egress ─► tx
+//                                                                   │ StatsEvent
+//   csr_wr ─► csr_fanout ─► key, select, stats (config)             ▼
+//   ctr_req ───────────────────────────────────────────────────► stats ─► ctr_rsp
+//
+// Every task, per call, takes at most one item from each input and writes at most one item to
+// each output, reading an input only when it may write every output it could produce from it
+// (so it never blocks halfway); its loops have constant trip counts and are fully unrolled. So
+// each is an II=1 pipeline on its own, and the composition runs one beat per clock. The same
+// task functions are composed three ways: the synthesized top (core_top.cpp, DATAFLOW), the
+// native runner every software card uses (native/pipeline.*), and the co-simulation (each
+// task its own RTL module between RTL FIFOs, sim/). Each declaration says the II and the
+// latency expected from Vitis HLS at 322 MHz and why; none of those figures is measured here.
+#pragma once
+#include "core_types.h"
+
+namespace broker {
+namespace core {
+
+// ---- csr_fanout ------------------------------------------------------------------------
+// Copies each register write to the three tasks that hold configuration; each keeps its own
+// copy of only the registers it uses. II=1: one word in, one to each output, no state.
+// Latency 1.
+void csr_fanout_task(hls::stream<CsrWrite>& csr_wr, hls::stream<CsrWrite>& key_cfg,
+                     hls::stream<CsrWrite>& select_cfg, hls::stream<CsrWrite>& stats_cfg);
+
+// ---- align -----------------------------------------------------------------------------
+// Every beat goes on to the payload FIFO; the first four of a frame are also written into the
+// header window at their beat index (a 4-way write select, no byte shifting). The HeaderItem
+// leaves with TLAST or with the fourth beat, whichever comes first. II=1: one beat in, at most
+// one item per output; the window is registers. Latency 2 (keep-mask, then emit).
+struct AlignState {
+  Window win;
+  ap_uint<3> beat;      // index of the next beat in its frame, saturating at kHeaderBeats
+  PortId in_port;
+};
+void align_task(hls::stream<AxisBeat>& rx, hls::stream<HeaderItem>& hdr,
+                hls::stream<AxisBeat>& payload, AlignState& st);
+
+// ---- the parser: four layers, each one shift of the window and reads at fixed offsets ---
+// Stateless; each is a pure function of its input item (so II=1 is evident), wrapped by its
+// task. The functions are also what the native code and the tests call.
+//
+// parse_eth: Ethernet at fixed offsets, up to four VLAN tags (five candidate positions), then
+// one shift by 14 + 4 * tags to the MPLS stack (16 label positions, bottom-of-stack found by a
+// priority encoder) or the PPPoE header. Latency ~4 (tag chain, 5-way shift, label encoder).
+EthItem parse_eth(const HeaderItem& in);
+void parse_eth_task(hls::stream<HeaderItem>& in, hls::stream<EthItem>& out);
+
+// parse_ip: one shift to the IP header (IPv4: 20 fixed bytes read; IPv6: 40), then for IPv6
+// one shift to the payload and up to kIp6ExtHeaders extension headers, each read as 8 bytes at
+// an 8-byte-aligned position (every extension header length is a multiple of 8), so each step
+// is a 26-way multiplexer of 64 bits. Latency ~8 (the extension chain is sequential: each
+// header's position depends on the previous length).
+IpItem parse_ip(const EthItem& in);
+void parse_ip_task(hls::stream<EthItem>& in, hls::stream<IpItem>& out);
+
+// parse_l4: one shift to the transport header (TCP/UDP/SCTP ports, TCP data offset, UDP
+// length), GTPv1-U's fixed 12 bytes right after UDP, and up to kGtpExtHeaders GTP extension
+// headers read at 4-byte-aligned positions. Latency ~6.
+L4Item parse_l4(const IpItem& in);
+void parse_l4_task(hls::stream<IpItem>& in, hls::stream<L4Item>& out);
+
+// parse_inner: one shift to the G-PDU payload, the inner IPv4/IPv6 addresses at fixed
+// offsets. Latency ~3.
+ParsedItem parse_inner(const L4Item& in);
+void parse_inner_task(hls::stream<L4Item>& in, hls::stream<ParsedItem>& out);
+
+// ---- key -------------------------------------------------------------------------------
+// The normative 96-byte key: each field lands at its fixed key offset when its tuple bit is
+// set (an AND per field), then the symmetric swap: one 40-byte comparison (A vs B, DESIGN.md)
+// and a 2-way multiplexer per swapped byte. Configuration: the ingress map and each group's
+// tuple/symmetric/hash, in registers. II=1: no memory. Latency ~4 (compare tree, swap).
+struct KeyState {
+  ap_uint<5> in_map[kInPorts];   // bit 4 valid, bits 3:0 group
+  ap_uint<13> tuple[kGroups];
+  bool symmetric[kGroups];
+  bool xor16[kGroups];
+};
+void key_task(hls::stream<ParsedItem>& in, hls::stream<CsrWrite>& cfg,
+              hls::stream<KeyItem>& out, KeyState& st);
+// The key of a parsed frame for a group's tuple mask and symmetric flag (pure; also native).
+Key build_key(const Fields& f, const PortId& in_port, const ap_uint<13>& tuple, bool symmetric);
+
+// ---- hash ------------------------------------------------------------------------------
+// CRC-32 as the generated XOR matrix over the 768-bit key (hash.h), xor16 as an XOR of 48
+// lanes, and the fragment table index (an XOR fold of the datagram identity). II=1: XOR
+// trees only. Latency ~3 (tree depth in LUT levels, registered).
+FragIndex frag_index_of(const FragIdentity& id, const GroupId& group);
+void hash_task(hls::stream<KeyItem>& in, hls::stream<HashedItem>& out);
+
+// ---- select ----------------------------------------------------------------------------
+// The member of the frame's group: static (indirection table), or dynamic (flow table entry
+// per bucket, idle timeout, threshold avoidance); and the fragment rule (fragment table:
+// direct mapped, full identity as tag). Three memories, each with one read and one write port:
+// the indirection table (read per frame, written by the CSR path), the flow table and the
+// fragment table (each read and written per frame). Back-to-back frames of one flow hit one
+// entry: a two-deep forwarding register per table supplies an entry written in the previous
+// two calls, which is what makes the DEPENDENCE pragmas on those tables safe. Clearing is
+// O(1): a group's epoch and clear time (registers) invalidate its entries. II=1; latency ~6
+// (memory read 2, compare and choose 2, write).
+struct FlowEntry {
+  bool valid;
+  SlotId slot;
+  ap_uint<16> epoch;     // the group's epoch when written
+  Time last_seen;
+};
+struct FragEntry {
+  bool valid;
+  GroupId group;
+  FragIdentity id;
+  SlotId slot;
+  PortId port;
+  ap_uint<16> epoch;
+  Time born;             // when the first fragment passed
+};
+struct GroupSelect {
+  bool enable;
+  bool dynamic;
+  ap_uint<16> live;                // bit m: member slot m may receive frames
+  ap_uint<16> threshold_bp;
+  ap_uint<32> idle_us;
+  ap_uint<32> frag_timeout_us;
+  PortId member_port[kMembers];
+  ap_uint<16> epoch;               // bumped by every clear
+  Time cleared_at;                 // now_us of the last clear
+};
+// The last two entries written to a memory, newest first (registers): a read of an entry
+// written in either of the previous two calls is served from here, never from the memory,
+// whose write may not have landed yet.
+template <class Index, class Entry>
+struct Forwarding {
+  Index idx[2];
+  Entry val[2];
+  bool ok[2];
+};
+struct SelectState {
+  bool enable;
+  GroupSelect grp[kGroups];
+  ap_uint<32> ind[kGroups * kBuckets / 8];  // eight 4-bit slots per word, as the IND registers
+  FlowEntry flows[kGroups * kBuckets];
+  FragEntry frags[kFragEntries];
+  Forwarding<FlowIndex, FlowEntry> flow_fwd;
+  Forwarding<FragIndex, FragEntry> frag_fwd;
+};
+void select_task(hls::stream<HashedItem>& in, hls::stream<CsrWrite>& cfg,
+                 hls::stream<DecisionItem>& out, const Time& now_us, const ap_uint<256>& util_bp,
+                 SelectState& st);
+
+// ---- egress ----------------------------------------------------------------------------
+// Releases each frame's beats with its decision (TDEST = egress port; a dropped frame's beats
+// are read and discarded), counts its bytes, and at TLAST settles the verdicts from the
+// decision's saved lengths and sends one StatsEvent. II=1: one beat per call; a decision is
+// taken in the same call as its frame's first beat, so frames follow each other without a
+// bubble. Latency 1.
+struct EgressState {
+  bool have;             // cur holds the decision of the frame whose beats are leaving
+  DecisionItem cur;
+  Length bytes;          // bytes of that frame so far (saturating)
+};
+void egress_task(hls::stream<AxisBeat>& payload, hls::stream<DecisionItem>& dec,
+                 hls::stream<AxisBeat>& tx, hls::stream<StatsEvent>& stats, EgressState& st);
+
+// ---- stats -----------------------------------------------------------------------------
+// Every counter is its own register (completely partitioned): one event updates all the
+// counters it touches in one call, a counter read is a multiplexer, and neither waits for the
+// other. II=1; latency 1 (64-bit adds) for events, 2 for reads.
+struct StatsState {
+  ap_uint<64> rx_pkts[kInPorts], rx_bytes[kInPorts];
+  ap_uint<64> tx_pkts[kOutPorts], tx_bytes[kOutPorts];
+  ap_uint<64> grp_pkts[kGroups], grp_new_flows[kGroups];
+  ap_uint<64> malformed, fragments, depth_exceeded, unmapped_drops, threshold_avoids;
+  ap_uint<64> frag_follows, frag_misses;
+  ap_uint<32> hi_latch;   // HI word latched by the last LO read
+};
+void stats_task(hls::stream<StatsEvent>& ev, hls::stream<CsrWrite>& cfg,
+                hls::stream<CsrWord>& ctr_req, hls::stream<CsrWord>& ctr_rsp, StatsState& st);
+
+// Every task's state: what a card resets and what an explanation copies.
+struct CoreTaskState {
+  AlignState align;
+  KeyState key;
+  SelectState select;
+  EgressState egress;
+  StatsState stats;
+};
+// The state after reset, as the fabric's reset leaves it: every register and table zero (the
+// driver writes every configuration register before enabling the data path; the soft card
+// replays the register map's reset values through the CSR path).
+void reset_task_state(CoreTaskState& st);
+
+}  // namespace core
+}  // namespace broker
