@@ -57,7 +57,7 @@ module broker_csr #(
   input  logic        ctr_rsp_tvalid,
   output logic        ctr_rsp_tready,
   // shell status
-  input  logic [31:0]           now_us_i,
+  input  logic [31:0]           now_us_i,     // low word of the 64-bit time base: NOW_US
   input  logic [NUM_OUT-1:0]    out_empty_i,
   input  logic [NUM_OUT*16-1:0] util_bp_i,
   input  logic [NUM_OUT*16-1:0] peak_bp_i,

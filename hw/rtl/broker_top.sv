@@ -146,7 +146,8 @@ module broker_top #(
       .empty_o(q_empty[p]));
 
     // Every meter starts its first window on the first TX beat of any port, so all ports
-    // share one window alignment (as the soft card's single meter clock does).
+    // share one window alignment (as the soft card's single meter clock does). The meters
+    // need microseconds modulo 2^32 only (wrap-safe, see tx_meter.sv); the core gets all 64.
     logic update_unused;
     tx_meter #(.KEEP_W(KEEP_W)) u_meter (
       .clk(clk), .rst_n(rst_n),

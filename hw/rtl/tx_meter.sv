@@ -38,7 +38,9 @@ module tx_meter #(
   input  logic [31:0] window_us_i,   // UTIL_WINDOW_US
   input  logic [31:0] speed_mbps_i,  // OUT_SPEED_MBPS of this port
   input  logic        clear_peak_i,  // COMMAND.CLEAR_COUNTERS written
-  // time base (us_tick)
+  // time base (us_tick): microseconds modulo 2^32, the low word of the 64-bit count. Enough:
+  // window ends are computed modulo 2^32 too and only ever compared for equality with it, so
+  // the wrap (every 71.6 minutes) is harmless for any window shorter than 2^32 - 1 us.
   input  logic [31:0] now_us_i,
   input  logic [31:0] now_frac_i,
   // first-window alignment: a beat accepted on any port

@@ -1,5 +1,6 @@
 // The VerilatorCard itself: several models in one process, back-pressure from a tool port
-// (nothing lost, nothing reordered), and waveforms on request.
+// (nothing lost, nothing reordered), what the core decided (in core order, bounded), and
+// waveforms on request.
 #include <filesystem>
 
 #include <unistd.h>
@@ -68,6 +69,37 @@ TEST(SimCard, BackPressureFromAToolPortLosesNothing) {
   EXPECT_EQ(card.read32(rm::OUT_STATUS_at(2)) & rm::OUT_STATUS_EMPTY_MASK, rm::OUT_STATUS_EMPTY_MASK);
   EXPECT_EQ(card.read32(rm::RX_PKTS_LO), 300u);
   EXPECT_EQ(card.read32(rm::TX_PKTS_LO_at(2)), 300u);
+}
+
+TEST(SimCard, TakeDecisionsInCoreOrderAndBounded) {
+  VerilatorCard::Options o;
+  o.max_decisions = 100;
+  VerilatorCard card(o);
+  driver::Driver drv(card);
+  drv.apply(one_path_config(5));
+  ASSERT_TRUE(card.run_until_idle());
+  card.take_decisions();
+  for (uint32_t i = 0; i < 50; ++i) {
+    const auto f = numbered_frame(100 + i, i, i);
+    card.send(0, f.data(), uint32_t(f.size()));
+  }
+  ASSERT_TRUE(card.run_until_idle());
+  auto got = card.take_decisions();
+  ASSERT_EQ(got.size(), 50u);
+  for (uint32_t i = 0; i < 50; ++i) {
+    EXPECT_EQ(uint64_t(got[i].trace.stats_ev.len), 100u + i) << "core order";
+    EXPECT_EQ(uint64_t(got[i].trace.decision.out_port), 5u);
+    EXPECT_LT(got[i].cycles.core_in, got[i].cycles.core_out);
+  }
+  // Nobody takes them: the card keeps the newest max_decisions.
+  for (uint32_t i = 0; i < 300; ++i) {
+    const auto f = numbered_frame(64, i, i);
+    card.send(0, f.data(), uint32_t(f.size()));
+  }
+  ASSERT_TRUE(card.run_until_idle());
+  card.step(4096);  // the card trims every 4096 cycles
+  got = card.take_decisions();
+  EXPECT_EQ(got.size(), 100u);
 }
 
 TEST(SimCard, WavesWhenAsked) {

@@ -1,7 +1,9 @@
 // Helpers of the Verilator testbench: configurations through the real Driver, synthetic
 // frames, a soft card programmed like the model.
 #pragma once
+#include <algorithm>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -58,6 +60,28 @@ inline std::vector<uint8_t> udp_frame(uint32_t len, uint32_t flow = 1, uint8_t f
   udp[5] = uint8_t(ip_len - 20);
   udp[6] = udp[7] = 0;
   return p;
+}
+
+// A UDP frame whose payload carries `seq` (bytes 42..45 when it has them), so frames of one
+// flow differ and a reordering shows.
+inline std::vector<uint8_t> numbered_frame(uint32_t len, uint32_t flow, uint32_t seq) {
+  std::vector<uint8_t> p = udp_frame(len, flow, uint8_t(seq));
+  for (size_t i = 0; i < 4 && 42 + i < p.size(); ++i) p[42 + i] = uint8_t(seq >> (24 - 8 * i));
+  return p;
+}
+
+// IMIX: 64, 570 and 1518-byte frames 7:4:1, in an order shuffled by `seed`.
+inline std::vector<std::vector<uint8_t>> imix_frames(size_t n, uint32_t seed = 12) {
+  std::vector<uint32_t> lens;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t k = i % 12;
+    lens.push_back(k < 7 ? 64 : k < 11 ? 570 : 1518);
+  }
+  std::mt19937 rng(seed);
+  std::shuffle(lens.begin(), lens.end(), rng);
+  std::vector<std::vector<uint8_t>> frames;
+  for (size_t i = 0; i < n; ++i) frames.push_back(numbered_frame(lens[i], uint32_t(i % 13), uint32_t(i)));
+  return frames;
 }
 
 // One group fed by ingress 0 with a single member: every frame of ingress 0 leaves on

@@ -233,8 +233,8 @@ TEST(RtlCsr, WritesReadBackAndReachTheCore) {
 TEST(RtlCsr, UnmappedIsSlverr) {
   CsrBench tb;
   tb.core_writes.clear();
-  for (uint32_t a : {0x14u, 0x1Cu, rm::SCRATCH + 1, rm::GRP_LIVE + 4, rm::OUT_UTIL_PEAK_BP_at(rm::EGRESS_PEAK_COUNT - 1) + 4,
-                     rm::THRESHOLD_AVOIDS_HI + 4, 0xFFFCu}) {
+  for (uint32_t a : {0x14u, 0x1Cu, rm::SCRATCH + 1, rm::GRP_FRAG_TIMEOUT_US + 4, rm::OUT_UTIL_PEAK_BP_at(rm::EGRESS_PEAK_COUNT - 1) + 4,
+                     rm::FRAG_MISSES_HI + 4, 0xFFFCu}) {
     const auto [resp, v] = tb.read(a);
     EXPECT_EQ(resp, 2) << std::hex << a;
     EXPECT_EQ(v, 0u);

@@ -9,15 +9,17 @@ it that can be checked without those tools:
               file is in the build
   tcl         every Tcl script of the flow parses (tests/vitis/tcl_syntax.tcl, tclsh) and calls
               the tool commands its step needs
-  kernel      broker_kernel.sv, kernel.xml and package_kernel.tcl agree with each other and
-              with the register map (aperture, port counts)
+  graph       hw/graph/gen_core_graph.py makes the HLS top and kernel.xml from core_graph.toml
+  kernel      broker_kernel.sv, the generated kernel.xml and package_kernel.tcl agree with each
+              other and with the register map (aperture, port counts)
   connectivity  connectivity_<board>.cfg have the sections and keys v++ expects and name
               kernels, instances and stream interfaces that exist
   make        `make -n -C hw/vitis xclbin PLATFORM=...` expands for each known platform and runs
               the expected tools; missing arguments are refused with a message
-  hls-c++14   the HLS sources compile as C++14 (what synth_core.tcl gives vitis_hls), with the
-              generated register map header (g++, native shim)
-  rtl-lint    broker_kernel.sv elaborates against broker_top with Verilator (when present and the
+  hls-c++14   the HLS sources and the generated top compile as C++14 (what synth_core.tcl gives
+              vitis_hls), with the generated register map and CRC-32 matrix headers (g++, native shim)
+  rtl-lint    broker_kernel.sv elaborates against broker_top with Verilator, the HLS core being
+              the black box generated from core_graph.toml (when Verilator is present and the
               hw/rtl files exist)
 
 Usage: check_flow.py [--repo DIR] [--work DIR]     exit status 1 if any check fails.
@@ -25,7 +27,6 @@ Usage: check_flow.py [--repo DIR] [--work DIR]     exit status 1 if any check fa
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import re
 import shutil
@@ -63,6 +64,7 @@ class Checker:
         self.repo = repo
         self.work = work
         self.vitis = repo / "hw" / "vitis"
+        self.graph_dir: Path | None = None  # what gen_core_graph.py wrote (generate_graph)
         self.failures = 0
         self.warnings = 0
 
@@ -228,6 +230,9 @@ class Checker:
                     area, "synth_core.tcl exports the core with export_design -format ip_catalog")
         self.expect(re.search(r"^\s*set_top\s+\$top", synth, re.M) is not None
                     and "broker_core_top" in synth, area, "synth_core.tcl's top is broker_core_top")
+        self.expect("BROKER_GRAPH_DIR" in synth and
+                    re.search(r"^\s*add_files\b.*core_top\.cpp", synth, re.M) is not None, area,
+                    "synth_core.tcl adds the generated top core_top.cpp (BROKER_GRAPH_DIR)")
 
     # ---- kernel ------------------------------------------------------------------------------
     def check_kernel(self) -> None:
@@ -279,11 +284,14 @@ class Checker:
         self.expect("broker_kernel_cfg_pkg::KERNEL_CLK_HZ" in sv and ".CLK_HZ" in sv, area,
                     "broker_top's CLK_HZ comes from the generated kernel clock package")
 
-        # kernel.xml
+        # kernel.xml, as the flow generates it
+        if self.graph_dir is None:
+            self.skip(area, "kernel.xml not generated (see [graph])")
+            return
         try:
-            root = ET.parse(self.vitis / "kernel.xml").getroot()
+            root = ET.parse(self.graph_dir / "vitis" / "kernel.xml").getroot()
         except (OSError, ET.ParseError) as e:
-            self.fail(area, f"hw/vitis/kernel.xml: {e}")
+            self.fail(area, f"generated kernel.xml: {e}")
             return
         k = root.find("kernel")
         if k is None:
@@ -506,6 +514,9 @@ class Checker:
             cfg = str(self.vitis / f"connectivity_{board}.cfg")
             wanted = {
                 "generates the register map": "gen_regmap.py",
+                "generates the CRC-32 matrix": "gen_crc32_matrix.py",
+                "generates the HLS top and kernel.xml": "gen_core_graph.py",
+                "packages the generated kernel.xml": "graph/vitis/kernel.xml",
                 "runs vitis_hls -f hls/synth_core.tcl": f"-f {self.vitis}/hls/synth_core.tcl",
                 "passes the FPGA part": "BROKER_PART=xc",
                 "runs vivado with rtl/package_kernel.tcl": f"-source {self.vitis}/rtl/package_kernel.tcl",
@@ -545,28 +556,55 @@ class Checker:
             return None
         return out
 
-    def check_hls_cxx(self, regmap_dir: Path | None) -> None:
+    def generate_crc32(self) -> Path | None:
+        out = self.work / "crc32"
+        res = subprocess.run([sys.executable, str(self.repo / "hw" / "hls" / "gen_crc32_matrix.py"),
+                              "--out", str(out / "crc32_matrix.h")],
+                             capture_output=True, text=True, timeout=120)
+        if res.returncode != 0:
+            self.fail("crc32", f"gen_crc32_matrix.py failed: {res.stderr.strip()}")
+            return None
+        return out
+
+    def generate_graph(self) -> None:
+        """The HLS top, the black box and kernel.xml, as the Makefile and CMake generate them."""
+        out = self.work / "graph"
+        res = subprocess.run([sys.executable, str(self.repo / "hw" / "graph" / "gen_core_graph.py"),
+                              str(self.repo / "hw" / "graph" / "core_graph.toml"), "--outdir", str(out),
+                              "--targets", "top,rtl,vitis"], capture_output=True, text=True, timeout=120)
+        if self.expect(res.returncode == 0, "graph", "gen_core_graph.py makes the HLS top, the core's "
+                       "black box and kernel.xml from hw/graph/core_graph.toml"
+                       + (f": {res.stderr.strip()}" if res.returncode else "")):
+            self.graph_dir = out
+
+    def check_hls_cxx(self, regmap_dir: Path | None, crc_dir: Path | None) -> None:
         area = "hls-c++14"
         cxx = shutil.which("g++") or shutil.which("clang++")
         if not cxx:
             self.skip(area, "no C++ compiler")
             return
-        if regmap_dir is None:
-            self.skip(area, "no generated register map header")
+        if regmap_dir is None or crc_dir is None or self.graph_dir is None:
+            self.skip(area, "no generated register map, CRC-32 matrix header or HLS top")
             return
         synth = (self.vitis / "hls" / "synth_core.tcl").read_text()
         std = re.search(r"-std=(c\+\+\d+)", synth)
         std = std.group(1) if std else "c++14"
         bad = []
-        for rel in self.sources().get("hls", []):
+        top = self.graph_dir / "hls" / "core_top.cpp"
+        for rel in self.sources().get("hls", []) + [str(top)]:
+            # Vitis brings its own ap_int.h/hls_stream.h/ap_axi_sdata.h; here the shim, a strict
+            # subset of AMD's headers, stands in for them.
             res = subprocess.run([cxx, f"-std={std}", "-fsyntax-only", "-w",
-                                  "-I", str(self.repo / "hw" / "hls"), "-I", str(regmap_dir),
+                                  "-I", str(self.repo / "hw" / "hls"),
+                                  "-I", str(self.repo / "hw" / "hls" / "hls_shim"), "-I", str(regmap_dir),
+                                  "-I", str(crc_dir), "-I", str(self.graph_dir / "hls"),
                                   str(self.repo / rel)], capture_output=True, text=True, timeout=300)
             if res.returncode != 0:
-                bad.append(rel)
+                bad.append(rel if rel != str(top) else "the generated core_top.cpp")
                 print(res.stderr)
-        self.expect(not bad, area, f"the [hls] sources compile as -std={std} with the generated "
-                                   "broker_regmap.h" + (f" (failed: {bad})" if bad else ""))
+        self.expect(not bad, area, f"the [hls] sources and the generated top compile as -std={std} "
+                                   "with the generated broker_regmap.h and crc32_matrix.h"
+                                   + (f" (failed: {bad})" if bad else ""))
 
     # ---- RTL lint of the wrapper -------------------------------------------------------------
     def check_rtl_lint(self, regmap_dir: Path | None) -> None:
@@ -586,70 +624,36 @@ class Checker:
         cfg = self.work / "broker_kernel_cfg_pkg.sv"
         cfg.write_text("package broker_kernel_cfg_pkg;\n"
                        "  localparam int unsigned KERNEL_CLK_HZ = 300000000;\nendpackage\n")
-        # The HLS core is Vitis output; for lint use a port-accurate stand-in: the shell's black
-        # box of it, else the co-simulation's DPI-C module, else a stub from the contract.
-        core = None
-        candidates = sorted(glob.glob(str(self.repo / "hw" / "rtl" / "*_bb.sv"))) + \
-            [str(self.repo / "sim" / "dpi" / "broker_core_top.sv")]
-        for cand in candidates:
-            p = Path(cand)
-            if p.is_file() and re.search(r"\bmodule\s+broker_core_top\b", p.read_text()):
-                core = p
-                break
-        if core is None:
-            core = self.work / "broker_core_top_stub.sv"
-            core.write_text(CORE_STUB)
+        # The HLS core is Vitis output; for lint, the black box generated from its description.
+        if self.graph_dir is None:
+            self.skip(area, "no generated black box of the HLS core")
+            return
+        core = self.graph_dir / "rtl" / "broker_core_top_bb.sv"
         files = [regmap_dir / "broker_regmap_pkg.sv", cfg, *rtl, core]
-        res = subprocess.run([verilator, "--lint-only", "-Wall", "-Wno-fatal", "--top-module", KERNEL,
+        res = subprocess.run([verilator, "--lint-only", "-Wall", "--top-module", KERNEL,
                               *map(str, files)], capture_output=True, text=True, timeout=300)
         lines = (res.stdout + res.stderr).splitlines()
-        errors = [ln for ln in lines if ln.startswith("%Error")]
-        own = [ln for ln in lines if ln.startswith("%Warning") and "broker_kernel.sv" in ln]
-        for ln in errors + own:
+        problems = [ln for ln in lines if ln.startswith("%Error") or ln.startswith("%Warning")]
+        for ln in problems:
             print("    " + ln)
-        self.expect(res.returncode == 0 and not errors and not own, area,
-                    f"broker_kernel.sv elaborates against broker_top (core: {core.name}) without "
-                    "errors, and without warnings in the wrapper")
+        self.expect(res.returncode == 0 and not problems, area,
+                    f"broker_kernel.sv elaborates against broker_top (core: {core.name}) with "
+                    "Verilator -Wall: no error, no warning")
 
     def run(self) -> int:
         print(f"Vitis flow self-check of {self.vitis} (Vitis/Vivado/XRT are not needed and not run)")
         self.check_sources()
         self.check_tcl()
+        self.generate_graph()
         self.check_kernel()
         self.check_connectivity()
         self.check_make()
         regmap_dir = self.generate_regmap()
-        self.check_hls_cxx(regmap_dir)
+        self.check_hls_cxx(regmap_dir, self.generate_crc32())
         self.check_rtl_lint(regmap_dir)
         print(f"{'FAILED' if self.failures else 'OK'}: {self.failures} failure(s), "
               f"{self.warnings} warning(s)")
         return 1 if self.failures else 0
-
-
-# A port-accurate stand-in for the HLS core (docs/hw-interfaces.md), used only to lint the wrapper
-# when hw/rtl has no black box of it.
-CORE_STUB = """// Lint-only stand-in for the HLS core broker_core_top (docs/hw-interfaces.md).
-/* verilator lint_off UNUSEDSIGNAL */
-module broker_core_top (
-  input  logic ap_clk, input logic ap_rst_n,
-  input  logic [511:0] rx_TDATA, input logic [63:0] rx_TKEEP, input logic [63:0] rx_TSTRB,
-  input  logic rx_TLAST, input logic [7:0] rx_TID, input logic [7:0] rx_TDEST,
-  input  logic rx_TVALID, output logic rx_TREADY,
-  output logic [511:0] tx_TDATA, output logic [63:0] tx_TKEEP, output logic [63:0] tx_TSTRB,
-  output logic tx_TLAST, output logic [7:0] tx_TID, output logic [7:0] tx_TDEST,
-  output logic tx_TVALID, input logic tx_TREADY,
-  input  logic [63:0] csr_wr_TDATA, input logic csr_wr_TVALID, output logic csr_wr_TREADY,
-  input  logic [31:0] ctr_req_TDATA, input logic ctr_req_TVALID, output logic ctr_req_TREADY,
-  output logic [31:0] ctr_rsp_TDATA, output logic ctr_rsp_TVALID, input logic ctr_rsp_TREADY,
-  input  logic [63:0] now_us, input logic [255:0] util_bp
-);
-  assign rx_TREADY = 1'b0;
-  assign {tx_TDATA, tx_TKEEP, tx_TSTRB, tx_TLAST, tx_TID, tx_TDEST, tx_TVALID} = '0;
-  assign csr_wr_TREADY = 1'b1;
-  assign ctr_req_TREADY = 1'b1;
-  assign {ctr_rsp_TDATA, ctr_rsp_TVALID} = '0;
-endmodule
-"""
 
 
 def main() -> int:

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Resource report of the RTL shell with yosys (not part of `make test`; yosys is optional).
-# Usage: synth_report.sh REGMAP_PKG_SV OUT_DIR      (YOSYS=/path/to/yosys to override)
+# Usage: synth_report.sh REGMAP_PKG_SV CORE_BB_SV OUT_DIR      (YOSYS=/path/to/yosys to override)
+#   CORE_BB_SV: the HLS core's black box, generated from hw/graph/core_graph.toml
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 rtl="$(dirname "$here")"
-pkg="${1:?usage: synth_report.sh REGMAP_PKG_SV OUT_DIR}"
-out="${2:?usage: synth_report.sh REGMAP_PKG_SV OUT_DIR}"
+usage="usage: synth_report.sh REGMAP_PKG_SV CORE_BB_SV OUT_DIR"
+pkg="${1:?$usage}"
+core_bb="${2:?$usage}"
+out="${3:?$usage}"
 yosys="${YOSYS:-}"
 if [ -z "$yosys" ] || [ "$yosys" = "YOSYS_EXECUTABLE-NOTFOUND" ]; then
   yosys="$(command -v yosys || true)"
@@ -19,8 +22,13 @@ if [ ! -f "$pkg" ]; then
   echo "synth-report: $pkg missing: build the broker_regmap_gen target first" >&2
   exit 1
 fi
+if [ ! -f "$core_bb" ]; then
+  echo "synth-report: $core_bb missing: build the broker_graph_gen target first" >&2
+  exit 1
+fi
 mkdir -p "$out"
-sed -e "s|@REGMAP_SV@|$pkg|g" -e "s|@RTL_DIR@|$rtl|g" "$here/yosys_synth.ys" > "$out/synth.ys"
+sed -e "s|@REGMAP_SV@|$pkg|g" -e "s|@RTL_DIR@|$rtl|g" -e "s|@CORE_BB@|$core_bb|g" \
+  "$here/yosys_synth.ys" > "$out/synth.ys"
 echo "synth-report: yosys synth_xilinx -family xcup, log in $out/yosys.log (takes a few minutes)"
 # (yosys 0.23 warns about resizing the RAMB18E2 address ports it instantiated itself: noise.)
 (cd "$out" && "$yosys" -q -l yosys.log -s synth.ys 2>&1) | { grep -v "Resizing cell port" || true; }

@@ -1,5 +1,6 @@
-# Vitis HLS: synthesize the data path core broker_core_top (hw/hls) and export its RTL as a
-# Vivado IP, which rtl/package_kernel.tcl puts into the RTL kernel. Run by `make hls`:
+# Vitis HLS: synthesize the data path core broker_core_top (the tasks of hw/hls, composed by the
+# top generated from hw/graph/core_graph.toml) and export its RTL as a Vivado IP, which
+# rtl/package_kernel.tcl puts into the RTL kernel. Run by `make hls`:
 #
 #   cd <build>/<platform>/hls && BROKER_REPO=... vitis_hls -f hw/vitis/hls/synth_core.tcl
 #
@@ -9,6 +10,8 @@
 #   BROKER_PART        FPGA part of the target card, e.g. xcu55c-fsvh2892-2L-e
 #   BROKER_CLK_MHZ     kernel clock in MHz (the clock v++ gives the kernel: --kernel_frequency)
 #   BROKER_REGMAP_DIR  directory holding the generated broker_regmap.h (gen_regmap.py)
+#   BROKER_CRC_DIR     directory holding the generated crc32_matrix.h (hw/hls/gen_crc32_matrix.py)
+#   BROKER_GRAPH_DIR   directory holding the generated top core_top.cpp/core_top.h (hw/graph)
 #   BROKER_HLS_TOP     optional: top function name (default broker_core_top)
 # Output: ./broker_core_prj/solution/impl/ip (IP; its Verilog in impl/ip/hdl/verilog).
 
@@ -20,22 +23,32 @@ set vitis_dir  [file normalize [broker_env BROKER_VITIS_DIR]]
 set part       [broker_env BROKER_PART]
 set clk_mhz    [broker_env BROKER_CLK_MHZ]
 set regmap_dir [file normalize [broker_env BROKER_REGMAP_DIR]]
+set crc_dir    [file normalize [broker_env BROKER_CRC_DIR]]
+set graph_dir  [file normalize [broker_env BROKER_GRAPH_DIR]]
 set top        [broker_env BROKER_HLS_TOP broker_core_top]
 set sources    [file join $vitis_dir sources.txt]
 
 if {![file exists [file join $regmap_dir broker_regmap.h]]} {
   error "broker_regmap.h not found in $regmap_dir: generate it first (make regmap)"
 }
+if {![file exists [file join $crc_dir crc32_matrix.h]]} {
+  error "crc32_matrix.h not found in $crc_dir: generate it first (make crc32)"
+}
+if {![file exists [file join $graph_dir core_top.cpp]]} {
+  error "core_top.cpp not found in $graph_dir: generate it first (make graph)"
+}
 
 # hls_compat.h picks AMD's ap_int/hls_stream headers, which vitis_hls provides; the native shim
-# in hw/hls/hls_shim is never used here. broker_regmap.h is kept to C++14 for this front end.
-set cflags "-std=c++14 -I[file join $repo hw hls] -I$regmap_dir"
+# in hw/hls/hls_shim is never used here. The generated headers are kept to C++14 for this front end.
+set cflags "-std=c++14 -I[file join $repo hw hls] -I$regmap_dir -I$crc_dir -I$graph_dir"
 
 open_project -reset broker_core_prj
 set_top $top
 foreach path [broker_source_paths $repo $sources hls] {
   add_files -cflags $cflags $path
 }
+# The top: one call per task in a DATAFLOW region, the FIFOs with the description's depths.
+add_files -cflags $cflags [file join $graph_dir core_top.cpp]
 
 # The core goes into our own RTL kernel, so it is a plain Vivado IP, not a Vitis kernel (.xo).
 open_solution -reset -flow_target vivado solution

@@ -125,8 +125,9 @@ ipx::save_core $core
 close_project -delete
 
 # ---- the .xo --------------------------------------------------------------------------------
-# kernel.xml (hw/vitis) declares the control protocol (user_managed), the register aperture
-# and the four streams; its vlnv is xilinx.com:RTLKernel:broker_kernel:1.0 as packaged above.
+# kernel.xml (generated from hw/graph/core_graph.toml by `make graph`) declares the control
+# protocol (user_managed), the register aperture and the four streams; its vlnv is
+# xilinx.com:RTLKernel:broker_kernel:1.0 as packaged above.
 file mkdir [file dirname $xo_path]
 if {[file exists $xo_path]} {
   file delete -force $xo_path

@@ -11,13 +11,12 @@
 #include <fmt/format.h>
 
 #include "Vbroker_top.h"
+#include "core_probe.h"
+#include "task_ports.h"  // broker_sim_dpi_instances
 #include "verilated.h"
 #if VM_TRACE
 #include "verilated_fst_c.h"
 #endif
-
-// Defined by the DPI side (sim/dpi/core_dpi.cpp): live kernel stand-ins in this process.
-extern "C" int broker_sim_dpi_instances();
 
 namespace broker::cards {
 namespace {
@@ -37,7 +36,8 @@ uint64_t keep_mask(uint32_t n) { return n >= 64 ? ~uint64_t(0) : (uint64_t(1) <<
 
 }  // namespace
 
-struct VerilatorCard::Impl {
+// The model, and the probe its core's tasks report into.
+struct VerilatorCard::Impl final : sim::CoreProbe {
   struct Pending {
     uint64_t not_before = 0;
     std::vector<uint8_t> data;
@@ -86,18 +86,20 @@ struct VerilatorCard::Impl {
       std::fprintf(stderr, "verilator card: waves requested (%s) but the model was built without "
                            "tracing (configure with -DBROKER_SIM_TRACE=ON)\n", waves.c_str());
 #endif
-    const int before = broker_sim_dpi_instances();
     top->clk = 0;
     top->rst_n = 0;
     top->tx_tready = 0xFFFF;
     top->s_axil_bready = 1;
     top->s_axil_rready = 1;
     apply_inputs();
-    top->eval();  // runs the initial blocks: the DPI kernel instance is created here
-    if (broker_sim_dpi_instances() <= before)
-      throw std::runtime_error(
-          "verilator card: the model has no DPI kernel (was a black box of broker_core_top "
-          "compiled in instead of sim/dpi/broker_core_top.sv?)");
+    // Runs the initial blocks: the core's task modules are created here, reporting to this.
+    sim::ProbeBinding bind(this);
+    top->eval();
+    if (bind.tasks_created() != core::kCoreTaskCount || broker_sim_dpi_instances() < core::kCoreTaskCount)
+      throw std::runtime_error(fmt::format(
+          "verilator card: the model has {} task modules of the core, not {} (was a black box of "
+          "broker_core_top compiled in instead of the composition generated from "
+          "hw/graph/core_graph.toml?)", bind.tasks_created(), core::kCoreTaskCount));
     do_reset();
   }
 
@@ -114,8 +116,55 @@ struct VerilatorCard::Impl {
   void do_reset() {
     top->rst_n = 0;
     for (uint64_t i = 0; i < kResetCycles; ++i) tick();
+    zip.clear();
+    frames.clear();
+    started.fill(0);
+    tx_next = 0;
     top->rst_n = 1;
     for (uint64_t i = 0; i < kResetCycles; ++i) tick();
+  }
+
+  // ---- the core's reports (sim::CoreProbe), on the clock edge of `cycle` --------------------
+  StageCycles& frame(uint64_t k) {
+    while (frames.size() <= k - zip.first()) frames.emplace_back();
+    return frames[k - zip.first()];
+  }
+  // Moves tx_next past the frames whose decision is known and drops them (they emit no beat).
+  void skip_dropped() {
+    while (tx_next < zip.arrived(core::TraceStream::kDecision) &&
+           zip.frame(tx_next).decision.out_port == core::kNoPort)
+      ++tx_next;
+  }
+  void on_word(core::CoreStream s, bool frame_start) override {
+    if (!frame_start) return;
+    const int i = int(s);
+    if (s == core::CoreStream::kRx) {
+      frame(started[i]++).core_in = cycle;
+    } else if (s == core::CoreStream::kTx) {
+      skip_dropped();  // a frame's decision is in before its first beat can leave
+      frame(tx_next++).core_out = cycle;
+    } else if (stage_of[i] >= 0) {
+      frame(started[i]++).fifo_in[size_t(stage_of[i])] = cycle;
+    }
+  }
+  core::FrameTraceZip* trace() override { return &zip; }
+
+  std::vector<DecidedFrame> take_decisions(uint64_t limit = ~uint64_t(0)) {
+    skip_dropped();
+    const uint64_t first = zip.first();
+    std::vector<core::FrameTrace> traces = zip.take(std::min(limit, tx_next));
+    std::vector<DecidedFrame> out(traces.size());
+    for (size_t k = 0; k < traces.size(); ++k) {
+      out[k].trace = traces[k];
+      if (k < frames.size()) out[k].cycles = frames[k];
+    }
+    frames.erase(frames.begin(), frames.begin() + std::min(frames.size(), size_t(zip.first() - first)));
+    return out;
+  }
+  // Discards the oldest decided frames beyond options.max_decisions.
+  void trim_decisions() {
+    const uint64_t held = std::min(zip.complete(), tx_next) - zip.first();
+    if (held > options.max_decisions) take_decisions(zip.first() + (held - options.max_decisions));
   }
 
   // Drives the ingress ports and the AXI4-Lite master from their state, for the next edge.
@@ -201,6 +250,7 @@ struct VerilatorCard::Impl {
     top->clk = 0;
     ++cycle;
     quiet = active ? 0 : quiet + 1;
+    if (cycle % 4096 == 0) trim_decisions();
     apply_inputs();
     top->eval();
     dump();
@@ -233,6 +283,8 @@ struct VerilatorCard::Impl {
   bool idle() const {
     for (const Ingress& in : ingress)
       if (!in.queue.empty()) return false;
+    // Every frame that entered the core has left it (its last beat passed egress).
+    if (started[size_t(core::CoreStream::kRx)] != zip.arrived(core::TraceStream::kStatsEv)) return false;
     return quiet >= kQuietCycles;
   }
 
@@ -266,6 +318,20 @@ struct VerilatorCard::Impl {
   std::array<Egress, kOutPorts> egress;
   std::vector<Frame> done;
   Axil axil;
+  // What the core decided, per frame, and when each frame passed each stage: frame k (counted
+  // from the last reset) is frames[k - zip.first()].
+  core::FrameTraceZip zip;
+  std::deque<StageCycles> frames;
+  std::array<uint64_t, core::kCoreStreamCount> started{};  // frames seen starting per stream
+  std::array<int, core::kCoreStreamCount> stage_of = make_stage_of();  // -1: not a stage
+  uint64_t tx_next = 0;  // the next frame whose first beat leaves the core (if not dropped)
+
+  static std::array<int, core::kCoreStreamCount> make_stage_of() {
+    std::array<int, core::kCoreStreamCount> a;
+    a.fill(-1);
+    for (int i = 0; i < core::kStageCount; ++i) a[size_t(core::kStageStreams[i])] = i;
+    return a;
+  }
 };
 
 VerilatorCard::VerilatorCard() : VerilatorCard(Options{}) {}
@@ -344,6 +410,11 @@ std::vector<VerilatorCard::Frame> VerilatorCard::take_egress() {
   std::vector<Frame> out;
   out.swap(impl_->done);
   return out;
+}
+
+std::vector<VerilatorCard::DecidedFrame> VerilatorCard::take_decisions() {
+  std::lock_guard lock(mu_);
+  return impl_->take_decisions();
 }
 
 size_t VerilatorCard::egress_count() const {

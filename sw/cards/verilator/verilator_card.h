@@ -1,18 +1,22 @@
 // The Verilator card (`--card verilator`): the cycle-accurate model of the RTL top
-// (hw/rtl/broker_top.sv) with the HLS kernel linked in through DPI-C (sim/). Registers are
-// real AXI4-Lite transactions on the model; frames go in on the ingress AXI4-Stream ports and
-// are collected from the egress ports (tx_tready held high unless a test says otherwise).
+// (hw/rtl/broker_top.sv) with the HLS core composed of its tasks (sim/: one module per task
+// running the task's C++ body through DPI-C, RTL FIFOs between them). Registers are real
+// AXI4-Lite transactions on the model; frames go in on the ingress AXI4-Stream ports and are
+// collected from the egress ports (tx_tready held high unless a test says otherwise). What the
+// core decided for each frame, and when the frame passed each stage, come from the tasks.
 //
 // Time is simulated time: every access and every step() clocks the model, and the RTL's
 // microsecond tick advances with it (clk_hz() cycles per second of model time).
 // No Verilator header leaks out of this file: consumers only need broker_verilator_card.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "core_step.h"
 #include "register_bus.h"
 
 namespace broker::cards {
@@ -27,6 +31,9 @@ class VerilatorCard final : public driver::RegisterBus {
     std::string waves;
     // An AXI4-Lite access that gets no response within this many cycles throws BusError.
     uint64_t axil_timeout_cycles = 100000;
+    // Decided frames kept for take_decisions(); beyond this the oldest are discarded, so a
+    // user that never takes them (brokerd) keeps bounded memory.
+    size_t max_decisions = 1 << 16;
   };
 
   // A frame that left an egress port.
@@ -35,6 +42,22 @@ class VerilatorCard final : public driver::RegisterBus {
     std::vector<uint8_t> data;
     uint64_t first_cycle = 0;  // cycle of its first and last beat (tvalid & tready)
     uint64_t last_cycle = 0;
+  };
+
+  // When a frame passed the stages of the core, in cycles of cycles().
+  struct StageCycles {
+    static constexpr uint64_t kNever = ~uint64_t(0);
+    uint64_t core_in = kNever;  // its first beat entered the core (rx handshake)
+    // its item (on the payload bypass: its first beat) entered each FIFO of
+    // core::kStageStreams (core::stream_info(...).name), in that order
+    std::array<uint64_t, core::kStageCount> fifo_in;
+    uint64_t core_out = kNever;  // its first beat left the core (tx handshake); kNever: dropped
+    StageCycles() { fifo_in.fill(kNever); }
+  };
+  // A frame the core decided: what its traced streams carried, and when it passed each stage.
+  struct DecidedFrame {
+    core::FrameTrace trace;
+    StageCycles cycles;
   };
 
   // Per port, from the beginning (or the last clear_stats()).
@@ -66,8 +89,9 @@ class VerilatorCard final : public driver::RegisterBus {
 
   // Runs the clock n cycles.
   void step(uint64_t n = 1);
-  // True when no frame waits to go in and the egress ports have been quiet (no beat, no
-  // tvalid) for kQuietCycles cycles with nothing on the ingress ports either.
+  // True when no frame waits to go in, every frame that entered the core has left it, and the
+  // egress ports have been quiet (no beat, no tvalid) for kQuietCycles cycles with nothing on
+  // the ingress ports either.
   bool idle() const;
   // Steps until idle(); false if that takes more than max_cycles.
   bool run_until_idle(uint64_t max_cycles = 10'000'000);
@@ -76,6 +100,11 @@ class VerilatorCard final : public driver::RegisterBus {
   // The frames that left the egress ports since the last take, in the order they completed.
   std::vector<Frame> take_egress();
   size_t egress_count() const;
+
+  // The frames the core decided since the last take (or reset), in core order: each once its
+  // last traced item (the settled StatsEvent) is in and, unless it was dropped, its first beat
+  // has left the core.
+  std::vector<DecidedFrame> take_decisions();
 
   PortStats port_stats(int out_port) const;  // egress port
   PortStats rx_stats(int in_port) const;     // ingress port
