@@ -18,6 +18,9 @@ broker::v1::Config with_defaults(broker::v1::Config config) {
       group.set_utilization_threshold_bp(kDefaultUtilizationThresholdBp);
     }
     if (group.idle_timeout_us() == 0) group.set_idle_timeout_us(kDefaultIdleTimeoutUs);
+    if (group.fragment_timeout_us() == 0) {
+      group.set_fragment_timeout_us(kDefaultFragmentTimeoutUs);
+    }
   }
   return config;
 }

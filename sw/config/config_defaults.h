@@ -14,6 +14,7 @@ inline constexpr broker::v1::HashFunction kDefaultHash = broker::v1::HASH_CRC32;
 inline constexpr broker::v1::SelectionMode kDefaultMode = broker::v1::MODE_STATIC;
 inline constexpr uint32_t kDefaultUtilizationThresholdBp = 8000;  // 80 %
 inline constexpr uint32_t kDefaultIdleTimeoutUs = 30'000'000;     // 30 s
+inline constexpr uint32_t kDefaultFragmentTimeoutUs = 1'000'000;  // 1 s
 inline constexpr uint64_t kDefaultSpeedMbps = 100'000;            // 100 GbE
 inline constexpr uint32_t kDefaultUtilizationWindowUs = 1000;     // 1 ms
 
@@ -21,7 +22,7 @@ inline constexpr uint32_t kDefaultUtilizationWindowUs = 1000;     // 1 ms
 // after it never has to know the convention. Run it after validate(): it does not judge,
 // and an unknown enum value is left as it is. Its result is for the driver, not for
 // persisting or returning to a client: static groups come out with the dynamic-only
-// threshold and timeout filled in, which validate() would warn about on the way back.
+// threshold and idle timeout filled in, which validate() would warn about on the way back.
 broker::v1::Config with_defaults(broker::v1::Config config);
 
 }  // namespace broker::config

@@ -188,6 +188,7 @@ class Validator {
     check_members(group, prefix);
     check_hash_and_tuple(group, prefix);
     check_mode(group, prefix);
+    check_fragment_timeout(group, prefix);
   }
 
   void check_ingress(int i, const std::string& prefix) {
@@ -332,6 +333,19 @@ class Validator {
     if (group.idle_timeout_us() != 0 && !dynamic) {
       warning(prefix + ".idle_timeout_us",
               "ignored: only MODE_DYNAMIC groups keep a flow table that times out");
+    }
+  }
+
+  // Every mode keeps fragments with their first fragment, so this applies to static groups too.
+  void check_fragment_timeout(const PortGroup& group, const std::string& prefix) {
+    const uint32_t timeout = group.fragment_timeout_us();
+    if (timeout > kMaxFragmentTimeoutUs) {
+      error(prefix + ".fragment_timeout_us",
+            std::to_string(timeout) + " us is more than the " +
+                std::to_string(kMaxFragmentTimeoutUs) + " us (" +
+                std::to_string(kMaxFragmentTimeoutUs / 1'000'000) +
+                " s) allowed, longer than any IP reassembly timeout; 0 means the default of " +
+                std::to_string(kDefaultFragmentTimeoutUs / 1'000'000) + " s");
     }
   }
 

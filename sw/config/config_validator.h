@@ -28,6 +28,11 @@ inline constexpr uint32_t kMaxUtilizationThresholdBp = 10'000;  // 100 %
 inline constexpr uint64_t kMaxSpeedMbps = 800'000;              // 800 GbE, the fastest Ethernet
 inline constexpr double kMaxReplayPace = 1000;                  // times a capture's recorded speed
 inline constexpr size_t kMaxTextBytes = 4096;                   // names and paths
+// A receiver gives up on a datagram whose fragments do not all arrive within its reassembly
+// timeout: 60 to 120 s for IPv4 (RFC 1122), 60 s for IPv6 (RFC 8200), 30 s in Linux.
+// Remembering a first fragment longer than the longest of these helps no receiver and only
+// leaves entries for a reused identification to hit.
+inline constexpr uint32_t kMaxFragmentTimeoutUs = 120'000'000;  // 120 s
 
 struct Issue {
   std::string field;    // e.g. "groups[1].hash"; "" for the configuration as a whole

@@ -187,10 +187,6 @@ std::string local_time(uint64_t ts_ns) {
 // ---------------------------------------------------------------------------------------
 // Counters rendering
 
-struct PortRates {
-  std::map<uint32_t, std::optional<Rate>> in, out;
-};
-
 // A port nobody configured and nothing used: hidden unless --all, so that a 16-port card
 // with two tools in use does not read as a page of zeros.
 bool idle(const v1::IngressCounters& p) {
@@ -202,6 +198,8 @@ bool idle(const v1::EgressCounters& p, const std::set<uint32_t>& members) {
   return p.name().empty() && p.packets() == 0 && p.bytes() == 0 &&
          p.peak_utilization_bp() == 0 && !members.count(p.port());
 }
+
+}  // namespace
 
 std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rates, bool human,
                             bool all) {
@@ -307,12 +305,18 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
                fmt::format("{}", d.depth_exceeded()), fmt::format("{}", d.unmapped_drops()),
                fmt::format("{}", d.threshold_avoids())});
     out += t.render();
+    // Its own table: one more column each would make the one above too wide for a terminal.
+    Table f({{"LATER FRAGMENTS"}, {"FOLLOWED", Align::kRight}, {"MISSED", Align::kRight}});
+    f.add_row({"", fmt::format("{}", d.fragment_follows()), fmt::format("{}", d.fragment_misses())});
+    out += '\n' + f.render();
   }
   if (hidden > 0)
     out += fmt::format("\n{} idle unnamed port{} not shown (--all shows them)\n", hidden,
                        hidden == 1 ? "" : "s");
   return out;
 }
+
+namespace {
 
 PortRates update_rates(RateTracker& tracker, const v1::CountersSnapshot& s) {
   const uint64_t ts = s.timestamp_ns() ? s.timestamp_ns() : wall_clock_ns();
@@ -439,7 +443,8 @@ constexpr const char* kDecisionLogColumns[] = {
     "frame",     "in_port",  "eth_src",       "eth_dst",       "ethertype", "vlan",
     "mpls",      "ip_proto", "src_ip",        "dst_ip",        "src_port",  "dst_port",
     "gtp_teid",  "gtp_inner_src", "gtp_inner_dst", "fragment",  "malformed", "hash",
-    "bucket",    "group",    "out_port",      "len",           "ts_ns",     "depth_exceeded"};
+    "bucket",    "group",    "out_port",      "len",           "ts_ns",     "depth_exceeded",
+    "frag_follow"};
 
 std::vector<std::string> split_tabs(const std::string& row) {
   std::vector<std::string> cells;
@@ -1007,6 +1012,8 @@ int cmd_explain(v1::Broker::StubInterface& stub, const GlobalOptions& g, const E
     d.add_row({"group", "none: the ingress port maps to no group"});
     d.add_row({"member", resp.dropped() ? "none: dropped" : "-"});
   }
+  d.add_row({"frag_follow", resp.frag_follow() ? "yes: a later fragment, sent where its first fragment went"
+                                               : "no"});
   d.add_row({"reason", dash_if_empty(resp.reason())});
   fmt::print("{}", d.render());
 

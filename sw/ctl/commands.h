@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "broker/v1/broker.grpc.pb.h"
+#include "rates.h"
 
 namespace broker::ctl {
 
@@ -90,6 +92,15 @@ struct CountersOptions {
 void block_interrupt_signals();
 int cmd_counters(v1::Broker::StubInterface& stub, const GlobalOptions& global,
                  const CountersOptions& options);
+
+// Rates since the previous snapshot, by port (nullopt: not known yet).
+struct PortRates {
+  std::map<uint32_t, std::optional<Rate>> in, out;
+};
+// The plain-text screen of `counters`: ingress, egress, groups, data path. rates is null
+// without --watch; human and all as in CountersOptions.
+std::string render_counters(const v1::CountersSnapshot& snapshot, const PortRates* rates,
+                            bool human, bool all);
 
 struct ExplainOptions {
   uint32_t port = 0;

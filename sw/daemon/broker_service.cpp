@@ -104,8 +104,8 @@ void fill_fields(const core::PacketFields& f, v1::ParsedFields* out) {
   out->set_eth_src(driver::format_mac(f.src_mac));
   out->set_eth_dst(driver::format_mac(f.dst_mac));
   out->set_ethertype(f.ethertype);
-  for (int i = 0; i < f.vlan_count; ++i) out->add_vlan_ids(f.vlan_ids[i]);
-  for (int i = 0; i < f.mpls_count; ++i) out->add_mpls_labels(f.mpls_labels[i]);
+  if (f.vlan_count > 0) out->add_vlan_ids(f.vlan);  // only the outer tag is kept (DESIGN.md)
+  if (f.has_mpls) out->add_mpls_labels(f.mpls);  // only the top label is kept
   out->set_ip_version(f.ip_version);
   out->set_ip_proto(f.l4_proto);
   out->set_src_ip(driver::format_ip(f.ip_version, f.src_ip));
@@ -357,6 +357,8 @@ void BrokerService::snapshot(v1::CountersSnapshot* out) {
   d->set_depth_exceeded(c.depth_exceeded);
   d->set_unmapped_drops(c.unmapped_drops);
   d->set_threshold_avoids(c.threshold_avoids);
+  d->set_fragment_follows(c.frag_follows);
+  d->set_fragment_misses(c.frag_misses);
 }
 
 Status BrokerService::GetCounters(grpc::ServerContext*, const v1::GetCountersRequest*, v1::CountersSnapshot* out) {
@@ -428,14 +430,22 @@ Status BrokerService::ExplainPacket(grpc::ServerContext*, const v1::ExplainPacke
     out->set_dropped(d.out_port == core::kNoPort);
     out->set_member_port(d.out_port == core::kNoPort ? 0 : d.out_port);
     out->set_member_slot(d.slot);
+    out->set_frag_follow(d.frag_follow);
     if (d.group == core::kNoGroup)
       out->set_reason(fmt::format("ingress port {} maps to no group: the frame is dropped", req->ingress_port()));
     else if (d.out_port == core::kNoPort)
       out->set_reason(fmt::format("group '{}' has no live member: the frame is dropped", group_name));
+    else if (d.frag_follow)
+      out->set_reason(fmt::format("a later IP fragment whose first fragment went to egress port {}: it "
+                                  "follows there (its fallback-key hash 0x{:08x} -> bucket {} of group '{}')",
+                                  d.out_port, d.hash, d.bucket, group_name));
     else
       out->set_reason(fmt::format("hash 0x{:08x} -> bucket {} of group '{}' -> member slot {} -> egress port {}{}",
                                   d.hash, d.bucket, group_name, d.slot, d.out_port,
-                                  d.new_flow ? " (dynamic: a free bucket would be assigned now)" : ""));
+                                  d.frag_miss ? " (a later IP fragment whose first fragment is not "
+                                                "remembered: its fallback key decides)"
+                                  : d.new_flow ? " (dynamic: a free bucket would be assigned now)"
+                                               : ""));
     out->set_decision_log_row(driver::DecisionLogWriter::format_row(1, uint8_t(req->ingress_port()), 0,
                                                                     uint32_t(frame.size()), r));
     return Status::OK;

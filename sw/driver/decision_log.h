@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "broker_core.h"
+#include "native/frame_result.h"
 
 namespace broker::driver {
 
@@ -14,7 +14,8 @@ class DecisionLogWriter {
   // Writes the header row at once. The FILE stays owned by the caller.
   explicit DecisionLogWriter(std::FILE* out);
 
-  // frame counts from 1 per input file; ts_ns and len are extra columns after the normative ones.
+  // frame counts from 1 per input file. After the normative columns come len, ts_ns,
+  // depth_exceeded and frag_follow.
   void write(uint64_t frame, uint8_t in_port, uint64_t ts_ns, uint32_t len,
              const core::FrameResult& r);
 

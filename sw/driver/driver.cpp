@@ -10,7 +10,7 @@
 #include "broker_regmap.h"
 #include "bucket_balancer.h"
 #include "config_defaults.h"
-#include "hash_key.h"
+#include "key_layout.h"
 
 namespace broker::driver {
 namespace rm = broker::regmap;
@@ -31,6 +31,10 @@ static_assert(rm::GRP_TUPLE_SRC_IP_MASK == core::kTupleSrcIp);
 static_assert(rm::GRP_TUPLE_DST_IP_MASK == core::kTupleDstIp);
 static_assert(rm::GRP_TUPLE_SRC_PORT_MASK == core::kTupleSrcPort);
 static_assert(rm::GRP_TUPLE_DST_PORT_MASK == core::kTupleDstPort);
+
+// The oldest register map this driver can program: 1.1 added GRP_FRAG_TIMEOUT_US and the
+// FRAG_FOLLOWS/FRAG_MISSES counters. Newer minor versions only add registers.
+constexpr uint32_t kMinVersionMinor = 1;
 
 constexpr uint32_t field(uint32_t value, uint32_t lsb, uint32_t mask) { return (value & mask) >> lsb; }
 constexpr uint32_t place(uint32_t value, uint32_t lsb, uint32_t mask) { return (value << lsb) & mask; }
@@ -83,6 +87,12 @@ Driver::Driver(RegisterBus& bus) : bus_(bus) {
                       fmt::format("{}: register map version {}.{}; this driver speaks {}.x: update the "
                                   "bitstream or the software so they match",
                                   bus_.describe(), id.version_major, id.version_minor, rm::kVersionMajor));
+  if (id.version_minor < kMinVersionMinor)
+    throw DriverError(DriverError::Code::kFailedPrecondition,
+                      fmt::format("{}: register map version {}.{} lacks registers this driver uses "
+                                  "(fragment timeout and counters, {}.{}): update the bitstream",
+                                  bus_.describe(), id.version_major, id.version_minor,
+                                  rm::kVersionMajor, kMinVersionMinor));
   const uint32_t caps = bus_.read32(rm::CAPS);
   id.in_ports = field(caps, rm::CAPS_IN_PORTS_LSB, rm::CAPS_IN_PORTS_MASK);
   id.out_ports = field(caps, rm::CAPS_OUT_PORTS_LSB, rm::CAPS_OUT_PORTS_MASK);
@@ -184,6 +194,7 @@ void Driver::program_group(uint32_t hw, const v1::PortGroup& g) {
   write_if_changed(rm::GRP_TUPLE_at(hw), tuple_mask(g));
   write_if_changed(rm::GRP_THRESH_BP_at(hw), g.utilization_threshold_bp());
   write_if_changed(rm::GRP_IDLE_US_at(hw), g.idle_timeout_us());
+  write_if_changed(rm::GRP_FRAG_TIMEOUT_US_at(hw), g.fragment_timeout_us());
 
   std::set<int> wanted(g.members().begin(), g.members().end());
   std::vector<int> leaving;
@@ -333,6 +344,8 @@ Counters Driver::counters() {
   c.depth_exceeded = read64(rm::DEPTH_EXCEEDED_LO);
   c.unmapped_drops = read64(rm::UNMAPPED_DROPS_LO);
   c.threshold_avoids = read64(rm::THRESHOLD_AVOIDS_LO);
+  c.frag_follows = read64(rm::FRAG_FOLLOWS_LO);
+  c.frag_misses = read64(rm::FRAG_MISSES_LO);
   return c;
 }
 

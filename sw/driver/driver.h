@@ -67,12 +67,15 @@ struct Counters {
   std::vector<GroupCounters> groups;  // per configured group
   uint64_t malformed = 0, fragments = 0, depth_exceeded = 0, unmapped_drops = 0,
            threshold_avoids = 0;
+  uint64_t frag_follows = 0;  // later IP fragments sent where their first fragment went
+  uint64_t frag_misses = 0;   // later IP fragments decided by their fallback key
 };
 
 class Driver {
  public:
   // Reads the ID block; throws DriverError(kFailedPrecondition) for a card it does not
-  // understand (wrong ID, other major version, sizes beyond the build's).
+  // understand (wrong ID, other major version, an older minor version without registers it
+  // uses, sizes beyond the build's).
   explicit Driver(RegisterBus& bus);
 
   const CardIdentity& identity() const { return identity_; }

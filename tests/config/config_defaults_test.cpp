@@ -20,6 +20,7 @@ TEST(config_defaults, ZeroFieldsTakeTheDocumentedDefaults) {
   EXPECT_EQ(g.mode(), broker::v1::MODE_STATIC);
   EXPECT_EQ(g.utilization_threshold_bp(), 8000u);
   EXPECT_EQ(g.idle_timeout_us(), 30'000'000u);
+  EXPECT_EQ(g.fragment_timeout_us(), 1'000'000u);
   EXPECT_FALSE(g.symmetric());  // false is a value, not a default to fill
 }
 
@@ -28,7 +29,8 @@ TEST(config_defaults, SetFieldsAreKept) {
     utilization_window_us: 250
     egress_ports { port: 0 speed_mbps: 25000 }
     groups { name: "g" hash: HASH_XOR16 symmetric: true mode: MODE_DYNAMIC
-             utilization_threshold_bp: 6000 idle_timeout_us: 7 tuple: [SRC_IP, DST_IP] }
+             utilization_threshold_bp: 6000 idle_timeout_us: 7 fragment_timeout_us: 9
+             tuple: [SRC_IP, DST_IP] }
   )");
   const auto out = with_defaults(in);
   EXPECT_EQ(out.SerializeAsString(), in.SerializeAsString());
@@ -39,11 +41,13 @@ TEST(config_defaults, ConstantsMatchTheProtoComments) {
   EXPECT_EQ(kDefaultMode, broker::v1::MODE_STATIC);
   EXPECT_EQ(kDefaultUtilizationThresholdBp, 8000u);
   EXPECT_EQ(kDefaultIdleTimeoutUs, 30'000'000u);
+  EXPECT_EQ(kDefaultFragmentTimeoutUs, 1'000'000u);
   EXPECT_EQ(kDefaultSpeedMbps, 100'000u);
   EXPECT_EQ(kDefaultUtilizationWindowUs, 1000u);
   // A default must itself pass validation.
   EXPECT_LE(kDefaultUtilizationThresholdBp, kMaxUtilizationThresholdBp);
   EXPECT_LE(kDefaultSpeedMbps, kMaxSpeedMbps);
+  EXPECT_LE(kDefaultFragmentTimeoutUs, kMaxFragmentTimeoutUs);
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ groups {
   mode: MODE_DYNAMIC
   utilization_threshold_bp: 7500
   idle_timeout_us: 1000000
+  fragment_timeout_us: 2000000
 }
 utilization_window_us: 500
 )";
@@ -42,7 +43,8 @@ constexpr const char* kJsonCamel = R"({
   "groups": [{
     "name": "ids", "ingressPorts": [2], "members": [5, 6], "hash": "HASH_XOR16",
     "symmetric": true, "tuple": ["SRC_IP", "DST_IP", "GTP_INNER_IP"],
-    "mode": "MODE_DYNAMIC", "utilizationThresholdBp": 7500, "idleTimeoutUs": 1000000
+    "mode": "MODE_DYNAMIC", "utilizationThresholdBp": 7500, "idleTimeoutUs": 1000000,
+    "fragmentTimeoutUs": 2000000
   }],
   "utilizationWindowUs": 500
 })";
@@ -56,7 +58,8 @@ constexpr const char* kJsonProtoNames = R"({
   "groups": [{
     "name": "ids", "ingress_ports": [2], "members": [5, 6], "hash": "HASH_XOR16",
     "symmetric": true, "tuple": ["SRC_IP", "DST_IP", "GTP_INNER_IP"],
-    "mode": "MODE_DYNAMIC", "utilization_threshold_bp": 7500, "idle_timeout_us": 1000000
+    "mode": "MODE_DYNAMIC", "utilization_threshold_bp": 7500, "idle_timeout_us": 1000000,
+    "fragment_timeout_us": 2000000
   }],
   "utilization_window_us": 500
 })";
@@ -102,6 +105,7 @@ TEST(config_loader, TextAndJsonGiveEqualMessages) {
   const auto text = parse_config_text(kText, Format::kText);
   EXPECT_EQ(text.groups(0).hash(), broker::v1::HASH_XOR16);
   EXPECT_EQ(text.egress_ports(0).binding().interface(), "veth0");
+  EXPECT_EQ(text.groups(0).fragment_timeout_us(), 2'000'000u);
   expect_equal(text, parse_config_text(kJsonCamel, Format::kJson));
   expect_equal(text, parse_config_text(kJsonProtoNames, Format::kJson));
 }

@@ -254,6 +254,20 @@ TEST(config_validator, ThresholdAbove100PercentRefused) {
   EXPECT_TRUE(validate(config).ok());
 }
 
+TEST(config_validator, FragmentTimeoutAbove120SecondsRefused) {
+  expect_refused([](Config& c) { c.mutable_groups(0)->set_fragment_timeout_us(120'000'001); },
+                 "groups[0].fragment_timeout_us", "120 s");
+  expect_refused([](Config& c) { c.mutable_groups(1)->set_fragment_timeout_us(0xFFFFFFFFu); },
+                 "groups[1].fragment_timeout_us", "4294967295 us");
+  // Static and dynamic groups alike: no warning, fragments follow in every mode.
+  Config config = base();
+  config.mutable_groups(0)->set_fragment_timeout_us(120'000'000);
+  config.mutable_groups(1)->set_fragment_timeout_us(1);
+  const auto result = validate(config);
+  EXPECT_TRUE(result.ok()) << result.summary();
+  EXPECT_TRUE(result.warnings.empty()) << result.summary();
+}
+
 TEST(config_validator, GtpTeidInSymmetricGroupWarned) {
   Config config = base();
   config.mutable_groups(0)->add_tuple(broker::v1::GTP_TEID);

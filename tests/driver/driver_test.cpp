@@ -1,13 +1,15 @@
 // The driver against the real soft card: identity checks, all-or-nothing configuration
 // (every refusal of DESIGN.md leaves every register of the aperture as it was, and the
 // traffic flowing as before), the GTP_TEID warning, registers that decode back to the
-// configuration, bus errors, SCRATCH, 64-bit counters across 2^32 and clearing them.
+// configuration (the fragment timeout as configured or as its default, written before the
+// group is enabled), bus errors, SCRATCH, 64-bit counters across 2^32 and clearing them.
 #include <chrono>
 #include <map>
 #include <set>
 
+#include "config_defaults.h"
 #include "driver_test_util.h"
-#include "hash_key.h"
+#include "key_layout.h"
 
 namespace broker::drvtest {
 namespace {
@@ -27,12 +29,14 @@ class FaultBus final : public driver::RegisterBus {
   }
   void write32(uint32_t offset, uint32_t value) override {
     ++writes;
+    written.push_back(offset);
     card_.write32(offset, value);
   }
   std::string describe() const override { return "fault-injecting bus over the soft card"; }
 
   std::map<uint32_t, uint32_t> reads;
   int writes = 0;
+  std::vector<uint32_t> written;  // offsets, in order
 
  private:
   cards::SoftCard& card_;
@@ -85,6 +89,17 @@ TEST(DriverIdentity, RefusesAnotherMajorVersionButNotAnotherMinor) {
   newer_minor.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 7u;
   driver::Driver drv(newer_minor);
   EXPECT_EQ(drv.identity().version_minor, 7u);
+}
+
+TEST(DriverIdentity, RefusesAnOlderMinorVersionWithoutTheFragmentRegisters) {
+  cards::SoftCard card;
+  FaultBus v1_0(card);
+  v1_0.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 0u;
+  expect_refused_card(v1_0, "version 1.0 lacks registers");
+  FaultBus v1_1(card);
+  v1_1.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 1u;
+  driver::Driver drv(v1_1);
+  EXPECT_EQ(drv.identity().version_minor, 1u);
 }
 
 TEST(DriverIdentity, RefusesACardOfOtherSizes) {
@@ -296,25 +311,28 @@ TEST(DriverRegisters, DecodeBackToTheConfiguration) {
              tuple: [INPUT_PORT, ETHERTYPE, VLAN, MPLS] mode: MODE_STATIC }
     groups { name: "b" ingress_ports: [2] members: [4, 5, 6, 7, 8] hash: HASH_XOR16 symmetric: true
              tuple: [SRC_IP, DST_IP, GTP_INNER_IP, IP_PROTO, SRC_MAC, DST_MAC]
-             mode: MODE_DYNAMIC utilization_threshold_bp: 7000 idle_timeout_us: 2000000 }
-    groups { name: "c" ingress_ports: [7] members: [15] tuple: [DST_PORT, GTP_TEID, SRC_PORT] }
+             mode: MODE_DYNAMIC utilization_threshold_bp: 7000 idle_timeout_us: 2000000
+             fragment_timeout_us: 45000000 }
+    groups { name: "c" ingress_ports: [7] members: [15] tuple: [DST_PORT, GTP_TEID, SRC_PORT]
+             fragment_timeout_us: 250000 }
   )");
   ASSERT_TRUE(drv.apply(c).empty());
 
   struct Want {
     std::string name;
     std::vector<uint32_t> ingress, members;
-    uint32_t hash, symmetric, mode, tuple, thresh, idle;
+    uint32_t hash, symmetric, mode, tuple, thresh, idle, frag;
   };
   const std::vector<Want> wants = {
       {"a", {0, 5}, {3, 1, 9}, rm::GRP_CTRL_HASH_CRC32, 0, rm::GRP_CTRL_MODE_STATIC,
-       core::kTupleInputPort | core::kTupleEthertype | core::kTupleVlan | core::kTupleMpls, 8000, 30'000'000},
+       core::kTupleInputPort | core::kTupleEthertype | core::kTupleVlan | core::kTupleMpls, 8000, 30'000'000,
+       1'000'000},
       {"b", {2}, {4, 5, 6, 7, 8}, rm::GRP_CTRL_HASH_XOR16, 1, rm::GRP_CTRL_MODE_DYNAMIC,
        core::kTupleSrcIp | core::kTupleDstIp | core::kTupleGtpInnerIp | core::kTupleIpProto |
            core::kTupleSrcMac | core::kTupleDstMac,
-       7000, 2'000'000},
+       7000, 2'000'000, 45'000'000},
       {"c", {7}, {15}, rm::GRP_CTRL_HASH_CRC32, 0, rm::GRP_CTRL_MODE_STATIC,
-       core::kTupleDstPort | core::kTupleGtpTeid | core::kTupleSrcPort, 8000, 30'000'000},
+       core::kTupleDstPort | core::kTupleGtpTeid | core::kTupleSrcPort, 8000, 30'000'000, 250'000},
   };
 
   std::set<uint32_t> hw_used;
@@ -335,6 +353,7 @@ TEST(DriverRegisters, DecodeBackToTheConfiguration) {
     EXPECT_EQ(card.read32(rm::GRP_TUPLE_at(hw)), w.tuple);
     EXPECT_EQ(card.read32(rm::GRP_THRESH_BP_at(hw)), w.thresh);
     EXPECT_EQ(card.read32(rm::GRP_IDLE_US_at(hw)), w.idle);
+    EXPECT_EQ(card.read32(rm::GRP_FRAG_TIMEOUT_US_at(hw)), w.frag);
 
     // Member slots: live bits for exactly the members, each slot naming its port; a fresh
     // group fills slots in configuration order.
@@ -382,6 +401,45 @@ TEST(DriverRegisters, DecodeBackToTheConfiguration) {
   EXPECT_EQ(card.read32(rm::IN_MAP_at(7)), 0u);
   const auto fr = make_frame({0x0A000001, 0x0A000002, 1000, 80, kTcp});
   EXPECT_EQ(card.forward(7, 1000, fr.data(), uint32_t(fr.size())).decision.out_port, core::kNoPort);
+}
+
+TEST(DriverRegisters, FragmentTimeoutIsWrittenAsConfiguredAndAsTheDefault) {
+  // A card never programmed already behaves as the default says.
+  EXPECT_EQ(rm::GRP_FRAG_TIMEOUT_US_RESET, config::kDefaultFragmentTimeoutUs);
+  cards::SoftCard card;
+  driver::Driver drv(card);
+  drv.apply(static_config({0, 1}, "fragment_timeout_us: 7"));
+  const uint32_t hw = *drv.group_index("g");
+  EXPECT_EQ(card.read32(rm::GRP_FRAG_TIMEOUT_US_at(hw)), 7u);
+  // 0 means the default: written, not left at 7.
+  drv.apply(static_config({0, 1}));
+  ASSERT_EQ(*drv.group_index("g"), hw);
+  EXPECT_EQ(card.read32(rm::GRP_FRAG_TIMEOUT_US_at(hw)), 1'000'000u);
+  drv.apply(static_config({0, 1}, "fragment_timeout_us: 120000000"));
+  EXPECT_EQ(card.read32(rm::GRP_FRAG_TIMEOUT_US_at(hw)), 120'000'000u);
+  // A membership change keeps it.
+  drv.add_member("g", 2);
+  EXPECT_EQ(card.read32(rm::GRP_FRAG_TIMEOUT_US_at(hw)), 120'000'000u);
+  // Above the bound: refused, the register keeps its value.
+  EXPECT_THROW(drv.apply(static_config({0, 1}, "fragment_timeout_us: 120000001")), ConfigRefused);
+  EXPECT_EQ(card.read32(rm::GRP_FRAG_TIMEOUT_US_at(hw)), 120'000'000u);
+}
+
+TEST(DriverRegisters, GroupSettingsAreWrittenBeforeTheGroupIsEnabled) {
+  cards::SoftCard card;
+  FaultBus bus(card);
+  driver::Driver drv(bus);
+  drv.apply(static_config({0, 1}, "fragment_timeout_us: 5000"));
+  const uint32_t hw = *drv.group_index("g");
+  const auto at = [&](uint32_t offset) {
+    const auto it = std::find(bus.written.begin(), bus.written.end(), offset);
+    EXPECT_NE(it, bus.written.end()) << fmt::format("0x{:04x} never written", offset);
+    return it - bus.written.begin();
+  };
+  const auto enable = at(rm::GRP_CTRL_at(hw));
+  EXPECT_LT(at(rm::GRP_IDLE_US_at(hw)), enable);
+  EXPECT_LT(at(rm::GRP_FRAG_TIMEOUT_US_at(hw)), enable);
+  EXPECT_LT(at(rm::GRP_FRAG_TIMEOUT_US_at(hw)), at(rm::IN_MAP_at(0))) << "traffic before the timeout";
 }
 
 // ---- the bus -------------------------------------------------------------------------------
@@ -475,6 +533,20 @@ TEST(DriverCounters, SixtyFourBitCountersLatchHighWordAcrossTwoToThe32) {
   EXPECT_EQ(c.unmapped_drops, 0u);
 }
 
+TEST(DriverCounters, FragmentCountersAreReadFromTheirOwnRegisters) {
+  cards::SoftCard card;
+  FaultBus bus(card);
+  bus.reads[rm::FRAG_FOLLOWS_LO] = 5;
+  bus.reads[rm::FRAG_FOLLOWS_HI] = 1;
+  bus.reads[rm::FRAG_MISSES_LO] = 7;
+  bus.reads[rm::FRAG_MISSES_HI] = 2;
+  driver::Driver drv(bus);
+  const driver::Counters c = drv.counters();
+  EXPECT_EQ(c.frag_follows, (uint64_t(1) << 32) | 5u);
+  EXPECT_EQ(c.frag_misses, (uint64_t(2) << 32) | 7u);
+  EXPECT_EQ(c.fragments, 0u);
+}
+
 TEST(DriverCounters, ClearCountersZeroesEveryCounterAndPeakButNoConfiguration) {
   cards::SoftCard card;
   driver::Driver drv(card);
@@ -524,7 +596,9 @@ TEST(DriverCounters, ClearCountersZeroesEveryCounterAndPeakButNoConfiguration) {
   for (const auto& r : c.rx) EXPECT_EQ(r.packets + r.bytes, 0u);
   for (const auto& t : c.tx) EXPECT_EQ(t.packets + t.bytes + t.peak_bp, 0u);
   EXPECT_EQ(c.groups.at(0).packets, 0u);
-  EXPECT_EQ(c.malformed + c.fragments + c.depth_exceeded + c.unmapped_drops + c.threshold_avoids, 0u);
+  EXPECT_EQ(c.malformed + c.fragments + c.depth_exceeded + c.unmapped_drops + c.threshold_avoids +
+                c.frag_follows + c.frag_misses,
+            0u);
 
   // Configuration registers are untouched, and traffic flows and counts again.
   for (const RegValue& r : config_before) {

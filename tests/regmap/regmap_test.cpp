@@ -216,3 +216,43 @@ TEST(regmap, TableMatchesNamedConstants) {
     }
   }
 }
+
+// Version 1.1 added the fragment timeout and the fragment counters; their places are what a
+// 1.1 bitstream decodes, so they must not move.
+TEST(regmap, FragmentRegistersOfVersion1_1) {
+  EXPECT_EQ(rm::kVersionMajor, 1u);
+  EXPECT_GE(rm::kVersionMinor, 1u);
+
+  const auto* t = find("GRP_FRAG_TIMEOUT_US");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(rm::GRP_FRAG_TIMEOUT_US - rm::GROUP_BASE, 0x14u);
+  EXPECT_EQ(t->offset, rm::GRP_FRAG_TIMEOUT_US);
+  EXPECT_EQ(t->stride, rm::GROUP_STRIDE);
+  EXPECT_EQ(t->count, rm::GROUP_COUNT);
+  EXPECT_EQ(t->access, rm::Access::kRW);
+  EXPECT_EQ(t->reset, 1'000'000u) << "1 s, the default of PortGroup.fragment_timeout_us";
+  EXPECT_EQ(rm::GRP_FRAG_TIMEOUT_US_at(2), rm::GRP_FRAG_TIMEOUT_US + 2 * rm::GROUP_STRIDE);
+
+  struct Counter {
+    const char* name;
+    uint32_t lo;
+  };
+  for (const Counter& c : {Counter{"FRAG_FOLLOWS", 0x1328}, Counter{"FRAG_MISSES", 0x1330}}) {
+    SCOPED_TRACE(c.name);
+    const auto* lo = find(std::string(c.name) + "_LO");
+    const auto* hi = find(std::string(c.name) + "_HI");
+    ASSERT_NE(lo, nullptr);
+    ASSERT_NE(hi, nullptr);
+    EXPECT_EQ(lo->offset, c.lo);
+    EXPECT_EQ(hi->offset, c.lo + 4);
+    EXPECT_EQ(lo->count, 1u);
+    EXPECT_EQ(lo->access, rm::Access::kRO);
+    EXPECT_EQ(hi->access, rm::Access::kRO);
+    EXPECT_TRUE(lo->is_counter64_lo);
+    EXPECT_TRUE(hi->is_counter64_hi);
+    EXPECT_STREQ(lo->counter64, c.name);
+    EXPECT_EQ(lo->reset, 0u);
+  }
+  EXPECT_EQ(rm::FRAG_FOLLOWS_LO, 0x1328u);
+  EXPECT_EQ(rm::FRAG_MISSES_LO, 0x1330u);
+}
