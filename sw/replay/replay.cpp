@@ -1,6 +1,7 @@
 #include "replay.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -9,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "decision_log.h"
-#include "hash_key.h"
+#include "native/frame_api.h"
 #include "pcap_source.h"
 
 namespace broker::replay {
@@ -38,9 +39,21 @@ struct Pending {
   uint8_t port = 0;
 };
 
+// A frame handed to the card whose decision has not come back yet.
+struct InFlight {
+  uint64_t frame_no = 0;
+  uint8_t port = 0;
+  io::Frame frame;
+};
+
 }  // namespace
 
 Summary run(cards::SoftCard& card, driver::Driver& driver, const Options& options) {
+  SoftFrameCard frames(card);
+  return run(frames, driver, options);
+}
+
+Summary run(FrameCard& card, driver::Driver& driver, const Options& options) {
   std::vector<Pending> inputs(options.inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     inputs[i].source = std::make_unique<io::PcapSource>(options.inputs[i].path);
@@ -77,20 +90,15 @@ Summary run(cards::SoftCard& card, driver::Driver& driver, const Options& option
   std::map<uint32_t, EgressSummary> egress;
   for (const auto& [port, name] : names) egress[port].port = port;
 
-  for (;;) {
-    Pending* next = nullptr;
-    for (auto& in : inputs)
-      if (in.has && (!next || in.frame.ts_ns < next->frame.ts_ns)) next = &in;
-    if (!next) break;
-    if (options.before_frame) options.before_frame(sum.frames_in);
-
-    const io::Frame& f = next->frame;
+  // The card reports decisions in the order frames went in: the oldest in flight is this one.
+  std::deque<InFlight> in_flight;
+  const FrameCard::Done done = [&](const core::FrameResult& r) {
+    if (in_flight.empty()) throw std::runtime_error("replay: the card reported a frame that was not sent");
+    const InFlight& x = in_flight.front();
+    const io::Frame& f = x.frame;
     const uint32_t len = uint32_t(f.data.size());
-    const core::FrameResult& r = card.forward(next->port, f.ts_ns, f.data.data(), len);
-    ++sum.frames_in;
-    sum.bytes_in += len;
     if (r.fields.malformed) ++sum.malformed;
-    if (log) log->write(next->frame_no, next->port, f.ts_ns, len, r);
+    if (log) log->write(x.frame_no, x.port, f.ts_ns, len, r);
     const uint8_t out = r.decision.out_port;
     if (out == core::kNoPort) {
       ++sum.dropped;
@@ -103,9 +111,39 @@ Summary run(cards::SoftCard& card, driver::Driver& driver, const Options& option
       sessions[out].insert(session_id(r.fields));
       if (io::PcapSink* s = sink_for(out)) s->write(f.ts_ns, f.data.data(), len, f.wire_len);
     }
+    in_flight.pop_front();
+  };
+
+  for (;;) {
+    Pending* next = nullptr;
+    for (auto& in : inputs)
+      if (in.has && (!next || in.frame.ts_ns < next->frame.ts_ns)) next = &in;
+    if (!next) break;
+
+    // A record without a byte (caplen 0) holds nothing to put on the wire: a port never
+    // delivers an empty frame, and an AXI4-Stream transfer carries at least one byte. So a
+    // replay skips it on every card (not sent, not logged, counted); `frame` keeps counting
+    // the file's records, so each log row still names its record.
+    if (next->frame.data.empty()) {
+      ++sum.empty_skipped;
+    } else {
+      if (options.before_frame) {
+        card.finish(done);
+        options.before_frame(sum.frames_in);
+      }
+      ++sum.frames_in;
+      sum.bytes_in += next->frame.data.size();
+      in_flight.push_back(InFlight{next->frame_no, next->port, std::move(next->frame)});
+      const io::Frame& f = in_flight.back().frame;
+      card.forward(next->port, f.ts_ns, f.data.data(), uint32_t(f.data.size()), done);
+    }
+    next->frame = io::Frame{};
     next->has = next->source->next(next->frame);
     ++next->frame_no;
   }
+  card.finish(done);
+  if (!in_flight.empty())
+    throw std::runtime_error(fmt::format("replay: the card did not report {} frame(s)", in_flight.size()));
   for (auto& [port, s] : sinks) s->close();
 
   const driver::Counters counters = driver.counters();
@@ -128,8 +166,9 @@ void print_summary(std::FILE* out, const Summary& s) {
   for (const auto& e : s.egress)
     fmt::print(out, "{:>6}  {:<16} {:>10} {:>14} {:>9} {:>6.1f}% {:>9.2f}%  {}\n", e.port, e.name,
                e.packets, e.bytes, e.sessions, 100.0 * e.share, e.peak_util_bp / 100.0, e.pcap);
-  fmt::print(out, "frames in {}, out {}, dropped {}, malformed (forwarded) {}, bytes in {}\n",
-             s.frames_in, s.frames_out, s.dropped, s.malformed, s.bytes_in);
+  fmt::print(out, "frames in {}, out {}, dropped {}, malformed (forwarded) {}, bytes in {}{}\n",
+             s.frames_in, s.frames_out, s.dropped, s.malformed, s.bytes_in,
+             s.empty_skipped ? fmt::format(", empty records skipped {}", s.empty_skipped) : "");
 }
 
 }  // namespace broker::replay

@@ -15,47 +15,17 @@
 
 #include "driver_test_util.h"
 #include "testdata.h"
+#include "tool_run.h"
 
 namespace broker::drvtest {
 namespace {
 
-struct ToolRun {
-  int status = -1;  // exit code, or -1 when killed by a signal
-  std::string out, err;
-};
+using broker::testing::ToolRun;
+using broker::testing::slurp;
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs broker-replay with args (no shell), capturing stdout and stderr.
+// Runs broker-replay with args (no shell), capturing stdout and stderr into dir.
 ToolRun run_replay(const std::vector<std::string>& args, const std::filesystem::path& dir) {
-  const auto out_path = dir / "stdout.txt", err_path = dir / "stderr.txt";
-  std::vector<std::string> argv_s = {BROKER_REPLAY_EXE};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (o < 0 || e < 0) _exit(126);
-    dup2(o, 1);
-    dup2(e, 2);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  ToolRun r;
-  int st = 0;
-  EXPECT_EQ(waitpid(pid, &st, 0), pid);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
-  return r;
+  return broker::testing::run_tool(BROKER_REPLAY_EXE, args, dir);
 }
 
 std::vector<std::string> split(const std::string& line, char sep = '\t') {
@@ -158,6 +128,7 @@ TEST(DriverReplayTool, SeedConfigOverTwoSharedCaptures) {
   std::map<std::string, size_t> col;
   for (size_t i = 0; i < header.size(); ++i) col[header[i]] = i;
   ASSERT_TRUE(col.count("len") && col.count("ts_ns")) << "extra columns len/ts_ns expected after the normative ones";
+  ASSERT_TRUE(col.count("frag_follow")) << "header: " << line;
 
   const std::regex mac("^([0-9a-f]{2}:){5}[0-9a-f]{2}$"), ethertype("^0x[0-9a-f]{4}$"), hash("^0x[0-9a-f]+$");
   std::map<int, uint64_t> next_frame = {{in_port[0], 1}, {in_port[1], 1}};
@@ -188,6 +159,8 @@ TEST(DriverReplayTool, SeedConfigOverTwoSharedCaptures) {
     EXPECT_EQ(at("src_ip").empty(), at("dst_ip").empty());
     EXPECT_TRUE(at("fragment") == "0" || at("fragment") == "1");
     EXPECT_TRUE(at("malformed") == "0" || at("malformed") == "1");
+    EXPECT_TRUE(at("frag_follow") == "0" || (at("frag_follow") == "1" && at("fragment") == "1"))
+        << "frag_follow " << at("frag_follow") << ", fragment " << at("fragment");
     ASSERT_TRUE(std::regex_match(at("hash"), hash)) << at("hash");
     const uint64_t h = std::stoull(at("hash"), nullptr, 16);
     EXPECT_LE(h, 0xFFFFFFFFull);

@@ -1,0 +1,111 @@
+#include "verilator_frame_card.h"
+
+#include <stdexcept>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "native/pipeline.h"
+
+namespace broker::replay {
+
+using cards::VerilatorCard;
+
+VerilatorFrameCard::VerilatorFrameCard(VerilatorCard& card) : card_(card) {
+  if (!card_.run_until_idle())
+    throw std::runtime_error("verilator card: the model does not go idle after configuration");
+  card_.take_egress();
+  card_.take_decisions();
+  for (int p = 0; p < VerilatorCard::kInPorts; ++p) rx_base_[size_t(p)] = card_.rx_stats(p).frames;
+}
+
+uint64_t VerilatorFrameCard::accepted(uint8_t port) const {
+  return card_.rx_stats(port).frames - rx_base_[port];
+}
+
+void VerilatorFrameCard::forward(uint8_t in_port, uint64_t /*ts_ns: the model keeps its own time*/,
+                                 const uint8_t* frame, uint32_t len, const Done& done) {
+  if (in_port >= VerilatorCard::kInPorts)
+    throw std::invalid_argument(fmt::format("verilator card: no ingress port {}", in_port));
+  // Another port may start only when the arbiter has taken every frame sent before.
+  if (last_port_ >= 0 && in_port != last_port_) {
+    const uint8_t prev = uint8_t(last_port_);
+    run_until([&] { return accepted(prev) == sent_on_[prev]; }, done, "ingress port to take its frames");
+  }
+  run_until([&] { return sent_.size() < kWindow; }, done, "frames in flight to leave");
+  sent_.push_back(Sent{in_port, std::vector<uint8_t>(frame, frame + len)});
+  card_.send(in_port, frame, len);
+  ++sent_on_[in_port];
+  last_port_ = in_port;
+}
+
+void VerilatorFrameCard::finish(const Done& done) {
+  run_until([&] { return sent_.empty(); }, done, "the last frames to leave");
+  if (!card_.run_until_idle()) throw std::runtime_error("verilator card: the model does not go idle");
+  collect(done);
+  for (int p = 0; p < VerilatorCard::kOutPorts; ++p)
+    if (!egress_[size_t(p)].empty())
+      throw std::runtime_error(fmt::format("verilator card: egress port {} sent {} frame(s) the core "
+                                           "decided for no port", p, egress_[size_t(p)].size()));
+}
+
+template <class Pred>
+void VerilatorFrameCard::run_until(Pred until, const Done& done, const char* what) {
+  uint64_t quiet = 0, seen = reported_;
+  size_t decided = decided_;
+  while (!until()) {
+    card_.step(1);
+    collect(done);
+    if (reported_ != seen || decided_ != decided) {
+      seen = reported_;
+      decided = decided_;
+      quiet = 0;
+    } else if (++quiet > kStuckCycles) {
+      throw std::runtime_error(fmt::format("verilator card: no frame decided or out in {} cycles "
+                                           "while waiting for {} ({} frame(s) in flight)",
+                                           kStuckCycles, what, sent_.size()));
+    }
+  }
+}
+
+void VerilatorFrameCard::collect(const Done& done) {
+  for (const VerilatorCard::DecidedFrame& d : card_.take_decisions()) {
+    if (decided_ >= sent_.size())
+      throw std::runtime_error(fmt::format("verilator card: the core decided a frame after frame {}, "
+                                           "which was not sent", reported_ + decided_));
+    Sent& s = sent_[decided_];
+    const unsigned port = d.trace.parsed.in_port.to_uint();
+    if (port != s.in_port)
+      throw std::runtime_error(fmt::format(
+          "verilator card: frame {} in replay order went in on ingress port {}, but the core's "
+          "next decision is for a frame from port {}", reported_ + decided_ + 1, s.in_port, port));
+    s.result = core::frame_result_of(d.trace);
+    ++decided_;
+  }
+  for (VerilatorCard::Frame& f : card_.take_egress()) egress_.at(f.port).push_back(std::move(f.data));
+
+  // Report the oldest frames whose decision and (unless dropped) egress frame are both in.
+  while (decided_ > 0) {
+    const Sent& s = sent_.front();
+    const uint8_t out = s.result.decision.out_port;
+    if (out != core::kNoPort) {
+      if (out >= VerilatorCard::kOutPorts)
+        throw std::runtime_error(fmt::format("verilator card: frame {} decided for egress port {}, "
+                                             "which the model does not have", reported_ + 1, out));
+      auto& q = egress_[out];
+      if (q.empty()) return;
+      if (q.front() != s.data)
+        throw std::runtime_error(fmt::format(
+            "verilator card: frame {} in replay order ({} bytes from ingress port {}) was decided for "
+            "egress port {}, but the next frame out of that port differs ({} bytes)",
+            reported_ + 1, s.data.size(), s.in_port, out, q.front().size()));
+      q.pop_front();
+    }
+    done(s.result);
+    sent_.pop_front();
+    --decided_;
+    ++reported_;
+  }
+}
+
+}  // namespace broker::replay
