@@ -8,6 +8,10 @@
 
 #include <fmt/format.h>
 
+#include "broker_regmap.h"
+#include "native/pipeline.h"
+#include "soft_card.h"
+
 namespace broker::bench {
 
 v1::Config make_config(const GroupParams& p) {
@@ -38,11 +42,40 @@ v1::Config make_config(const GroupParams& p) {
   return c;
 }
 
-MirrorBus::MirrorBus() : state(std::make_unique<core::CoreState>()) {
-  state->cfg = core::CoreConfig{};
-  core::clear_counters(state->counters);
-  core::clear_flows(state->flows);
-  state->counter_hi_latch = 0;
+namespace {
+
+// The register map's entry of a register offset (nullptr: unmapped).
+const regmap::RegInfo* reg_info(uint32_t offset) {
+  static const std::vector<const regmap::RegInfo*> by_word = [] {
+    std::vector<const regmap::RegInfo*> v(regmap::kAperture / 4, nullptr);
+    for (const auto& r : regmap::kRegisters)
+      for (uint32_t i = 0; i < r.count; ++i) v[(r.offset + i * r.stride) / 4] = &r;
+    return v;
+  }();
+  return offset % 4 == 0 && offset < regmap::kAperture ? by_word[offset / 4] : nullptr;
+}
+
+}  // namespace
+
+MirrorBus::MirrorBus()
+    : card(std::make_unique<cards::SoftCard>()), pipeline(std::make_unique<core::Pipeline>()) {
+  // The register map's reset values, as the soft card gives them to its core.
+  for (const auto& r : regmap::kRegisters)
+    if (r.access == regmap::Access::kRW)
+      for (uint32_t i = 0; i < r.count; ++i) pipeline->post_csr(r.offset + i * r.stride, r.reset);
+  pipeline->flush_csr(0);
+}
+
+MirrorBus::~MirrorBus() = default;
+
+uint32_t MirrorBus::read32(uint32_t offset) { return card->read32(offset); }
+
+std::string MirrorBus::describe() const { return "bench mirror of " + card->describe(); }
+
+void MirrorBus::write32(uint32_t offset, uint32_t value) {
+  card->write32(offset, value);  // throws on an unmapped offset, as the card does
+  const regmap::RegInfo* r = reg_info(offset);
+  if (r && r->access != regmap::Access::kRO) pipeline->write_csr(offset, value, 0);
 }
 
 namespace {
@@ -72,8 +105,8 @@ std::vector<Tuple> random_tuples(uint32_t flows, uint64_t seed) {
 }
 
 void fill_udp(BenchFrame& f, const Tuple& t, uint32_t len) {
-  std::memset(f.hdr, 0, sizeof f.hdr);
-  uint8_t* p = f.hdr;
+  f.bytes.assign(len, 0);
+  uint8_t* p = f.bytes.data();
   const uint8_t dmac[6] = {0x02, 0, 0, 0, 0, 0x02}, smac[6] = {0x02, 0, 0, 0, 0, 0x01};
   std::memcpy(p, dmac, 6);
   std::memcpy(p + 6, smac, 6);
@@ -134,8 +167,8 @@ std::vector<BenchFrame> make_generated_frames(uint32_t max_count, uint32_t sessi
     f.in_port = g.point;
     f.len = uint32_t(g.bytes.size());
     f.ts_ns = g.ts_ns;
-    std::memcpy(f.hdr, g.bytes.data(), std::min<size_t>(g.bytes.size(), core::kParseBytes));
-    v.push_back(f);
+    f.bytes = std::move(g.bytes);
+    v.push_back(std::move(f));
   }
   return v;
 }

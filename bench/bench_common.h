@@ -1,6 +1,7 @@
 // Shared pieces of the benchmarks (bench/): configurations, a register bus that mirrors
-// the driver's writes into a CoreState, frame sets, and small statistics helpers.
-// Frames here are test traffic, not packet semantics: every decision is the core's.
+// the driver's writes into a core of its own (the native Pipeline), frame sets, and small
+// statistics helpers. Frames here are test traffic, not packet semantics: every decision is
+// the core's.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -8,11 +9,17 @@
 #include <vector>
 
 #include "broker/v1/config.pb.h"
-#include "broker_core.h"
-#include "csr.h"
 #include "driver.h"
-#include "soft_card.h"
 #include "traffic_gen.h"
+
+// Declared only: a benchmark includes what it uses (native/pipeline.h, soft_card.h), so one
+// that drives another card (bench_verilator) does not get the native core's definitions.
+namespace broker::core {
+class Pipeline;
+}
+namespace broker::cards {
+class SoftCard;
+}
 
 namespace broker::bench {
 
@@ -31,30 +38,29 @@ struct GroupParams {
 // One group "g" over the 5-tuple (SRC_IP DST_IP SRC_PORT DST_PORT IP_PROTO), as seed.conf.
 v1::Config make_config(const GroupParams& p);
 
-// A register bus over a SoftCard that also decodes every write into its own CoreState with
-// the core's csr_write, so a benchmark can call core::process_frame with exactly the
-// configuration the driver programmed.
+// A register bus over a SoftCard that also writes every register write to a core of its own
+// (core::Pipeline, through its CSR stream, as the card does), so a benchmark can call
+// Pipeline::forward, without the card's lock and meter, with exactly the configuration the
+// driver programmed.
 class MirrorBus final : public driver::RegisterBus {
  public:
   MirrorBus();
-  uint32_t read32(uint32_t offset) override { return card.read32(offset); }
-  void write32(uint32_t offset, uint32_t value) override {
-    card.write32(offset, value);
-    core::csr_write(offset, value, *state);
-  }
-  std::string describe() const override { return "bench mirror of " + card.describe(); }
+  ~MirrorBus() override;
+  uint32_t read32(uint32_t offset) override;
+  void write32(uint32_t offset, uint32_t value) override;
+  std::string describe() const override;
 
-  cards::SoftCard card;
-  std::unique_ptr<core::CoreState> state;
+  std::unique_ptr<cards::SoftCard> card;
+  std::unique_ptr<core::Pipeline> pipeline;
 };
 
-// A frame ready for the core: the first kParseBytes bytes zero-padded, as the soft card
-// hands them over.
+// A whole frame (without FCS) and where it comes from.
 struct BenchFrame {
   uint8_t in_port = 0;
   uint32_t len = 0;
   uint64_t ts_ns = 0;
-  uint8_t hdr[core::kParseBytes] = {};
+  std::vector<uint8_t> bytes;  // len bytes
+  const uint8_t* data() const { return bytes.data(); }
 };
 
 // IPv4/UDP frames of `len` bytes (without FCS; 60 = a 64-byte frame on the wire) over

@@ -1,8 +1,10 @@
-// The native core on in-memory packets, one core: frames per second through
-// core::process_frame (parse -> key -> hash -> select -> count) with a configuration the
-// driver programmed, static and dynamic mode, for 64-byte frames, IMIX, GTP-U and
-// VLAN/MPLS stacks. Baseline in the same run: copying each frame's header window (the
-// bytes the core looks at), and the stages of the core one by one (parse, +key, +hash).
+// The native core on in-memory packets, one CPU core: frames per second through
+// core::Pipeline::forward (the fabric's tasks stepped natively: align -> parse -> key ->
+// hash -> select -> egress -> stats, the frame in and out as 64-byte AXI4-Stream beats) with
+// a configuration the driver programmed through the register map, static and dynamic mode,
+// for 64-byte frames, IMIX, GTP-U and VLAN/MPLS stacks. Baselines in the same run: copying
+// each frame's header window (the bytes the parser looks at), and the per-frame functions
+// the tasks call, one by one (parse, +key, +hash; native/frame_api.h).
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -11,9 +13,10 @@
 #include <map>
 
 #include "bench_common.h"
-#include "hash.h"
-#include "hash_key.h"
-#include "parser.h"
+#include "broker_regmap.h"
+#include "native/frame_api.h"
+#include "native/pipeline.h"
+#include "soft_card.h"
 
 namespace bb = broker::bench;
 namespace core = broker::core;
@@ -69,25 +72,25 @@ void BM_Core(benchmark::State& state) {
   const bool dynamic = state.range(1) != 0;
   const auto& fr = frames(mix);
   ConfiguredCore cc(dynamic ? broker::v1::MODE_DYNAMIC : broker::v1::MODE_STATIC);
-  core::CoreState& st = *cc.bus.state;
+  core::Pipeline& core = *cc.bus.pipeline;
   const uint16_t util[core::kOutPorts] = {};
   core::FrameResult out;
   size_t i = 0, done = 0;
   for (auto _ : state) {
     const bb::BenchFrame& f = fr[i];
-    core::process_frame(f.hdr, f.len, f.in_port, f.ts_ns / 1000 + done / kFrames * 2000, st.cfg,
-                        util, st.flows, st.counters, out);
+    core.forward(f.in_port, f.data(), f.len, f.ts_ns / 1000 + done / kFrames * 2000, util, out);
     benchmark::DoNotOptimize(out.decision.out_port);
     if (++i == fr.size()) i = 0;
     ++done;
   }
-  if (st.counters.unmapped_drops) state.SkipWithError("frames dropped: configuration not applied");
+  if (core.read_counter(broker::regmap::UNMAPPED_DROPS_LO) != 0)
+    state.SkipWithError("frames dropped: configuration not applied");
   set_rate(state, done);
   state.SetLabel(std::string(kMixName[mix]) + (dynamic ? "/dynamic" : "/static"));
 }
 BENCHMARK(BM_Core)->ArgsProduct({{kUdp64, kImix, kGtpu, kVlanMpls}, {0, 1}})->ArgNames({"mix", "dyn"});
 
-// The soft card's forward(): the core plus the card's lock, header copy and TX meter.
+// The soft card's forward(): the core plus the card's lock and TX meter.
 void BM_SoftCardForward(benchmark::State& state) {
   const auto& fr = frames(kUdp64);
   ConfiguredCore cc(broker::v1::MODE_STATIC);
@@ -95,7 +98,7 @@ void BM_SoftCardForward(benchmark::State& state) {
   uint64_t ts = 0;
   for (auto _ : state) {
     const bb::BenchFrame& f = fr[i];
-    const auto& r = cc.bus.card.forward(f.in_port, ts += 100, f.hdr, f.len);
+    const auto& r = cc.bus.card->forward(f.in_port, ts += 100, f.data(), f.len);
     benchmark::DoNotOptimize(r.decision.out_port);
     if (++i == fr.size()) i = 0;
     ++done;
@@ -105,8 +108,9 @@ void BM_SoftCardForward(benchmark::State& state) {
 }
 BENCHMARK(BM_SoftCardForward);
 
-// Baseline: copy each frame's header window (min(len, 256) bytes, zero-padded), as the card
-// does before calling the core, and touch it.
+// Baseline: copy each frame's header window (min(len, 256) bytes, zero-padded), the bytes
+// the parser looks at (the align task builds this window from the frame's first beats), and
+// touch it.
 void BM_Baseline_HeaderCopy(benchmark::State& state) {
   const auto& fr = frames(int(state.range(0)));
   uint8_t hdr[core::kParseBytes];
@@ -114,7 +118,7 @@ void BM_Baseline_HeaderCopy(benchmark::State& state) {
   for (auto _ : state) {
     const bb::BenchFrame& f = fr[i];
     const uint32_t n = f.len < core::kParseBytes ? f.len : core::kParseBytes;
-    std::memcpy(hdr, f.hdr, n);
+    std::memcpy(hdr, f.data(), n);
     std::memset(hdr + n, 0, core::kParseBytes - n);
     benchmark::DoNotOptimize(hdr);
     benchmark::ClobberMemory();
@@ -126,7 +130,9 @@ void BM_Baseline_HeaderCopy(benchmark::State& state) {
 }
 BENCHMARK(BM_Baseline_HeaderCopy)->Arg(kUdp64)->Arg(kImix)->ArgName("mix");
 
-// The core's stages, cumulatively, on 64-byte frames: where the time goes.
+// The per-frame functions the tasks call (native/frame_api.h: the parser's layers, the key,
+// the hash), cumulatively, on 64-byte frames: how much of Pipeline::forward is the packet
+// work itself, and how much the stepping of the tasks and their streams.
 void BM_Stage(benchmark::State& state) {
   const int stage = int(state.range(0));  // 0 parse, 1 +key, 2 +crc32, 3 +xor16 instead of crc
   const auto& fr = frames(kUdp64);
@@ -137,7 +143,7 @@ void BM_Stage(benchmark::State& state) {
   size_t i = 0, done = 0;
   for (auto _ : state) {
     const bb::BenchFrame& f = fr[i];
-    core::parse_frame(f.hdr, f.len, pf);
+    core::parse_frame(f.data(), f.len, pf);
     benchmark::DoNotOptimize(pf);
     if (stage >= 1) {
       core::build_key(pf, f.in_port, tuple, true, key);
@@ -156,19 +162,19 @@ BENCHMARK(BM_Stage)->DenseRange(0, 3)->ArgName("stage");
 
 }  // namespace
 
-// --profile-frames=N [--profile-dynamic]: runs process_frame N times on 64-byte frames outside
-// the benchmark loop and exits, for valgrind --tool=callgrind (instructions per frame =
+// --profile-frames=N [--profile-dynamic]: runs Pipeline::forward N times on 64-byte frames
+// outside the benchmark loop and exits, for valgrind --tool=callgrind (instructions per frame =
 // a function's self cost / N; everything else in the process is setup).
 int profile(uint64_t n, bool dynamic) {
   const auto& fr = frames(kUdp64);
   ConfiguredCore cc(dynamic ? broker::v1::MODE_DYNAMIC : broker::v1::MODE_STATIC);
-  core::CoreState& st = *cc.bus.state;
+  core::Pipeline& core = *cc.bus.pipeline;
   const uint16_t util[core::kOutPorts] = {};
   core::FrameResult out;
   uint64_t sum = 0;
   for (uint64_t k = 0; k < n; ++k) {
     const bb::BenchFrame& f = fr[k % fr.size()];
-    core::process_frame(f.hdr, f.len, f.in_port, k / 10, st.cfg, util, st.flows, st.counters, out);
+    core.forward(f.in_port, f.data(), f.len, k / 10, util, out);
     sum += out.decision.out_port;
   }
   std::printf("profiled %llu frames (%llu)\n", (unsigned long long)n, (unsigned long long)sum);

@@ -1,5 +1,6 @@
-// CRC32 over the 96-byte hash key: the core's crc32_key (slicing-by-8 tables, what the
-// fabric builds as ROMs) against peers on the same keys in the same run: zlib's crc32 (the
+// CRC32 over the 96-byte hash key: the core's crc32_key (an XOR matrix over the 768 key bits,
+// generated from the polynomial by hw/hls/gen_crc32_matrix.py: what the fabric builds as XOR
+// trees, run natively) against peers on the same keys in the same run: zlib's crc32 (the
 // same CRC-32/IEEE, the normative reference), DPDK's rte_hash_crc (CRC-32C, SSE4.2 crc32
 // instruction, and its table fallback) and rte_softrss (Toeplitz, as NICs compute RSS).
 // The keys are the ones the core builds from generated traffic of every session kind.
@@ -10,6 +11,7 @@
 
 #include "bench_common.h"
 #include "hash.h"
+#include "native/pipeline.h"
 
 #if BROKER_BENCH_DPDK
 #include <rte_hash_crc.h>
@@ -31,12 +33,11 @@ const std::vector<Key>& keys() {
     bb::MirrorBus bus;
     broker::driver::Driver driver(bus);
     driver.apply(bb::make_config({}));
-    core::CoreState& st = *bus.state;
+    core::Pipeline& core = *bus.pipeline;
     const uint16_t util[core::kOutPorts] = {};
     core::FrameResult r;
     for (const auto& f : bb::make_generated_frames(8192, 4000, {}, 7)) {
-      core::process_frame(f.hdr, f.len, f.in_port, f.ts_ns / 1000, st.cfg, util, st.flows,
-                          st.counters, r);
+      core.forward(f.in_port, f.data(), f.len, f.ts_ns / 1000, util, r);
       Key key;
       std::memcpy(key.b, r.key, sizeof key.b);
       out.push_back(key);

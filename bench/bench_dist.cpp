@@ -27,6 +27,7 @@
 
 #include "bench_common.h"
 #include "pcap_source.h"
+#include "soft_card.h"
 
 namespace bb = broker::bench;
 namespace core = broker::core;
@@ -58,7 +59,7 @@ struct Source {
     } else if (kind == kUniform) {
       // Every flow the same: 16 frames of 64 bytes each, flows interleaved, 1 Mpps.
       const auto frames = bb::make_udp_frames(sessions * 16, sessions, 60, seed);
-      for (const auto& f : frames) fn(f.in_port, f.ts_ns, f.hdr, f.len);
+      for (const auto& f : frames) fn(f.in_port, f.ts_ns, f.data(), f.len);
     } else {
       uint64_t base = 0;  // captures one after another on one clock, 1 ms apart
       for (const auto& p : pcaps) {

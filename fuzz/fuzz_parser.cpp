@@ -1,16 +1,24 @@
 // libFuzzer target: a raw Ethernet frame through the data path's parser, key builder, hash and
-// selection (hw/hls, the one implementation of packet semantics).
+// selection (hw/hls, the one implementation of packet semantics): the per-frame entry points
+// (native/frame_api.h) and the whole core as its tasks run (native/pipeline.h).
 //
 // Checked on every input, besides ASan/UBSan:
 //  - parse_frame never reads the frame past frame_len: it runs on an exact-size heap copy
 //    (ASan catches one byte too far) and must agree with the zero-padded 256-byte window;
-//  - bytes of the frame past 256 never matter;
+//  - bytes of the frame past 256 never matter, and neither does its length past the window
+//    for the fields (a frame longer than the window is decided before its end is known); a
+//    longer frame is never more malformed;
+//  - field invariants: tags walked within kVlanTags, 12-bit VLAN ID, 20-bit MPLS label,
+//    nothing kept of a layer not found; a later fragment carries no ports, TEID or inner
+//    addresses (DESIGN.md fragment rule);
 //  - build_key: bytes 94..95 zero; every field not selected in the tuple mask all zero; a
-//    selected field holds the parsed value; fragments carry no ports;
+//    selected field holds the parsed value (a first fragment keeps its ports);
 //  - symmetric keys: equal to the asymmetric key or to it with every src/dst pair swapped,
 //    and equal to the symmetric key of the mirrored packet (src and dst exchanged);
-//  - process_frame: a mapped port on an enabled group always forwards to a member, the
-//    decision's hash is the hash of the key, and the malformed counter counts the verdict.
+//  - Pipeline::forward (the tasks, configured through registers): a mapped port on an enabled
+//    group always forwards to a live member, the decision's hash is the hash of the key, the
+//    key is build_key's, a later fragment either follows or misses (never both, never a
+//    whole datagram), and the malformed counter counts the verdict.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -18,12 +26,12 @@
 #include <memory>
 #include <vector>
 
-#include "broker_core.h"
-#include "hash.h"
-#include "hash_key.h"
-#include "parser.h"
+#include "broker_regmap.h"
+#include "native/frame_api.h"
+#include "native/pipeline.h"
 
 using namespace broker::core;
+namespace rm = broker::regmap;
 
 namespace {
 
@@ -36,21 +44,20 @@ namespace {
     if (!(cond)) fail(#cond); \
   } while (0)
 
-bool same_fields(const PacketFields& a, const PacketFields& b) {
-  bool same = std::memcmp(a.dst_mac, b.dst_mac, 6) == 0 && std::memcmp(a.src_mac, b.src_mac, 6) == 0 &&
-              a.ethertype == b.ethertype && a.vlan_count == b.vlan_count &&
-              a.mpls_count == b.mpls_count && a.ip_version == b.ip_version &&
-              a.ip_proto == b.ip_proto && a.l4_proto == b.l4_proto &&
-              std::memcmp(a.src_ip, b.src_ip, 16) == 0 && std::memcmp(a.dst_ip, b.dst_ip, 16) == 0 &&
-              a.fragment == b.fragment && a.has_l4 == b.has_l4 && a.src_port == b.src_port &&
-              a.dst_port == b.dst_port && a.has_gtp == b.has_gtp && a.gtp_msgtype == b.gtp_msgtype &&
-              a.gtp_teid == b.gtp_teid && a.gtp_inner_version == b.gtp_inner_version &&
-              std::memcmp(a.gtp_inner_src, b.gtp_inner_src, 16) == 0 &&
-              std::memcmp(a.gtp_inner_dst, b.gtp_inner_dst, 16) == 0 && a.malformed == b.malformed &&
-              a.depth_exceeded == b.depth_exceeded;
-  for (int i = 0; i < kMaxVlanTags; ++i) same = same && a.vlan_ids[i] == b.vlan_ids[i];
-  for (int i = 0; i < kMaxMplsLabels; ++i) same = same && a.mpls_labels[i] == b.mpls_labels[i];
-  return same;
+// Every parsed field; the verdicts (malformed, depth_exceeded) only when `verdicts`.
+bool same_fields(const PacketFields& a, const PacketFields& b, bool verdicts = true) {
+  return std::memcmp(a.dst_mac, b.dst_mac, 6) == 0 && std::memcmp(a.src_mac, b.src_mac, 6) == 0 &&
+         a.ethertype == b.ethertype && a.vlan_count == b.vlan_count && a.vlan == b.vlan &&
+         a.has_mpls == b.has_mpls && a.mpls == b.mpls && a.ip_version == b.ip_version &&
+         a.ip_proto == b.ip_proto && a.l4_proto == b.l4_proto &&
+         std::memcmp(a.src_ip, b.src_ip, 16) == 0 && std::memcmp(a.dst_ip, b.dst_ip, 16) == 0 &&
+         a.fragment == b.fragment && a.frag_later == b.frag_later && a.frag_proto == b.frag_proto &&
+         a.frag_id == b.frag_id && a.has_l4 == b.has_l4 && a.src_port == b.src_port &&
+         a.dst_port == b.dst_port && a.has_gtp == b.has_gtp && a.gtp_msgtype == b.gtp_msgtype &&
+         a.gtp_teid == b.gtp_teid && a.gtp_inner_version == b.gtp_inner_version &&
+         std::memcmp(a.gtp_inner_src, b.gtp_inner_src, 16) == 0 &&
+         std::memcmp(a.gtp_inner_dst, b.gtp_inner_dst, 16) == 0 &&
+         (!verdicts || (a.malformed == b.malformed && a.depth_exceeded == b.depth_exceeded));
 }
 
 PacketFields mirrored(const PacketFields& f) {
@@ -84,6 +91,25 @@ uint16_t pair_closed(uint16_t m) {
   return m;
 }
 
+void check_fields(const PacketFields& f, size_t size) {
+  CHECK(f.vlan_count <= kVlanTags);
+  CHECK(f.vlan <= 0xFFF);
+  if (f.vlan_count == 0) CHECK(f.vlan == 0);
+  CHECK(f.mpls <= 0xFFFFF);
+  if (!f.has_mpls) CHECK(f.mpls == 0);
+  CHECK(f.ip_version == 0 || f.ip_version == 4 || f.ip_version == 6);
+  if (f.ip_version == 0) CHECK(all_zero(f.src_ip, 16) && all_zero(f.dst_ip, 16) && !f.fragment && !f.has_l4);
+  if (f.ip_version == 4) CHECK(all_zero(f.src_ip, 12) && all_zero(f.dst_ip, 12));
+  if (f.frag_later) CHECK(f.fragment);
+  // DESIGN.md: later fragments carry no ports, TEID or inner addresses.
+  if (f.frag_later) CHECK(!f.has_l4 && !f.has_gtp && f.gtp_inner_version == 0);
+  if (!f.has_l4) CHECK(f.src_port == 0 && f.dst_port == 0 && !f.has_gtp);
+  if (!f.has_gtp) CHECK(f.gtp_teid == 0 && f.gtp_inner_version == 0);
+  CHECK(f.gtp_inner_version == 0 || f.gtp_inner_version == 4 || f.gtp_inner_version == 6);
+  if (f.gtp_inner_version == 0) CHECK(all_zero(f.gtp_inner_src, 16) && all_zero(f.gtp_inner_dst, 16));
+  if (size < 14) CHECK(f.malformed);
+}
+
 void check_plain_key(const PacketFields& f, uint8_t in_port, uint16_t mask, const uint8_t* k) {
   CHECK(k[94] == 0 && k[95] == 0);
   CHECK(k[kKeyInputPort] == ((mask & kTupleInputPort) ? in_port : 0));
@@ -93,10 +119,12 @@ void check_plain_key(const PacketFields& f, uint8_t in_port, uint16_t mask, cons
   else CHECK(all_zero(k + kKeySrcMac, 6));
   if (mask & kTupleDstMac) CHECK(std::memcmp(k + kKeyDstMac, f.dst_mac, 6) == 0);
   else CHECK(all_zero(k + kKeyDstMac, 6));
-  CHECK(be16(k + kKeyVlan) == ((mask & kTupleVlan) && f.vlan_count ? (f.vlan_ids[0] & 0xFFF) : 0));
-  CHECK(be32(k + kKeyMpls) == ((mask & kTupleMpls) && f.mpls_count ? (f.mpls_labels[0] & 0xFFFFF) : 0));
-  CHECK(be32(k + kKeyGtpTeid) == ((mask & kTupleGtpTeid) && f.has_gtp ? f.gtp_teid : 0));
-  if ((mask & kTupleGtpInnerIp) && f.gtp_inner_version) {
+  CHECK(be16(k + kKeyVlan) == ((mask & kTupleVlan) && f.vlan_count ? f.vlan : 0));
+  CHECK(be32(k + kKeyMpls) == ((mask & kTupleMpls) && f.has_mpls ? f.mpls : 0));
+  // A later fragment's key is its fallback key: no TEID, inner addresses or ports.
+  const bool later = f.frag_later;
+  CHECK(be32(k + kKeyGtpTeid) == ((mask & kTupleGtpTeid) && f.has_gtp && !later ? f.gtp_teid : 0));
+  if ((mask & kTupleGtpInnerIp) && f.gtp_inner_version && !later) {
     CHECK(std::memcmp(k + kKeyGtpInnerSrc, f.gtp_inner_src, 16) == 0);
     CHECK(std::memcmp(k + kKeyGtpInnerDst, f.gtp_inner_dst, 16) == 0);
   } else {
@@ -106,11 +134,10 @@ void check_plain_key(const PacketFields& f, uint8_t in_port, uint16_t mask, cons
   else CHECK(all_zero(k + kKeySrcIp, 16));
   if (mask & kTupleDstIp) CHECK(std::memcmp(k + kKeyDstIp, f.dst_ip, 16) == 0);
   else CHECK(all_zero(k + kKeyDstIp, 16));
-  const bool ports = f.has_l4 && !f.fragment;
+  // A first fragment keeps its ports (DESIGN.md); a later one has none.
+  const bool ports = f.has_l4 && !later;
   CHECK(be16(k + kKeySrcPort) == ((mask & kTupleSrcPort) && ports ? f.src_port : 0));
   CHECK(be16(k + kKeyDstPort) == ((mask & kTupleDstPort) && ports ? f.dst_port : 0));
-  // IPv4 addresses: the first 12 bytes of the slot are zero.
-  if (f.ip_version == 4) CHECK(all_zero(k + kKeySrcIp, 12) && all_zero(k + kKeyDstIp, 12));
 }
 
 void swap_pairs(uint8_t* k) {
@@ -139,29 +166,58 @@ void check_keys(const PacketFields& f, uint8_t in_port, uint16_t mask) {
   }
 }
 
+// The two groups' settings that stay; the rest comes from each input.
+constexpr int kFuzzGroups = 2;
+uint8_t member_port(int g, int m) { return uint8_t((m + 4 * g) % kOutPorts); }
+
+struct GroupSettings {
+  bool symmetric = false, xor16 = false, dynamic = false;
+  uint16_t tuple = kTupleAll, live = 0x0F;
+};
+
+// The core, configured through its registers as the driver would: ingress port p maps to
+// group p % 2, each group has 16 members (ports rotated by 4 per group), 4 live at first, a
+// round-robin indirection table over the first four slots, 1 ms idle and fragment timeouts.
 struct State {
-  CoreConfig cfg{};
-  FlowTable flows{};
-  CoreCounters counters{};
+  Pipeline core;
+  GroupSettings grp[kFuzzGroups];
   uint16_t util[kOutPorts]{};
+  uint64_t now_us = 0;
+
+  State() {
+    for (int p = 0; p < kInPorts; ++p) core.post_csr(rm::IN_MAP_at(p), rm::IN_MAP_VALID_MASK | uint32_t(p % 2));
+    for (int g = 0; g < kFuzzGroups; ++g) {
+      core.post_csr(rm::GRP_THRESH_BP_at(g), 8000);
+      core.post_csr(rm::GRP_IDLE_US_at(g), 1000);
+      core.post_csr(rm::GRP_FRAG_TIMEOUT_US_at(g), 1000);
+      for (int m = 0; m < kMembers; ++m) core.post_csr(rm::MEMBER_at(g * kMembers + m), member_port(g, m));
+      for (int w = 0; w < kBuckets / 8; ++w) {
+        uint32_t v = 0;
+        for (int n = 0; n < 8; ++n) v |= uint32_t((w * 8 + n) % 4) << (4 * n);
+        core.post_csr(rm::IND_at(g * (kBuckets / 8) + w), v);
+      }
+      post_group(g);
+    }
+    core.post_csr(rm::CTRL, rm::CTRL_ENABLE_MASK);
+    core.flush_csr(0);
+  }
+  void post_group(int g) {
+    const GroupSettings& s = grp[g];
+    core.post_csr(rm::GRP_CTRL_at(g), rm::GRP_CTRL_ENABLE_MASK |
+                                          (uint32_t(s.xor16 ? rm::GRP_CTRL_HASH_XOR16 : 0) << rm::GRP_CTRL_HASH_LSB) |
+                                          (s.symmetric ? rm::GRP_CTRL_SYMMETRIC_MASK : 0u) |
+                                          (uint32_t(s.dynamic ? 1 : 0) << rm::GRP_CTRL_MODE_LSB));
+    core.post_csr(rm::GRP_TUPLE_at(g), s.tuple);
+    core.post_csr(rm::GRP_LIVE_at(g), s.live);
+  }
+  uint64_t counter(uint32_t lo) {
+    const uint64_t l = core.read_counter(lo);
+    return l | uint64_t(core.read_counter(lo + 4)) << 32;
+  }
 };
 
 State& state() {
-  static State* s = [] {
-    auto* st = new State();
-    st->cfg.enable = true;
-    for (int p = 0; p < kInPorts; ++p) st->cfg.in_map[p] = uint8_t(kInMapValid | (p % 2));
-    for (int g = 0; g < 2; ++g) {
-      GroupConfig& gc = st->cfg.group[g];
-      gc.enable = true;
-      gc.live = 0x0F;
-      for (int m = 0; m < kMembers; ++m) gc.member_port[m] = uint8_t((m + 4 * g) % kOutPorts);
-      gc.idle_us = 1000;
-      gc.threshold_bp = 8000;
-      for (int b = 0; b < kBuckets; ++b) st->cfg.ind[g][b] = uint8_t(b % 4);
-    }
-    return st;
-  }();
+  static State* s = new State();
   return *s;
 }
 
@@ -179,6 +235,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::memcpy(hdr, data, size < size_t(kParseBytes) ? size : size_t(kParseBytes));
   PacketFields f;
   parse_frame(hdr, uint32_t(size), f);
+  check_fields(f, size);
 
   // The same frame on an exact-size heap buffer: a read past frame_len is an ASan report.
   if (size <= size_t(kParseBytes)) {
@@ -188,17 +245,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     parse_frame(exact.get(), uint32_t(size), g);
     CHECK(same_fields(f, g));
   }
-  // Bytes past the window do not matter: the fabric decides with frame_len known early.
+  // Past the window, neither the bytes nor the length change a field: the fabric decides a
+  // long frame before its end is known. A longer frame satisfies every length a shorter one
+  // did: never more malformed.
   if (size > size_t(kParseBytes)) {
     PacketFields g;
-    parse_frame(hdr, uint32_t(size) + 1000u * t1, g);
-    CHECK(g.ip_version == f.ip_version && std::memcmp(g.src_ip, f.src_ip, 16) == 0);
+    parse_frame(hdr, uint32_t(size) + 1000u * t1 + 1u, g);
+    CHECK(same_fields(f, g, false));
+    if (!f.malformed) CHECK(!g.malformed);
   }
-  if (f.vlan_count > kMaxVlanTags || f.mpls_count > kMaxMplsLabels) fail("tag counts over bounds");
-  if (f.ip_version != 0 && f.ip_version != 4 && f.ip_version != 6) fail("ip_version");
-  if (!f.has_l4) CHECK(f.src_port == 0 && f.dst_port == 0);
-  if (!f.has_gtp) CHECK(f.gtp_teid == 0 && f.gtp_inner_version == 0);
-  if (size < 14) CHECK(f.malformed);
 
   // Keys for fixed masks and for masks taken from the input.
   static const uint16_t kMasks[] = {
@@ -211,37 +266,45 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_keys(f, in_port, derived);
   check_keys(f, in_port, pair_closed(derived));
 
-  // The whole decision, with the group's settings from the input.
+  // The whole decision by the core's tasks, with the groups' settings from the input.
   State& s = state();
-  for (int g = 0; g < 2; ++g) {
-    GroupConfig& gc = s.cfg.group[g];
-    gc.symmetric = (t1 >> 4) & 1;
-    gc.hash = gc.symmetric && ((t1 >> 5) & 1) ? kHashXor16 : kHashCrc32;
-    gc.mode = (t1 >> 6) & 1 ? kModeDynamic : kModeStatic;
-    gc.tuple = gc.symmetric ? pair_closed(derived | 1) : uint16_t(derived | 1);
-    gc.live = uint16_t(t0 >> 4) ? uint16_t(t0 >> 4) : 0x0F;
+  for (int g = 0; g < kFuzzGroups; ++g) {
+    GroupSettings& gs = s.grp[g];
+    gs.symmetric = (t1 >> 4) & 1;
+    gs.xor16 = gs.symmetric && ((t1 >> 5) & 1);  // asymmetric xor16 is refused configuration
+    gs.dynamic = (t1 >> 6) & 1;
+    gs.tuple = gs.symmetric ? pair_closed(derived | 1) : uint16_t(derived | 1);
+    gs.live = uint16_t(t0 >> 4) ? uint16_t(t0 >> 4) : 0x0F;
+    s.post_group(g);
   }
+  s.now_us += t1;
+  s.core.flush_csr(s.now_us);
   for (int p = 0; p < kOutPorts; ++p) s.util[p] = uint16_t((p * 1111 + t0 * 7) % 10001);
-  static uint64_t now_us = 0;
-  now_us += t1;
-  const uint64_t malformed_before = s.counters.malformed;
+  const uint64_t malformed_before = s.counter(rm::MALFORMED_LO);
   FrameResult r;
-  process_frame(hdr, uint32_t(size), in_port, now_us, s.cfg, s.util, s.flows, s.counters, r);
-  CHECK(s.counters.malformed == malformed_before + (r.fields.malformed ? 1 : 0));
+  s.core.forward(in_port, data, uint32_t(size), s.now_us, s.util, r);
+  CHECK(s.counter(rm::MALFORMED_LO) == malformed_before + (r.fields.malformed ? 1 : 0));
   CHECK(same_fields(r.fields, f));
+  CHECK(!(r.decision.frag_follow && r.decision.frag_miss));
   if (in_port < kInPorts) {
-    const GroupConfig& gc = s.cfg.group[in_port % 2];
-    CHECK(r.decision.group == in_port % 2);
+    const int g = in_port % 2;
+    const GroupSettings& gs = s.grp[g];
+    CHECK(r.decision.group == g);
     CHECK(r.decision.out_port != kNoPort);
-    CHECK((gc.live >> r.decision.slot) & 1);
-    CHECK(r.decision.out_port == gc.member_port[r.decision.slot]);
-    CHECK(r.decision.hash == (gc.hash == kHashXor16 ? uint32_t(xor16_key(r.key)) : crc32_key(r.key)));
+    CHECK((gs.live >> r.decision.slot) & 1);
+    CHECK(r.decision.out_port == member_port(g, r.decision.slot));
+    CHECK(r.decision.hash == (gs.xor16 ? uint32_t(xor16_key(r.key)) : crc32_key(r.key)));
     CHECK(r.decision.bucket == (r.decision.hash & (kBuckets - 1)));
     uint8_t k[kKeyBytes];
-    build_key(f, in_port, gc.tuple, gc.symmetric, k);
+    build_key(f, in_port, gs.tuple, gs.symmetric, k);
     CHECK(std::memcmp(k, r.key, kKeyBytes) == 0);
+    // A later fragment follows its first fragment or is decided by its fallback key (a
+    // miss); nothing else does either.
+    if (f.frag_later) CHECK(r.decision.frag_follow != r.decision.frag_miss);
+    else CHECK(!r.decision.frag_follow && !r.decision.frag_miss);
   } else {
     CHECK(r.decision.out_port == kNoPort);
+    CHECK(!r.decision.frag_follow && !r.decision.frag_miss);
   }
   return 0;
 }

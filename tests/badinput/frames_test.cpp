@@ -27,7 +27,7 @@
 #include "broker_regmap.h"
 #include "config_loader.h"
 #include "driver.h"
-#include "parser.h"
+#include "native/frame_api.h"
 #include "pcap_source.h"
 #include "soft_card.h"
 #include "testdata.h"
@@ -257,11 +257,11 @@ bool all_zero(const uint8_t* p, size_t n) { return std::all_of(p, p + n, [](uint
 
 // Fields apart from the verdicts.
 std::string describe_fields(const core::PacketFields& f) {
-  return fmt::format("eth {:04x} ipv{} proto {} ports {}/{} l4 {} frag {} gtp {} teid {:08x} inner v{} vlans {} "
-                     "mpls {} malformed {} depth {}",
+  return fmt::format("eth {:04x} ipv{} proto {} ports {}/{} l4 {} frag {} later {} gtp {} teid {:08x} inner v{} "
+                     "vlans {} vlan {} mpls {} label {} malformed {} depth {}",
                      f.ethertype, f.ip_version, f.l4_proto, f.src_port, f.dst_port, f.has_l4, f.fragment,
-                     f.has_gtp, f.gtp_teid, f.gtp_inner_version, f.vlan_count, f.mpls_count, f.malformed,
-                     f.depth_exceeded);
+                     f.frag_later, f.has_gtp, f.gtp_teid, f.gtp_inner_version, f.vlan_count, f.vlan, f.has_mpls,
+                     f.mpls, f.malformed, f.depth_exceeded);
 }
 bool same_parse(const core::PacketFields& a, const core::PacketFields& b) {
   core::PacketFields x = a, y = b;
@@ -359,8 +359,10 @@ TEST_F(BadFrames, Ipv6PayloadLength) {
       put16(f, s.ip_len_at, uint16_t(len));
       const std::string what = fmt::format("{} payload length {} (real {})", s.name, len, real);
       const auto r = forward(f, what);
-      if (len == 0) { EXPECT_FALSE(r.malformed) << what << " (offload: the frame bounds it)"; }
-      else { EXPECT_TRUE(r.malformed) << what << ": " << describe_fields(r); }
+      // Every value lies, 0 included: rule changed (DESIGN.md rule 3), a payload length of 0
+      // without a jumbo option is malformed (the lengths disagree); before, 0 was taken as
+      // segmentation offload with the frame bounding the datagram, like IPv4's total length 0.
+      EXPECT_TRUE(r.malformed) << what << ": " << describe_fields(r);
     }
   }
 }
@@ -417,7 +419,8 @@ TEST_F(BadFrames, MplsWithoutBottomOfStack) {
     const auto r = forward(s.bytes, fmt::format("{} labels without bottom of stack", labels));
     if (labels < 16) { EXPECT_TRUE(r.malformed) << labels << " labels: " << describe_fields(r); }
     else { EXPECT_TRUE(r.malformed || r.depth_exceeded) << labels << " labels"; }
-    EXPECT_EQ(r.mpls_count, std::min(labels, core::kMaxMplsLabels));
+    EXPECT_TRUE(r.has_mpls) << labels << " labels";
+    EXPECT_EQ(r.mpls, 100u) << labels << " labels: the top label";
     EXPECT_EQ(r.ip_version, 0);
   }
   // The bottom bit cleared in good frames: the IP header is read as more labels.
@@ -426,7 +429,10 @@ TEST_F(BadFrames, MplsWithoutBottomOfStack) {
     Bytes f = s.bytes;
     for (size_t at = s.mpls; at < s.l3; at += 4) f[at + 2] &= uint8_t(~0x01);
     const auto r = forward(f, s.name + " without bottom of stack");
-    EXPECT_TRUE(r.malformed || r.depth_exceeded || r.ip_version == 0 || r.mpls_count > 2) << s.name;
+    // The IP header read as labels: the stack ends inside it (on a set S bit), and what
+    // follows is not guessed as IP, or the walk runs out or past the frame.
+    EXPECT_TRUE(r.malformed || r.depth_exceeded || r.ip_version == 0) << s.name << ": " << describe_fields(r);
+    EXPECT_EQ(r.mpls, get16(s.bytes, s.mpls) * 16u + (s.bytes[s.mpls + 2] >> 4)) << s.name << ": top label";
   }
 }
 
@@ -445,7 +451,7 @@ TEST_F(BadFrames, VlanTagAtTheEnd) {
     r = forward(f, "TPID and TCI, no EtherType");
     EXPECT_TRUE(r.malformed);
     EXPECT_EQ(r.vlan_count, 1);
-    EXPECT_EQ(r.vlan_ids[0], 100);
+    EXPECT_EQ(r.vlan, 100);
     append(f, {0x81});
     r = forward(f, "TPID, TCI and half an EtherType");
     EXPECT_TRUE(r.malformed);
@@ -453,14 +459,28 @@ TEST_F(BadFrames, VlanTagAtTheEnd) {
     r = forward(f, "a second TPID at the end");
     EXPECT_TRUE(r.malformed);
   }
-  // Five stacked tags: more than the parser walks.
+  // Five stacked tags: more than the parser walks. Rule changed (DESIGN.md rule 2): four
+  // tags are walked and counted (before: two recorded), the outer ID is kept.
   Bytes f = eth;
   for (int i = 0; i < 5; ++i) append(f, {0x81, 0x00, 0x00, uint8_t(i + 1)});
   append(f, {0x08, 0x00});
   f.resize(f.size() + 40);
-  const auto r = forward(f, "five VLAN tags");
+  auto r = forward(f, "five VLAN tags");
   EXPECT_TRUE(r.depth_exceeded || r.malformed);
-  EXPECT_EQ(r.vlan_count, core::kMaxVlanTags);
+  EXPECT_EQ(r.vlan_count, core::kVlanTags);
+  EXPECT_EQ(r.vlan, 1);
+  // Four: all walked, the frame behind them parsed.
+  f = eth;
+  for (int i = 0; i < 4; ++i) append(f, {0x81, 0x00, 0x00, uint8_t(i + 1)});
+  append(f, {0x08, 0x00});
+  const Synth ip = FrameBuilder().eth(0x0800).ipv4(17).udp(5000, 53).payload(12).finish("ip");
+  f.insert(f.end(), ip.bytes.begin() + 14, ip.bytes.end());
+  r = forward(f, "four VLAN tags");
+  EXPECT_FALSE(r.depth_exceeded || r.malformed) << describe_fields(r);
+  EXPECT_EQ(r.vlan_count, 4);
+  EXPECT_EQ(r.vlan, 1);
+  EXPECT_EQ(r.ethertype, 0x0800);
+  EXPECT_EQ(r.dst_port, 53);
 }
 
 // Every frame of every shared capture, cut at every offset up to a little past the parse

@@ -1,7 +1,8 @@
 // Chaos under replay: members join and leave at random, many hundreds of times, while
 // traffic flows through the real soft card programmed by the real driver. Nothing may be
-// lost, every packet must leave where the card's table said at that moment, a session whose
-// bucket kept its member must stay on one port, and the counters must add up.
+// lost, every packet must leave where the card's table said at that moment (a later IP
+// fragment that follows its first fragment: where that one left), a session whose bucket
+// kept its member must stay on one port, and the counters must add up.
 #include <map>
 #include <random>
 #include <set>
@@ -47,6 +48,10 @@ ChaosResult run_chaos(v1::SelectionMode mode, uint32_t seed) {
     uint16_t bucket = 0;
   };
   std::map<std::pair<uint32_t, uint16_t>, Seen> sessions;  // (session, bucket)
+  // The last first fragment of each (session, direction): where it left and its bucket. The
+  // generator sends a datagram's fragments one after the other within its session.
+  struct FirstFragment { int port = -1; uint16_t bucket = 0; };
+  std::map<std::pair<uint32_t, bool>, FirstFragment> first_fragment;
 
   uint64_t i = 0;
   for (const auto& f : traffic.frames) {
@@ -79,16 +84,26 @@ ChaosResult run_chaos(v1::SelectionMode mode, uint32_t seed) {
     }
     ++res.out;
     const size_t e = epochs.size() - 1;
-    if (mode == v1::MODE_STATIC)
+    // DESIGN.md fragment rule (changed with the dataflow core: a first fragment is keyed with
+    // its ports, so its bucket differs from its later fragments' fallback-key bucket): a later
+    // fragment whose first fragment is remembered leaves where that one left, not where the
+    // table says for its own bucket; one that overtook it (or lost it) goes by the table.
+    FirstFragment& ff = first_fragment[{f.session, f.to_server}];
+    if (f.fragment == 1) ff = FirstFragment{d.out_port, d.bucket};
+    EXPECT_TRUE(!d.frag_follow || f.fragment > 1) << "frame " << i << " followed but is no later fragment";
+    if (d.frag_follow)
+      EXPECT_EQ(int(d.out_port), ff.port) << "frame " << i << " followed, but not its first fragment";
+    if (mode == v1::MODE_STATIC && !d.frag_follow)
       EXPECT_EQ(int(d.out_port), epochs[e][d.bucket])
           << "frame " << i << " bucket " << d.bucket << " left where the table did not say";
-    else
-      EXPECT_TRUE(std::find(members.begin(), members.end(), d.out_port) != members.end())
-          << "frame " << i << " left on port " << int(d.out_port) << ", not a member";
-    Seen& s = sessions[{f.session, d.bucket}];
+    EXPECT_TRUE(std::find(members.begin(), members.end(), d.out_port) != members.end())
+        << "frame " << i << " left on port " << int(d.out_port) << ", not a member";
+    // A follower travels with its first fragment's bucket.
+    const uint16_t bucket = d.frag_follow ? ff.bucket : d.bucket;
+    Seen& s = sessions[{f.session, bucket}];
     if (s.ports.empty()) s.first_epoch = e;
     s.last_epoch = e;
-    s.bucket = d.bucket;
+    s.bucket = bucket;
     s.ports.insert(d.out_port);
   }
 

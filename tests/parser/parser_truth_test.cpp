@@ -14,23 +14,26 @@
 #include <string>
 #include <vector>
 
-#include "parser.h"
+#include "native/frame_api.h"
 #include "pcap_source.h"
 #include "testdata.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-using broker::core::kMaxMplsLabels;
-using broker::core::kMaxVlanTags;
 using broker::core::kParseBytes;
+using broker::core::kVlanTags;
 using broker::core::PacketFields;
 
-// Truth columns compared, in report order. The others (len, caplen, malformed, expert, short,
-// tcp_retrans, vxlan_vni, gtp_inner_l4_*, protocols) are tshark's opinion on things the parser
-// does not define, or only decide how strictly a row is compared.
+// Fields compared, in report order: truth columns, and two derived from truth columns
+// (vlan_tags: how many IDs vlan_ids lists, at most the kVlanTags the parser walks; mpls_top:
+// the first of mpls_labels). The parser keeps only the outer VLAN ID and the top MPLS label
+// (DESIGN.md), so the inner IDs and deeper labels are not compared. The other columns (len,
+// caplen, malformed, expert, short, tcp_retrans, vxlan_vni, gtp_inner_l4_*, protocols) are
+// tshark's opinion on things the parser does not define, or only decide how strictly a row
+// is compared.
 const std::vector<std::string> kCompared = {
-    "eth_src",     "eth_dst",       "ethertype",     "vlan_outer", "vlan_ids",  "mpls_labels",
+    "eth_src",     "eth_dst",       "ethertype",     "vlan_outer", "vlan_tags", "mpls_top",
     "ip_proto",    "ip_src",        "ip_dst",        "l4_src",     "l4_dst",    "gtp_teid",
     "gtp_msgtype", "gtp_inner_src", "gtp_inner_dst", "is_frag",    "ip_l4proto"};
 
@@ -89,22 +92,15 @@ std::string hex(uint32_t v, int digits) {
   return b;
 }
 
-template <typename T>
-std::string join(const T* v, int n) {
-  std::string s;
-  for (int i = 0; i < n; ++i) s += (i ? "," : "") + std::to_string(v[i]);
-  return s;
-}
-
 // Our fields in the truth's text form; empty where the parser found nothing.
 Row render(const PacketFields& f) {
   Row r;
   r["eth_src"] = mac(f.src_mac);
   r["eth_dst"] = mac(f.dst_mac);
   r["ethertype"] = f.ethertype ? hex(f.ethertype, 4) : "";
-  r["vlan_outer"] = f.vlan_count ? std::to_string(f.vlan_ids[0]) : "";
-  r["vlan_ids"] = join(f.vlan_ids, f.vlan_count);
-  r["mpls_labels"] = join(f.mpls_labels, f.mpls_count);
+  r["vlan_outer"] = f.vlan_count ? std::to_string(f.vlan) : "";
+  r["vlan_tags"] = f.vlan_count ? std::to_string(f.vlan_count) : "";
+  r["mpls_top"] = f.has_mpls ? std::to_string(f.mpls) : "";
   r["ip_proto"] = f.ip_version ? std::to_string(f.ip_proto) : "";
   r["ip_src"] = ip(f.src_ip, f.ip_version);
   r["ip_dst"] = ip(f.dst_ip, f.ip_version);
@@ -144,7 +140,7 @@ const std::vector<Allowance>& allowances() {
        "GTPv1-C (UDP 2123) PDP context messages; DESIGN.md parses GTP-U on 2152 only"},
       {"tcpreplay_test.pcap",
        {"ip_proto", "ip_src", "ip_dst", "ip_l4proto", "l4_src", "l4_dst", "is_frag"},
-       [](const PacketFields& f, const Row&) { return f.mpls_count > 0 && f.ip_version == 0; },
+       [](const PacketFields& f, const Row&) { return f.has_mpls && f.ip_version == 0; },
        "Ethernet pseudowire over MPLS: tshark follows the PW into the inner frame; DESIGN.md "
        "guesses the MPLS payload by its first nibble (4/6 only), and a PW control word is 0"},
   };
@@ -204,18 +200,23 @@ TEST_P(parser_truth, MatchesTshark) {
     const bool sll = fv.link_type != 1;  // Linux cooked capture: no destination MAC to compare
     for (const auto& field : kCompared) {
       if (field == "eth_dst" && sll) continue;
-      auto it = t.find(field);
-      if (it == t.end()) continue;
-      std::string want = it->second;
-      if (field == "vlan_ids" || field == "mpls_labels") {
-        // The parser records the first kMaxVlanTags tags / kMaxMplsLabels labels by design.
-        auto parts = split(want, ',');
-        const size_t keep = field == "vlan_ids" ? kMaxVlanTags : kMaxMplsLabels;
-        if (!want.empty() && parts.size() > keep) {
-          parts.resize(keep);
+      std::string want;
+      if (field == "vlan_tags" || field == "mpls_top") {
+        auto it = t.find(field == "vlan_tags" ? "vlan_ids" : "mpls_labels");
+        if (it == t.end()) continue;
+        const auto parts = split(it->second, ',');
+        if (it->second.empty()) {
           want.clear();
-          for (size_t i = 0; i < parts.size(); ++i) want += (i ? "," : "") + parts[i];
+        } else if (field == "vlan_tags") {
+          // The parser walks at most kVlanTags tags (a fifth is depth_exceeded).
+          want = std::to_string(std::min(parts.size(), size_t(kVlanTags)));
+        } else {
+          want = parts[0];
         }
+      } else {
+        auto it = t.find(field);
+        if (it == t.end()) continue;
+        want = it->second;
       }
       const std::string& have = ours.at(field);
       if (soft && want.empty()) continue;

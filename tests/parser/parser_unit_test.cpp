@@ -6,12 +6,13 @@
 #include <initializer_list>
 #include <vector>
 
-#include "parser.h"
+#include "native/frame_api.h"
 
 namespace {
 
-using broker::core::kMaxMplsLabels;
+using broker::core::kMplsLabels;
 using broker::core::kParseBytes;
+using broker::core::kVlanTags;
 using broker::core::PacketFields;
 using Bytes = std::vector<uint8_t>;
 
@@ -104,12 +105,12 @@ PacketFields parse(const Bytes& frame, size_t len = SIZE_MAX, uint8_t garbage = 
 
 bool same(const PacketFields& a, const PacketFields& b) {
   return !std::memcmp(a.dst_mac, b.dst_mac, 6) && !std::memcmp(a.src_mac, b.src_mac, 6) &&
-         a.ethertype == b.ethertype && a.vlan_count == b.vlan_count &&
-         !std::memcmp(a.vlan_ids, b.vlan_ids, sizeof a.vlan_ids) && a.mpls_count == b.mpls_count &&
-         !std::memcmp(a.mpls_labels, b.mpls_labels, sizeof a.mpls_labels) &&
-         a.ip_version == b.ip_version && a.ip_proto == b.ip_proto && a.l4_proto == b.l4_proto &&
+         a.ethertype == b.ethertype && a.vlan_count == b.vlan_count && a.vlan == b.vlan &&
+         a.has_mpls == b.has_mpls && a.mpls == b.mpls && a.ip_version == b.ip_version &&
+         a.ip_proto == b.ip_proto && a.l4_proto == b.l4_proto &&
          !std::memcmp(a.src_ip, b.src_ip, 16) && !std::memcmp(a.dst_ip, b.dst_ip, 16) &&
-         a.fragment == b.fragment && a.has_l4 == b.has_l4 && a.src_port == b.src_port &&
+         a.fragment == b.fragment && a.frag_later == b.frag_later && a.frag_proto == b.frag_proto &&
+         a.frag_id == b.frag_id && a.has_l4 == b.has_l4 && a.src_port == b.src_port &&
          a.dst_port == b.dst_port && a.has_gtp == b.has_gtp && a.gtp_msgtype == b.gtp_msgtype &&
          a.gtp_teid == b.gtp_teid && a.gtp_inner_version == b.gtp_inner_version &&
          !std::memcmp(a.gtp_inner_src, b.gtp_inner_src, 16) &&
@@ -132,8 +133,7 @@ TEST(parser_unit, QinQIpv4Tcp) {
   EXPECT_EQ(arr(p.src_mac, 6), kSrcMac);
   EXPECT_EQ(p.ethertype, 0x0800);
   ASSERT_EQ(p.vlan_count, 2);
-  EXPECT_EQ(p.vlan_ids[0], 100);
-  EXPECT_EQ(p.vlan_ids[1], 200);
+  EXPECT_EQ(p.vlan, 100) << "the outer tag's ID";
   EXPECT_EQ(p.ip_version, 4);
   EXPECT_EQ(p.ip_proto, 6);
   EXPECT_EQ(p.l4_proto, 6);
@@ -146,20 +146,43 @@ TEST(parser_unit, QinQIpv4Tcp) {
   EXPECT_FALSE(p.has_gtp);
 }
 
-TEST(parser_unit, ThirdVlanTagSkippedNotRecorded) {
-  const Bytes f = cat({eth(0x88A8), tag(0x8100, 1), tag(0x9100, 2), tag(0x86DD, 3),
-                       ipv6(17, udp(53, 53, fill(4)))});
-  const auto p = parse(f);
+// Rule changed (DESIGN.md: up to four VLAN tags are walked, the outer ID is kept): vlan_count
+// is the number of tags walked, so three tags count 3 (before: 2, only two were recorded).
+TEST(parser_unit, UpToFourVlanTagsWalkedOuterIdKept) {
+  ASSERT_EQ(kVlanTags, 4);
+  auto p = parse(cat({eth(0x88A8), tag(0x8100, 1), tag(0x9100, 2), tag(0x86DD, 3),
+                      ipv6(17, udp(53, 53, fill(4)))}));
   EXPECT_FALSE(p.malformed);
-  EXPECT_EQ(p.vlan_count, 2);
-  EXPECT_EQ(p.vlan_ids[1], 2);
+  EXPECT_FALSE(p.depth_exceeded);
+  EXPECT_EQ(p.vlan_count, 3);
+  EXPECT_EQ(p.vlan, 1) << "only the outer ID is kept";
   EXPECT_EQ(p.ethertype, 0x86DD);
   EXPECT_EQ(p.src_port, 53);
+  // Four tags: all walked, the IP header behind them parsed.
+  p = parse(cat({eth(0x8100), tag(0x88A8, 0xABC), tag(0x9100, 2), tag(0x8100, 3), tag(0x0800, 4),
+                 ipv4(6, tcp(1234, 80))}));
+  EXPECT_FALSE(p.malformed);
+  EXPECT_FALSE(p.depth_exceeded);
+  EXPECT_EQ(p.vlan_count, 4);
+  EXPECT_EQ(p.vlan, 0xABC);
+  EXPECT_EQ(p.ethertype, 0x0800);
+  EXPECT_EQ(p.ip_version, 4);
+  EXPECT_EQ(p.dst_port, 80);
+  // A fifth TPID: more than the parser walks (depth exceeded, as the third was before).
+  p = parse(cat({eth(0x8100), tag(0x8100, 7), tag(0x8100, 2), tag(0x8100, 3), tag(0x8100, 4),
+                 tag(0x0800, 5), ipv4(6, tcp(1234, 80))}));
+  EXPECT_TRUE(p.depth_exceeded);
+  EXPECT_FALSE(p.malformed);
+  EXPECT_EQ(p.vlan_count, 4);
+  EXPECT_EQ(p.vlan, 7);
+  EXPECT_EQ(p.ip_version, 0);
+  EXPECT_FALSE(p.has_l4);
 }
 
 TEST(parser_unit, VlanIdIsTwelveBits) {
   const auto p = parse(cat({eth(0x8100), tag(0x0806, 0xE123), fill(28)}));
-  EXPECT_EQ(p.vlan_ids[0], 0x123);
+  EXPECT_EQ(p.vlan_count, 1);
+  EXPECT_EQ(p.vlan, 0x123);
   EXPECT_EQ(p.ethertype, 0x0806);
   EXPECT_EQ(p.ip_version, 0);
 }
@@ -183,12 +206,43 @@ TEST(parser_unit, Ipv4Fragments) {
   const Bytes first = cat({eth(0x0800), ipv4(17, udp(1, 2, fill(100)), 0x2000)});
   auto p = parse(first);
   EXPECT_TRUE(p.fragment);
-  EXPECT_TRUE(p.has_l4);  // the first fragment still shows its ports (the key zeroes them)
+  EXPECT_FALSE(p.frag_later);
+  EXPECT_TRUE(p.has_l4);  // a first fragment shows its ports (and they are in its key)
+  EXPECT_EQ(p.src_port, 1);
+  EXPECT_EQ(p.dst_port, 2);
+  EXPECT_EQ(p.frag_proto, 17);
+  EXPECT_EQ(p.frag_id, 0x1234u);
   EXPECT_FALSE(p.malformed) << "UDP length covers the whole datagram, not this fragment";
-  p = parse(cat({eth(0x0800), ipv4(17, fill(64), 0x0010)}));
+  // A later fragment whose payload looks like a UDP header: not read.
+  p = parse(cat({eth(0x0800), ipv4(17, cat({udp(7, 2152, gtp(5, 0xFF, ipv4(6, tcp(1, 2)))), fill(16)}),
+                                   0x0010)}));
   EXPECT_TRUE(p.fragment);
+  EXPECT_TRUE(p.frag_later);
   EXPECT_FALSE(p.has_l4);
+  EXPECT_EQ(p.src_port, 0);
+  EXPECT_FALSE(p.has_gtp);
   EXPECT_EQ(p.l4_proto, 17);
+  EXPECT_EQ(p.frag_proto, 17);
+  EXPECT_EQ(p.frag_id, 0x1234u);
+  EXPECT_FALSE(p.malformed);
+  // The last fragment (MF clear, offset != 0) is a later fragment too.
+  p = parse(cat({eth(0x0800), ipv4(6, fill(64), 0x00B9)}));
+  EXPECT_TRUE(p.fragment);
+  EXPECT_TRUE(p.frag_later);
+  EXPECT_EQ(p.frag_proto, 6);
+  // Not a fragment: DF alone.
+  p = parse(cat({eth(0x0800), ipv4(6, tcp(1, 2), 0x4000)}));
+  EXPECT_FALSE(p.fragment);
+  EXPECT_FALSE(p.frag_later);
+  // Rule 1: a first fragment of a GTP-U datagram carries its TEID and inner addresses.
+  const Bytes inner = ipv4(6, tcp(5555, 80, fill(400)), 0, {}, kIp4B, kIp4A);
+  p = parse(cat({eth(0x0800), ipv4(17, udp(2152, 2152, gtp(0x01020304, 0xFF, inner)), 0x2000)}));
+  EXPECT_TRUE(p.fragment);
+  EXPECT_FALSE(p.frag_later);
+  EXPECT_TRUE(p.has_gtp);
+  EXPECT_EQ(p.gtp_teid, 0x01020304u);
+  EXPECT_EQ(p.gtp_inner_version, 4);
+  EXPECT_EQ(arr(p.gtp_inner_src, 16), v4slot(kIp4B));
   EXPECT_FALSE(p.malformed);
 }
 
@@ -203,17 +257,34 @@ TEST(parser_unit, Ipv6ExtensionHeadersAndFragments) {
   // atomic fragment: offset 0, M clear
   p = parse(cat({eth(0x86DD), ipv6(44, cat({frag6(6, 0, false), tcp(7, 8)}))}));
   EXPECT_FALSE(p.fragment);
+  EXPECT_FALSE(p.frag_later);
+  EXPECT_EQ(p.l4_proto, 6);
   EXPECT_EQ(p.src_port, 7);
   // first fragment
   p = parse(cat({eth(0x86DD), ipv6(44, cat({frag6(17, 0, true), udp(7, 8, fill(8))}))}));
   EXPECT_TRUE(p.fragment);
+  EXPECT_FALSE(p.frag_later);
   EXPECT_TRUE(p.has_l4);
+  EXPECT_EQ(p.src_port, 7);
+  EXPECT_EQ(p.frag_proto, 17);
+  EXPECT_EQ(p.frag_id, 0xABCDu);
   // later fragment: no transport header, l4_proto from the fragment header
-  p = parse(cat({eth(0x86DD), ipv6(44, cat({frag6(6, 100, false), fill(40)}))}));
+  p = parse(cat({eth(0x86DD), ipv6(44, cat({frag6(6, 100, false), tcp(7, 8), fill(20)}))}));
   EXPECT_TRUE(p.fragment);
+  EXPECT_TRUE(p.frag_later);
   EXPECT_FALSE(p.has_l4);
+  EXPECT_EQ(p.src_port, 0);
   EXPECT_EQ(p.l4_proto, 6);
+  EXPECT_EQ(p.frag_proto, 6);
+  EXPECT_EQ(p.frag_id, 0xABCDu);
   EXPECT_FALSE(p.malformed);
+  // behind a hop-by-hop header: the identity's protocol is the fragment header's next header
+  p = parse(cat({eth(0x86DD), ipv6(0, cat({ext(44), frag6(17, 0, true), udp(9, 10, fill(8))}))}));
+  EXPECT_TRUE(p.fragment);
+  EXPECT_EQ(p.ip_proto, 0);
+  EXPECT_EQ(p.l4_proto, 17);
+  EXPECT_EQ(p.frag_proto, 17);
+  EXPECT_EQ(p.src_port, 9);
 }
 
 TEST(parser_unit, MplsStackToIp) {
@@ -223,9 +294,8 @@ TEST(parser_unit, MplsStackToIp) {
   const auto p = parse(cat({eth(0x8847), stack, ipv4(17, udp(1, 2, {}))}));
   EXPECT_FALSE(p.malformed);
   EXPECT_EQ(p.ethertype, 0x8847);
-  ASSERT_EQ(p.mpls_count, kMaxMplsLabels);
-  EXPECT_EQ(p.mpls_labels[0], 1000u);
-  EXPECT_EQ(p.mpls_labels[7], 1007u);
+  ASSERT_TRUE(p.has_mpls);
+  EXPECT_EQ(p.mpls, 1000u) << "only the top label is kept";
   EXPECT_EQ(p.ip_version, 4);
   EXPECT_EQ(p.src_port, 1);
 }
@@ -234,7 +304,8 @@ TEST(parser_unit, MplsPayloadNotIpStops) {
   // Pseudowire control word (first nibble 0): not guessed as IP.
   const auto p = parse(
       cat({eth(0x8847), be32(16 << 12 | 0x100 | 64), be32(0), eth(0x0800), ipv4(6, tcp(1, 2))}));
-  EXPECT_EQ(p.mpls_count, 1);
+  EXPECT_TRUE(p.has_mpls);
+  EXPECT_EQ(p.mpls, 16u);
   EXPECT_EQ(p.ip_version, 0);
   EXPECT_FALSE(p.malformed);
 }
@@ -317,6 +388,36 @@ TEST(parser_unit, TsoAndJumboLengths) {
   // ... whose jumbo length claims more than the frame holds
   f[14 + 40 + 4 + 3] += 1;
   EXPECT_TRUE(parse(f).malformed);
+}
+
+// Rule changed (DESIGN.md rule 3): an IPv6 payload length of 0 without a jumbo option is
+// malformed (the lengths disagree; before, it was taken like IPv4's TSO length 0), and the
+// jumbo option is only recognized as the hop-by-hop header's first option (bytes 2..7),
+// where RFC 2675 and BIG TCP put it: padding before it is no longer skipped.
+TEST(parser_unit, Ipv6PayloadLengthZeroNeedsALeadingJumboOption) {
+  Bytes f = cat({eth(0x86DD), ipv6(6, tcp(1, 2, fill(3000)))});
+  put16(f, 14 + 4, 0);
+  auto p = parse(f);
+  EXPECT_TRUE(p.malformed) << "payload length 0 and no jumbo option";
+  EXPECT_EQ(p.src_port, 1) << "fields are still parsed";
+  EXPECT_EQ(p.dst_port, 2);
+  // The jumbo option as the first option: good.
+  const Bytes body = tcp(3, 4, fill(1000));
+  Bytes hbh = cat({{6, 0, 0xC2, 4}, be32(uint32_t(8 + body.size()))});
+  f = cat({eth(0x86DD), ipv6(0, cat({hbh, body}))});
+  put16(f, 14 + 4, 0);
+  p = parse(f);
+  EXPECT_FALSE(p.malformed);
+  EXPECT_EQ(p.dst_port, 4);
+  // The same option after a Pad1: not the first option, so not recognized.
+  hbh = cat({{6, 1, 0x00, 0xC2, 4}, be32(uint32_t(16 + body.size())), {1, 5, 0, 0, 0, 0, 0}});
+  ASSERT_EQ(hbh.size(), 16u);
+  f = cat({eth(0x86DD), ipv6(0, cat({hbh, body}))});
+  put16(f, 14 + 4, 0);
+  p = parse(f);
+  EXPECT_TRUE(p.malformed) << "a jumbo option behind padding is not looked for";
+  EXPECT_EQ(p.l4_proto, 6);
+  EXPECT_EQ(p.dst_port, 4);
 }
 
 TEST(parser_unit, JumboFrames9000And65535) {
@@ -473,12 +574,25 @@ TEST(parser_unit, Ipv6LyingPayloadLength) {
   auto p = parse(f);
   EXPECT_TRUE(p.malformed);
   EXPECT_EQ(p.src_port, 1);
-  // Extension header running past the frame
+  // Extension header running past the frame. Rule changed (DESIGN.md rule 4): a header's own
+  // fields are read when its first bytes are there, so its next-header byte is read
+  // (l4_proto 17; before, parsing stopped without reading it and l4_proto stayed 0).
   f = cat({eth(0x86DD), ipv6(0, ext(17))});
   f[14 + 40 + 1] = 4;
   p = parse(f);
   EXPECT_TRUE(p.malformed);
   EXPECT_FALSE(p.has_l4);
+  EXPECT_EQ(p.ip_proto, 0);
+  EXPECT_EQ(p.l4_proto, 17);
+  // The same header bytes in frames of any length past the header decide alike: the
+  // declared payload length (8) ends before the extension header does.
+  for (size_t extra : {size_t(0), size_t(100), size_t(400), size_t(3000)}) {
+    const Bytes g = cat({f, fill(extra)});
+    const auto q = parse(g);
+    EXPECT_TRUE(q.malformed) << "frame of " << g.size();
+    EXPECT_EQ(q.l4_proto, 17) << "frame of " << g.size();
+    EXPECT_FALSE(q.has_l4) << "frame of " << g.size();
+  }
 }
 
 // ---- stacks that do not end -------------------------------------------------------------
@@ -487,7 +601,7 @@ TEST(parser_unit, VlanTagAtTheEnd) {
   auto p = parse(cat({eth(0x8100), be16(77)}));  // TCI, then nothing
   EXPECT_TRUE(p.malformed);
   EXPECT_EQ(p.vlan_count, 1);
-  EXPECT_EQ(p.vlan_ids[0], 77);
+  EXPECT_EQ(p.vlan, 77);
   p = parse(cat({eth(0x8100), tag(0x8100, 1)}));  // a second TPID with no tag after it
   EXPECT_TRUE(p.malformed);
   EXPECT_EQ(p.vlan_count, 1);
@@ -498,7 +612,8 @@ TEST(parser_unit, MplsWithoutBottomOfStack) {
   for (int i = 0; i < 5; ++i) stack = cat({stack, be32(uint32_t(20 + i) << 12 | 64)});
   auto p = parse(cat({eth(0x8847), stack}));
   EXPECT_TRUE(p.malformed);
-  EXPECT_EQ(p.mpls_count, 5);
+  EXPECT_TRUE(p.has_mpls);
+  EXPECT_EQ(p.mpls, 20u);
   EXPECT_EQ(p.ip_version, 0);
   // A stack longer than the parser walks, inside a long frame: given up, not malformed.
   stack.clear();
@@ -506,7 +621,18 @@ TEST(parser_unit, MplsWithoutBottomOfStack) {
   p = parse(cat({eth(0x8847), stack, fill(200)}));
   EXPECT_FALSE(p.malformed);
   EXPECT_TRUE(p.depth_exceeded);
-  EXPECT_EQ(p.mpls_count, kMaxMplsLabels);
+  EXPECT_TRUE(p.has_mpls);
+  EXPECT_EQ(p.mpls, 0u);
+  // Exactly kMplsLabels labels with the bottom on the last: walked to the end, IP parsed.
+  stack.clear();
+  for (int i = 0; i < kMplsLabels; ++i)
+    stack = cat({stack, be32(uint32_t(300 + i) << 12 | (i == kMplsLabels - 1 ? 0x100 : 0) | 64)});
+  p = parse(cat({eth(0x8847), stack, ipv4(17, udp(5, 6, {}))}));
+  EXPECT_FALSE(p.malformed);
+  EXPECT_FALSE(p.depth_exceeded);
+  EXPECT_EQ(p.mpls, 300u);
+  EXPECT_EQ(p.ip_version, 4);
+  EXPECT_EQ(p.src_port, 5);
 }
 
 TEST(parser_unit, DepthExceededLongIpv6ExtensionChain) {
@@ -526,6 +652,28 @@ TEST(parser_unit, DepthExceededLongIpv6ExtensionChain) {
   EXPECT_TRUE(p.depth_exceeded);
   EXPECT_FALSE(p.malformed);
   EXPECT_FALSE(p.has_l4);
+}
+
+// A fragment header straddling the window's end: its identification is not all there, so the
+// header is not read at all (an identity half read could match another datagram's).
+TEST(parser_unit, FragmentHeaderAcrossTheWindowEndIsNotHalfRead) {
+  Bytes opts = ext(44, 24);  // 192 bytes of destination options, then the fragment header
+  const Bytes f = cat({eth(0x8100), tag(0x86DD, 5), ipv6(60, cat({opts, frag6(17, 100, true), fill(300)}))});
+  ASSERT_EQ(18 + 40 + 192, 250);  // the fragment header is frame bytes 250..257
+  auto p = parse(f);
+  EXPECT_FALSE(p.fragment);
+  EXPECT_TRUE(p.depth_exceeded);
+  EXPECT_FALSE(p.malformed);
+  // The same frame cut inside the fragment header: malformed, still not half read.
+  p = parse(f, 254);
+  EXPECT_FALSE(p.fragment);
+  EXPECT_TRUE(p.malformed);
+  // One tag less: the header lies inside the window and is read whole.
+  const Bytes g = cat({eth(0x86DD), ipv6(60, cat({opts, frag6(17, 100, true), fill(300)}))});
+  p = parse(g);
+  EXPECT_TRUE(p.fragment);
+  EXPECT_TRUE(p.frag_later);
+  EXPECT_EQ(p.frag_id, 0xABCDu);
 }
 
 TEST(parser_unit, DepthExceededGtpInnerPastWindow) {
