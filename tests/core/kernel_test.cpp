@@ -357,3 +357,70 @@ TEST(CoreKernel, RandomFrames14To9000MatchOneAtATime) {
 }
 
 }  // namespace
+
+namespace {
+
+// A digest of everything the core decided (fields, key, decision) over every shared capture
+// and random frames, static and dynamic. Printed, so builds against different HLS headers
+// (the shim, or AMD's with -DBROKER_HLS_INCLUDE) can be compared line for line.
+void digest_result(uint64_t& h, const FrameResult& r) {
+  auto mix = [&h](const void* p, size_t n) {
+    const uint8_t* b = static_cast<const uint8_t*>(p);
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
+  };
+  const PacketFields& f = r.fields;
+  mix(f.dst_mac, 6);
+  mix(f.src_mac, 6);
+  const uint64_t nums[] = {f.ethertype, f.vlan_count, f.vlan, f.has_mpls, f.mpls, f.ip_version,
+                           f.ip_proto, f.l4_proto, f.fragment, f.frag_later, f.frag_proto,
+                           f.frag_id, f.has_l4, f.src_port, f.dst_port, f.has_gtp, f.gtp_msgtype,
+                           f.gtp_teid, f.gtp_inner_version, f.malformed, f.depth_exceeded,
+                           r.decision.out_port, r.decision.group, r.decision.slot,
+                           r.decision.bucket, r.decision.hash, r.decision.new_flow,
+                           r.decision.avoided, r.decision.frag_follow, r.decision.frag_miss};
+  mix(nums, sizeof nums);
+  mix(f.src_ip, 16);
+  mix(f.dst_ip, 16);
+  mix(f.gtp_inner_src, 16);
+  mix(f.gtp_inner_dst, 16);
+  mix(r.key, kKeyBytes);
+}
+
+TEST(CoreKernel, DecisionDigest) {
+  uint64_t h = 0xcbf29ce484222325ull, frames = 0;
+  std::mt19937 rng(7);
+  for (uint8_t mode : {kModeStatic, kModeDynamic}) {
+    auto cfg = kernel_config(mode);
+    cfg->group[0].tuple = kTupleAll;
+    TestCore core(*cfg);
+    uint16_t util[kOutPorts] = {};
+    uint64_t now = 0;
+    for (const auto& path : broker::testing::shared_captures()) {  // none in a user's clone
+      const Capture cap = load_capture(path);
+      for (const auto& fr : cap.frames) {
+        if (fr.data.empty() || fr.data.size() > size_t(kMaxFrame)) continue;
+        for (auto& u : util) u = uint16_t(rng() % 10001);
+        digest_result(h, core.forward(fr.data, uint8_t(frames % 5 == 4 ? 3 : 0), now += rng() % 50000, util));
+        ++frames;
+      }
+    }
+    for (int i = 0; i < 2000; ++i) {
+      Bytes f(14 + rng() % 600);
+      for (auto& b : f) b = uint8_t(rng());
+      f[12] = (i % 3 == 0) ? 0x86 : 0x08;
+      f[13] = (i % 3 == 0) ? 0xDD : 0x00;
+      if (f.size() > 14) f[14] = (i % 3 == 0) ? 0x60 : 0x45;
+      digest_result(h, core.forward(f, 0, now += rng() % 50000, util));
+      ++frames;
+    }
+    const CoreCounters c = core.counters();
+    const uint64_t sums[] = {c.malformed, c.fragments, c.depth_exceeded, c.unmapped_drops,
+                             c.threshold_avoids, c.frag_follows, c.frag_misses, c.grp_new_flows[0]};
+    for (uint64_t v : sums) h = (h ^ v) * 0x100000001b3ull;
+  }
+  printf("[ digest ] %s headers: %llu frames, decision digest %016llx\n", BROKER_HLS_HEADERS,
+         (unsigned long long)frames, (unsigned long long)h);
+  RecordProperty("decision_digest", std::to_string(h));
+}
+
+}  // namespace
