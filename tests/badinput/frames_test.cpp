@@ -338,7 +338,7 @@ TEST_F(BadFrames, Ipv4TotalLength) {
       const std::string what = fmt::format("{} total length {} (real {})", s.name, total, real);
       const auto r = forward(f, what);
       if (total == 0) {
-        // Segmentation offload leaves it 0: the frame bounds the datagram (parser.cpp).
+        // Segmentation offload leaves it 0: the frame bounds the datagram (parse_ip.cpp).
         EXPECT_FALSE(r.malformed) << what << ": " << describe_fields(r);
       } else if (total < hlen || total > real || total == hlen) {
         // Shorter than its own header, longer than the frame, or no room for the transport

@@ -20,6 +20,30 @@ namespace {
 
 using namespace broker::coretest;
 
+// Everything the core decided about a frame (fields, verdicts, key, decision), mixed into h.
+void digest_result(uint64_t& h, const FrameResult& r) {
+  auto mix = [&h](const void* p, size_t n) {
+    const uint8_t* b = static_cast<const uint8_t*>(p);
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
+  };
+  const PacketFields& f = r.fields;
+  mix(f.dst_mac, 6);
+  mix(f.src_mac, 6);
+  const uint64_t nums[] = {f.ethertype, f.vlan_count, f.vlan, f.has_mpls, f.mpls, f.ip_version,
+                           f.ip_proto, f.l4_proto, f.fragment, f.frag_later, f.frag_proto,
+                           f.frag_id, f.has_l4, f.src_port, f.dst_port, f.has_gtp, f.gtp_msgtype,
+                           f.gtp_teid, f.gtp_inner_version, f.malformed, f.depth_exceeded,
+                           r.decision.out_port, r.decision.group, r.decision.slot,
+                           r.decision.bucket, r.decision.hash, r.decision.new_flow,
+                           r.decision.avoided, r.decision.frag_follow, r.decision.frag_miss};
+  mix(nums, sizeof nums);
+  mix(f.src_ip, 16);
+  mix(f.dst_ip, 16);
+  mix(f.gtp_inner_src, 16);
+  mix(f.gtp_inner_dst, 16);
+  mix(r.key, kKeyBytes);
+}
+
 struct InFrame {
   Bytes data;
   uint8_t port;
@@ -62,6 +86,7 @@ struct OutFrame {
 
 struct KernelRun {
   std::vector<OutFrame> frames;
+  std::vector<FrameResult> decided;  // in core order: what the traced streams carried
   std::vector<uint64_t> beat_step;  // the step each output beat left on
   uint64_t steps = 0;
   uint64_t beats_in = 0;
@@ -83,8 +108,9 @@ KernelRun run_kernel(const std::vector<InFrame>& in, const CoreConfig& cfg) {
   OutFrame cur;
   const uint64_t limit = run.beats_in * 2 + 100;
   uint64_t quiet = 0;
+  FrameTraceZip traces;
   while (run.steps < limit && quiet < 2 * kHeaderBeats + 8) {
-    core.step(0, util);
+    core.step(0, util, traces);
     ++run.steps;
     quiet = s.tx.empty() && s.rx.empty() ? quiet + 1 : 0;
     while (!s.tx.empty()) {
@@ -105,6 +131,7 @@ KernelRun run_kernel(const std::vector<InFrame>& in, const CoreConfig& cfg) {
   }
   EXPECT_TRUE(cur.data.empty()) << "a frame left without TLAST";
   EXPECT_LT(run.steps, limit) << "kernel did not drain";
+  for (const FrameTrace& t : traces.take()) run.decided.push_back(frame_result_of(t));
   run.counters = read_counters(core);
   return run;
 }
@@ -167,6 +194,20 @@ size_t check_run(const std::vector<InFrame>& in, const CoreConfig& cfg) {
     }
   }
   EXPECT_EQ(mismatches, 0);
+  // Every frame decided alike: parsed fields, settled verdicts, key, hash, bucket, member.
+  EXPECT_EQ(run.decided.size(), in.size()) << "frames decided";
+  int differ = 0;
+  for (size_t i = 0; i < in.size() && i < run.decided.size(); ++i) {
+    const FrameResult& a = run.decided[i];
+    const FrameResult& b = ref.results[i];
+    uint64_t ha = 0, hb = 0;
+    digest_result(ha, a);
+    digest_result(hb, b);
+    const bool same = ha == hb;
+    if (!same && ++differ <= 5)
+      ADD_FAILURE() << "frame " << i << " (" << in[i].what << ") decided differently streamed";
+  }
+  EXPECT_EQ(differ, 0);
   expect_same_counters(run.counters, ref.counters);
   return in.size();
 }
@@ -360,32 +401,9 @@ TEST(CoreKernel, RandomFrames14To9000MatchOneAtATime) {
 
 namespace {
 
-// A digest of everything the core decided (fields, key, decision) over every shared capture
-// and random frames, static and dynamic. Printed, so builds against different HLS headers
-// (the shim, or AMD's with -DBROKER_HLS_INCLUDE) can be compared line for line.
-void digest_result(uint64_t& h, const FrameResult& r) {
-  auto mix = [&h](const void* p, size_t n) {
-    const uint8_t* b = static_cast<const uint8_t*>(p);
-    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
-  };
-  const PacketFields& f = r.fields;
-  mix(f.dst_mac, 6);
-  mix(f.src_mac, 6);
-  const uint64_t nums[] = {f.ethertype, f.vlan_count, f.vlan, f.has_mpls, f.mpls, f.ip_version,
-                           f.ip_proto, f.l4_proto, f.fragment, f.frag_later, f.frag_proto,
-                           f.frag_id, f.has_l4, f.src_port, f.dst_port, f.has_gtp, f.gtp_msgtype,
-                           f.gtp_teid, f.gtp_inner_version, f.malformed, f.depth_exceeded,
-                           r.decision.out_port, r.decision.group, r.decision.slot,
-                           r.decision.bucket, r.decision.hash, r.decision.new_flow,
-                           r.decision.avoided, r.decision.frag_follow, r.decision.frag_miss};
-  mix(nums, sizeof nums);
-  mix(f.src_ip, 16);
-  mix(f.dst_ip, 16);
-  mix(f.gtp_inner_src, 16);
-  mix(f.gtp_inner_dst, 16);
-  mix(r.key, kKeyBytes);
-}
-
+// A digest over every shared capture and random frames, static and dynamic. Printed, so builds
+// against different HLS headers (the shim, or AMD's with -DBROKER_HLS_INCLUDE) can be compared
+// line for line.
 TEST(CoreKernel, DecisionDigest) {
   uint64_t h = 0xcbf29ce484222325ull, frames = 0;
   std::mt19937 rng(7);

@@ -13,6 +13,8 @@
 namespace broker {
 namespace core {
 
+ap_uint<256> pack_util(const uint16_t util_bp[kOutPorts]);
+
 class Pipeline {
  public:
   Pipeline();
@@ -24,6 +26,11 @@ class Pipeline {
 
   // One call of every task. util_bp: each egress port's TX utilization (basis points).
   void step(uint64_t now_us, const uint16_t util_bp[kOutPorts]);
+  // The same, showing the traced streams' items to tap(item, TraceStream) (core_step.h).
+  template <class Tap>
+  void step(uint64_t now_us, const uint16_t util_bp[kOutPorts], Tap& tap) {
+    core_step(*streams_, *state_, Time(now_us), pack_util(util_bp), tap);
+  }
 
   // A register write through the CSR stream, applied before this returns.
   void write_csr(uint32_t addr, uint32_t data, uint64_t now_us);
@@ -52,8 +59,6 @@ class Pipeline {
 // A frame as the beats the AXI4-Stream bus carries (TKEEP contiguous from byte 0, TLAST on the
 // last, TID = in_port).
 void frame_to_beats(const uint8_t* frame, uint32_t len, uint8_t in_port, hls::stream<AxisBeat>& out);
-
-ap_uint<256> pack_util(const uint16_t util_bp[kOutPorts]);
 
 // What the core decided about one frame, from the items its traced streams carried (the
 // soft card's runner and the co-simulation collect the same items).
