@@ -8,8 +8,8 @@
 
 #include <cstddef>
 #include <cstdio>
-#include <deque>
 #include <string>
+#include <vector>
 
 namespace hls {
 
@@ -21,24 +21,29 @@ class stream {
   stream(const stream&) = delete;
   stream& operator=(const stream&) = delete;
 
-  bool empty() { return q_.empty(); }
+  bool empty() { return count_ == 0; }
   bool full() const { return false; }
-  std::size_t size() { return q_.size(); }
+  std::size_t size() { return count_; }
 
   T read() {
-    if (q_.empty()) {
+    if (count_ == 0) {
       std::fprintf(stderr, "WARNING: hls::stream '%s' is read while empty\n", name_.c_str());
       return T();
     }
-    T v = q_.front();
-    q_.pop_front();
+    T v = ring_[head_];
+    head_ = (head_ + 1) & (ring_.size() - 1);
+    --count_;
     return v;
   }
   void read(T& v) { v = read(); }
-  void write(const T& v) { q_.push_back(v); }
+  void write(const T& v) {
+    if (count_ == ring_.size()) grow();
+    ring_[(head_ + count_) & (ring_.size() - 1)] = v;
+    ++count_;
+  }
   // On an empty stream: false, and v becomes T().
   bool read_nb(T& v) {
-    if (q_.empty()) {
+    if (count_ == 0) {
       v = T();
       return false;
     }
@@ -55,8 +60,18 @@ class stream {
   void operator<<(const T& v) { write(v); }
 
  private:
+  // A ring of a power-of-two size that doubles when full: no allocation per item once a
+  // stream has reached its working depth.
+  void grow() {
+    std::vector<T> bigger(ring_.empty() ? 4 : 2 * ring_.size());
+    for (std::size_t i = 0; i < count_; ++i) bigger[i] = ring_[(head_ + i) & (ring_.size() - 1)];
+    ring_.swap(bigger);
+    head_ = 0;
+  }
+
   std::string name_;
-  std::deque<T> q_;
+  std::vector<T> ring_;
+  std::size_t head_ = 0, count_ = 0;
 };
 
 }  // namespace hls
