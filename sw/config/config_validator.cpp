@@ -5,6 +5,8 @@
 #include <set>
 #include <string_view>
 
+#include <google/protobuf/unknown_field_set.h>
+
 #include "config_defaults.h"
 
 namespace broker::config {
@@ -46,11 +48,35 @@ constexpr std::array<Pair, 3> kSymmetricPairs{{
     {broker::v1::SRC_PORT, broker::v1::DST_PORT},
 }};
 
+// Fields this build does not know (a newer client, or damaged bytes) cannot be applied, and
+// kept they would be saved and refused by the next start: the configuration is refused, each
+// naming where it is ("groups[1]: unknown field 12").
+void unknown_fields(const google::protobuf::Message& m, const std::string& path, std::vector<Issue>& out) {
+  const google::protobuf::Reflection* r = m.GetReflection();
+  const google::protobuf::UnknownFieldSet& unknown = r->GetUnknownFields(m);
+  for (int i = 0; i < unknown.field_count(); ++i)
+    out.push_back({path, "unknown field " + std::to_string(unknown.field(i).number()) +
+                             " (not in this build's broker.v1.Config: a newer client?)"});
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  for (const auto* f : fields) {
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const std::string name = path.empty() ? f->name() : path + "." + f->name();
+    if (f->is_repeated()) {
+      for (int k = 0; k < r->FieldSize(m, f); ++k)
+        unknown_fields(r->GetRepeatedMessage(m, f, k), name + "[" + std::to_string(k) + "]", out);
+    } else {
+      unknown_fields(r->GetMessage(m, f), name, out);
+    }
+  }
+}
+
 class Validator {
  public:
   Validator(const Config& config, const Limits& limits) : config_(config), limits_(limits) {}
 
   ValidationResult run() {
+    unknown_fields(config_, "", result_.errors);
     check_port_list(config_.ingress_ports(), "ingress_ports", limits_.in_ports, "ingress");
     check_port_list(config_.egress_ports(), "egress_ports", limits_.out_ports, "egress");
     for (int i = 0; i < config_.egress_ports_size(); ++i) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 
+#include <google/protobuf/unknown_field_set.h>
+
 #include "config_loader.h"
 #include "config_validator.h"
 
@@ -68,6 +70,15 @@ TEST(config_validator, BaseIsValidWithoutWarnings) {
   EXPECT_TRUE(result.ok()) << result.summary();
   EXPECT_TRUE(result.warnings.empty()) << result.summary();
   EXPECT_EQ(result.summary(), "");
+}
+
+// Bytes with fields this build does not know (found by fuzz_api: such a configuration was
+// applied, saved with its unknown field, and the next start refused the state file).
+TEST(config_validator, UnknownFieldsAnywhereRefusedNamingWhere) {
+  expect_refused([](Config& c) { c.GetReflection()->MutableUnknownFields(&c)->AddFixed64(12, 0x7372657a796c616e); },
+                 "", "unknown field 12");
+  expect_refused([](Config& c) { auto* g = c.mutable_groups(1); g->GetReflection()->MutableUnknownFields(g)->AddVarint(999, 1); },
+                 "groups[1]", "unknown field 999");
 }
 
 TEST(config_validator, LimitsComeFromTheCore) {
