@@ -29,14 +29,17 @@ BLOCK_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 PARAM_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 REGMAP_KEYS = {"name", "id", "version_major", "version_minor", "aperture"}
-BLOCK_KEYS = {"name", "base", "count", "stride", "desc", "reg"}
+BLOCK_KEYS = {"name", "base", "count", "stride", "desc", "reg", "counters"}
+# Who keeps a block's 64-bit counters: the HLS core (read over ctr_req/ctr_rsp) or the RTL
+# shell (read by the CSR block itself, so they answer while the core is busy or stuck).
+COUNTER_KEEPERS = ("core", "shell")
 REG_KEYS = {"name", "offset", "access", "reset", "desc", "fields", "counter64"}
 FIELD_KEYS = {"name", "lsb", "width", "desc", "enum"}
 
 # Names of the SystemVerilog package's decode helpers (gen_sv_decode), which no register,
 # block or parameter may generate.
 SV_HELPERS = {"RW_COUNT", "RW_INDEX_W", "reg_mapped", "reg_writable", "reg_is_rw", "reg_is_wo1",
-              "reg_is_core_counter", "reg_ro_reset", "reg_rw_index", "rw_index_addr",
+              "reg_is_core_counter", "reg_is_shell_counter", "reg_ro_reset", "reg_rw_index", "rw_index_addr",
               "rw_index_reset"}
 
 # Generated names that must stay free for the header's own declarations.
@@ -78,6 +81,14 @@ class Reg:
     counter64_hi: bool = False
 
     @property
+    def is_counter(self) -> bool:
+        return bool(self.counter64) or self.counter64_hi
+
+    @property
+    def is_shell_counter(self) -> bool:
+        return self.is_counter and self.block.counters == "shell"
+
+    @property
     def addr(self) -> int:
         """Absolute byte offset of instance 0."""
         return self.block.base + self.offset
@@ -100,6 +111,7 @@ class Block:
     count_expr: str | None
     stride: int
     desc: str
+    counters: str = "core"   # COUNTER_KEEPERS: who keeps this block's 64-bit counters
     regs: list[Reg] = field(default_factory=list)
 
     @property
@@ -320,7 +332,11 @@ def load(path: str) -> RegMap:
                 c.err(where, "stride without count")
         elif count_expr is not None:
             c.err(where, "count without stride")
-        block = Block(bname, base or 0, count, count_expr, stride, bd.get("desc", ""))
+        counters = bd.get("counters", "core")
+        if counters not in COUNTER_KEEPERS:
+            c.err(where, f"counters must be one of {', '.join(COUNTER_KEEPERS)}, got {counters!r}")
+            counters = "core"
+        block = Block(bname, base or 0, count, count_expr, stride, bd.get("desc", ""), counters)
 
         for ri, rd in enumerate(bd.get("reg", [])):
             rname = rd.get("name", f"#{ri}")
@@ -617,6 +633,7 @@ def gen_header(rm: RegMap, source: str) -> str:
     w("  bool is_counter64_lo;     // reading it latches the HI word at offset + 4")
     w("  bool is_counter64_hi;")
     w("  const char* counter64;    // the 64-bit counter's name, or \"\"")
+    w("  bool in_shell;            // a counter word the RTL shell keeps (not the core)")
     w("};")
     w("")
     acc = {"ro": "Access::kRO", "rw": "Access::kRW", "wo1": "Access::kWO1"}
@@ -628,7 +645,8 @@ def gen_header(rm: RegMap, source: str) -> str:
         lo = "true" if r.counter64 else "false"
         hi = "true" if r.counter64_hi else "false"
         w(f"    {{{cpp_string(r.name)}, {bi}, {r.name}, {B}_STRIDE, {B}_COUNT, {acc[r.access]}, "
-          f"{r.name}_RESET, {hex32(r.defined_mask)}, {lo}, {hi}, {cpp_string(r.counter64 or '')}}},")
+          f"{r.name}_RESET, {hex32(r.defined_mask)}, {lo}, {hi}, {cpp_string(r.counter64 or '')}, "
+          f"{'true' if r.is_shell_counter else 'false'}}},")
     w("};")
     w("constexpr size_t kRegisterCount = sizeof(kRegisters) / sizeof(kRegisters[0]);")
     w("")
@@ -737,7 +755,8 @@ def gen_sv_decode(rm: RegMap) -> list[str]:
       is_<reg>(addr)          addr is one of the instances of <REG>
       <block>_index(addr)     instance of a repeated block that addr falls in (not checked)
       reg_mapped / reg_writable (rw or wo1) / reg_is_rw / reg_is_wo1 / reg_is_core_counter
-                              (a counter64 LO or HI word) of any instance
+                              (a counter64 LO or HI word kept by the core) / reg_is_shell_counter
+                              (one kept by the shell) of any instance
       reg_ro_reset(addr)      reset value of a read-only register that is not a counter
       reg_rw_index(addr)      dense index 0..RW_COUNT-1 of a read/write register instance,
                               register by register in map order, instances in order
@@ -822,8 +841,10 @@ def gen_sv_decode(rm: RegMap) -> list[str]:
     any_of("reg_writable", [r for r in regs if r.access in ("rw", "wo1")], "a rw or wo1 register")
     any_of("reg_is_rw", rw_regs, "a rw register")
     any_of("reg_is_wo1", [r for r in regs if r.access == "wo1"], "a wo1 register")
-    any_of("reg_is_core_counter", [r for r in regs if r.counter64 or r.counter64_hi],
+    any_of("reg_is_core_counter", [r for r in regs if r.is_counter and not r.is_shell_counter],
            "a 64-bit counter word (LO or HI), read from the core")
+    any_of("reg_is_shell_counter", [r for r in regs if r.is_shell_counter],
+           "a 64-bit counter word (LO or HI) the shell keeps")
 
     w("  // Reset value of a read-only register that is not a counter (0 for anything else).")
     w("  function automatic logic [31:0] reg_ro_reset(input logic [31:0] addr);")
@@ -897,7 +918,8 @@ def gen_md(rm: RegMap, source: str) -> str:
     w(f"- Version: {rm.version_major}.{rm.version_minor} (major: incompatible changes, minor: additions)")
     w(f"- Aperture: `{rm.aperture:#x}` bytes, 32-bit registers, byte offsets")
     w("- Access: " + ", ".join(f"`{a}` {d}" for a, d in ACCESS_DOC.items()))
-    w("- 64-bit counters are LO/HI pairs: reading LO latches HI, so read LO first.")
+    w("- 64-bit counters are LO/HI pairs: reading LO latches HI, so read LO first. A block marked")
+    w("  *shell counters* is kept by the RTL shell: its counters answer while the core is busy.")
     w("- A repeated block: instance *i* of a register is at offset + *i* × stride.")
     w("")
     w("## Parameters")
@@ -924,6 +946,9 @@ def gen_md(rm: RegMap, source: str) -> str:
         w("")
         w(md_escape(b.desc))
         w("")
+        if b.counters == "shell":
+            w("*Shell counters*: kept by the RTL shell, read without the core.")
+            w("")
         if b.repeated:
             w(f"Base `{b.base:#06x}`, {b.count} instances (`{b.count_expr}`), stride `{b.stride:#x}`; "
               f"offsets below are of instance 0.")

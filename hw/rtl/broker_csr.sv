@@ -9,21 +9,34 @@
 //     arrives); reads and writes alternate priority when both are offered.
 //   - Unmapped address (outside every register instance, or not 4-byte aligned): SLVERR,
 //     reads return 0, nothing is forwarded.
-//   - Read-only registers: writes are ignored (OKAY). They read: ID/VERSION/CAPS/CAPS2 (any
-//     ro register without a source of its own) their reset value; NOW_US the tick counter;
-//     OUT_STATUS.EMPTY the egress queue; OUT_UTIL_BP / OUT_UTIL_PEAK_BP the meters; counter
-//     words (LO and HI) are asked of the core on ctr_req and answered on ctr_rsp.
+//   - Read-only registers: writes are ignored (OKAY). They read: ID/VERSION/CAPS* (any ro
+//     register without a source of its own) their reset value; NOW_US the tick counter;
+//     OUT_STATUS.EMPTY the egress queue; OUT_UTIL_BP / OUT_UTIL_PEAK_BP the meters; the shell's
+//     counters (TX_DROPS, RX_DROPS, CSR_TIMEOUTS) their 64-bit inputs here; the core's counter
+//     words (LO and HI) are asked of the core on ctr_req and answered on ctr_rsp. A LO read
+//     latches HI (the core latches its own, the shell its own).
 //   - rw registers: the shell keeps a shadow of every instance (RW_COUNT words of RAM) so
 //     they read back what was written, honouring WSTRB; UTIL_WINDOW_US and OUT_SPEED_MBPS
 //     are also kept in flip-flops that drive the meters. wo1 registers read 0.
 //   - Every write to a rw or wo1 register is forwarded to the core on csr_wr as
 //     {address, data} (data = the merged rw value, or the strobed wo1 value); BVALID waits
-//     for csr_wr TREADY. COMMAND.CLEAR_COUNTERS also clears the meters' peaks.
+//     for csr_wr TREADY. Only a forwarded write changes the shadow and the shell's settings.
+//     COMMAND.CLEAR_COUNTERS also clears the meters' peaks and the shell's counters.
+//   - Registers never wait on packets: the only waits are on the core (csr_wr, ctr_req,
+//     ctr_rsp), and one that lasts TIMEOUT clocks (CSR_TIMEOUT_CYCLES) ends the access with
+//     SLVERR, counted in CSR_TIMEOUTS: a write is then not applied, a read returns 0. So every
+//     access is answered within TIMEOUT + 4 clocks of its address (and data) being taken.
+//     A timed-out offer on csr_wr/ctr_req is withdrawn. AXI4-Stream asks a master to hold
+//     TVALID until the handshake; the core's inputs are Vitis HLS register slices that take
+//     a word only on a handshake, so a withdrawn offer is never half taken. A counter answer
+//     that comes after its read timed out is discarded when it arrives (answers come in
+//     order); with MAX_STALE such answers owed, counter reads fail at once.
 //   - After reset the block walks the rw registers once (RW_COUNT clocks + one per non-zero
 //     reset value): it loads every shadow word with its reset value and forwards each
 //     non-zero reset value to the core (whose configuration resets to zero), as the soft card
 //     does. AWREADY/WREADY/ARREADY stay low until then (about 2 500 clocks, < 10 us).
 module broker_csr #(
+  parameter int unsigned NUM_IN  = 8,
   parameter int unsigned NUM_OUT = 16
 ) (
   input  logic        clk,
@@ -61,18 +74,26 @@ module broker_csr #(
   input  logic [NUM_OUT-1:0]    out_empty_i,
   input  logic [NUM_OUT*16-1:0] util_bp_i,
   input  logic [NUM_OUT*16-1:0] peak_bp_i,
+  input  logic [NUM_OUT*64-1:0] tx_drops_i,    // TX_DROPS of egress port p in [64p+63:64p]
+  input  logic [NUM_IN*64-1:0]  rx_drops_i,    // RX_DROPS of ingress port i
   // shell settings
   output logic [31:0]           window_us_o,   // UTIL_WINDOW_US
   output logic [NUM_OUT*32-1:0] speed_mbps_o,  // OUT_SPEED_MBPS, port p in [32p+31:32p]
-  output logic                  clear_peak_o   // COMMAND.CLEAR_COUNTERS written
+  output logic                  clear_counters_o  // COMMAND.CLEAR_COUNTERS written
 );
   localparam int unsigned RW_COUNT = broker_regmap_pkg::RW_COUNT;
+  localparam int unsigned TIMEOUT = broker_regmap_pkg::CSR_TIMEOUT_CYCLES_RESET;
+  localparam int unsigned TW = $clog2(TIMEOUT + 1);
+  localparam int unsigned MAX_STALE = 15;
   localparam int unsigned RIW = broker_regmap_pkg::RW_INDEX_W;
   localparam logic [1:0] RESP_OKAY = 2'b00;
   localparam logic [1:0] RESP_SLVERR = 2'b10;
 
   if (NUM_OUT != broker_regmap_pkg::OUT_PORTS) begin : g_bad_num_out
     $error("broker_csr: NUM_OUT differs from the register map's out_ports");
+  end
+  if (NUM_IN != broker_regmap_pkg::IN_PORTS) begin : g_bad_num_in
+    $error("broker_csr: NUM_IN differs from the register map's in_ports");
   end
 
   typedef enum logic [3:0] {
@@ -81,7 +102,7 @@ module broker_csr #(
     S_IDLE,
     S_WDEC,       // decode a write (shadow read issued for rw)
     S_WMERGE,     // merge WSTRB into the shadow word
-    S_WFWD,       // csr_wr to the core
+    S_WFWD,       // csr_wr to the core (then the shadow and settings take the word)
     S_BRESP,
     S_RDEC,       // decode a read
     S_RRAM,       // shadow word arrives
@@ -99,6 +120,11 @@ module broker_csr #(
   logic [31:0] data_q;            // forwarded / read data
   logic [1:0]  resp_q;
   logic [RIW-1:0] init_idx;
+  logic [TW-1:0]  wait_q;         // clocks this access has waited on the core
+  logic           timed_out;
+  logic [3:0]     stale_q;        // counter answers owed to reads that timed out
+  logic [31:0]    shell_hi_q;     // HI word latched by a LO read of a shell counter
+  logic [63:0]    csr_timeouts_q;
 
   // ---- handshakes --------------------------------------------------------------------
   logic idle, nothing_held, grant_read;
@@ -119,7 +145,9 @@ module broker_csr #(
   assign csr_wr_tdata   = {addr_q, data_q};
   assign ctr_req_tvalid = (state == S_CREQ);
   assign ctr_req_tdata  = addr_q;
-  assign ctr_rsp_tready = (state == S_CRSP);
+  // An owed answer is taken (and discarded) in any state.
+  assign ctr_rsp_tready = (state == S_CRSP) || (stale_q != 4'd0);
+  assign timed_out      = (wait_q == TW'(TIMEOUT));
 
   // ---- shadow RAM of the rw registers --------------------------------------------------
   (* ram_style = "block" *)
@@ -134,7 +162,8 @@ module broker_csr #(
   end
 
   // ---- decode of the held address ----------------------------------------------------
-  logic        a_mapped, a_rw, a_wo1, a_counter;
+  logic        a_mapped, a_rw, a_wo1, a_counter, a_shell_counter, a_shell_lo;
+  logic [63:0] shell_value;
   logic [31:0] wmask, merged, local_rdata;
   logic [broker_regmap_pkg::EGRESS_INDEX_W-1:0]      a_port;
   logic [broker_regmap_pkg::EGRESS_PEAK_INDEX_W-1:0] a_peak_port;
@@ -143,6 +172,9 @@ module broker_csr #(
   assign a_rw        = broker_regmap_pkg::reg_is_rw(addr_q);
   assign a_wo1       = broker_regmap_pkg::reg_is_wo1(addr_q);
   assign a_counter   = broker_regmap_pkg::reg_is_core_counter(addr_q);
+  assign a_shell_counter = broker_regmap_pkg::reg_is_shell_counter(addr_q);
+  assign a_shell_lo  = broker_regmap_pkg::is_tx_drops_lo(addr_q) || broker_regmap_pkg::is_rx_drops_lo(addr_q) ||
+                       broker_regmap_pkg::is_csr_timeouts_lo(addr_q);
   assign a_port      = broker_regmap_pkg::egress_index(addr_q);
   assign a_peak_port = broker_regmap_pkg::egress_peak_index(addr_q);
   assign wmask  = {{8{wstrb_q[3]}}, {8{wstrb_q[2]}}, {8{wstrb_q[1]}}, {8{wstrb_q[0]}}};
@@ -162,34 +194,52 @@ module broker_csr #(
     if (a_wo1) local_rdata = 32'd0;
   end
 
+  // The 64-bit shell counter whose LO word is addr_q (0 for anything else).
+  always_comb begin
+    shell_value = 64'd0;
+    if (broker_regmap_pkg::is_tx_drops_lo(addr_q))
+      shell_value = tx_drops_i[broker_regmap_pkg::tx_drop_counters_index(addr_q)*64 +: 64];
+    if (broker_regmap_pkg::is_rx_drops_lo(addr_q))
+      shell_value = rx_drops_i[broker_regmap_pkg::rx_drop_counters_index(addr_q)*64 +: 64];
+    if (broker_regmap_pkg::is_csr_timeouts_lo(addr_q)) shell_value = csr_timeouts_q;
+  end
+
   always_comb begin
     ram_we    = 1'b0;
-    ram_wdata = merged;
+    ram_wdata = data_q;
     ram_addr  = broker_regmap_pkg::reg_rw_index(addr_q);
     if (state == S_INIT) begin
       ram_we    = 1'b1;
       ram_addr  = init_idx;
       ram_wdata = broker_regmap_pkg::rw_index_reset(init_idx);
-    end else if (state == S_WMERGE) begin
-      ram_we = 1'b1;
+    end else if (state == S_WFWD && csr_wr_tready && !timed_out && a_rw) begin
+      ram_we = 1'b1;   // the core took the word: the shadow follows
     end
   end
 
   // ---- the transaction ---------------------------------------------------------------
   always_ff @(posedge clk) begin
     if (!rst_n) begin
-      state        <= S_INIT;
-      init_idx     <= '0;
-      prefer_read  <= 1'b0;
-      aw_full      <= 1'b0;
-      w_full       <= 1'b0;
-      resp_q       <= RESP_OKAY;
-      clear_peak_o <= 1'b0;
-      window_us_o  <= broker_regmap_pkg::UTIL_WINDOW_US_RESET;
+      state            <= S_INIT;
+      init_idx         <= '0;
+      prefer_read      <= 1'b0;
+      aw_full          <= 1'b0;
+      w_full           <= 1'b0;
+      resp_q           <= RESP_OKAY;
+      clear_counters_o <= 1'b0;
+      wait_q           <= '0;
+      stale_q          <= '0;
+      shell_hi_q       <= '0;
+      csr_timeouts_q   <= '0;
+      window_us_o      <= broker_regmap_pkg::UTIL_WINDOW_US_RESET;
       for (int p = 0; p < NUM_OUT; p++)
         speed_mbps_o[p*32 +: 32] <= broker_regmap_pkg::OUT_SPEED_MBPS_RESET;
     end else begin
-      clear_peak_o <= 1'b0;
+      clear_counters_o <= 1'b0;
+      // The core's wait counter runs while an access waits on it, and only then.
+      wait_q <= (state == S_WFWD || state == S_INIT_FWD || state == S_CREQ || state == S_CRSP)
+                ? wait_q + 1'b1 : '0;
+      if (ctr_rsp_tvalid && stale_q != 4'd0) stale_q <= stale_q - 1'b1;
       case (state)
         S_INIT: begin
           addr_q <= broker_regmap_pkg::rw_index_addr(init_idx);
@@ -202,7 +252,10 @@ module broker_csr #(
           init_idx <= init_idx + 1'b1;
         end
         S_INIT_FWD: begin
-          if (csr_wr_tready) state <= (init_idx == RIW'(RW_COUNT)) ? S_IDLE : S_INIT;
+          if (csr_wr_tready || timed_out) begin
+            if (!csr_wr_tready) csr_timeouts_q <= csr_timeouts_q + 1'b1;
+            state <= (init_idx == RIW'(RW_COUNT)) ? S_IDLE : S_INIT;
+          end
         end
         S_IDLE: begin
           if (s_axil_awvalid && s_axil_awready) begin
@@ -231,27 +284,31 @@ module broker_csr #(
           w_full  <= 1'b0;
           resp_q  <= a_mapped ? RESP_OKAY : RESP_SLVERR;
           data_q  <= wdata_q & wmask;
-          if (!a_mapped) begin
-            state <= S_BRESP;
-          end else if (a_rw) begin
-            state <= S_WMERGE;
-          end else if (a_wo1) begin
-            state <= S_WFWD;
-            if (broker_regmap_pkg::is_command(addr_q) &&
-                (wdata_q & wmask & broker_regmap_pkg::COMMAND_CLEAR_COUNTERS_MASK) != 32'd0)
-              clear_peak_o <= 1'b1;
-          end else begin
-            state <= S_BRESP;   // read-only: ignored
-          end
+          if (!a_mapped) state <= S_BRESP;
+          else if (a_rw) state <= S_WMERGE;
+          else if (a_wo1) state <= S_WFWD;
+          else state <= S_BRESP;   // read-only: ignored
         end
         S_WMERGE: begin
           data_q <= merged;
-          if (broker_regmap_pkg::is_util_window_us(addr_q)) window_us_o <= merged;
-          if (broker_regmap_pkg::is_out_speed_mbps(addr_q)) speed_mbps_o[a_port*32 +: 32] <= merged;
-          state <= S_WFWD;
+          state  <= S_WFWD;
         end
         S_WFWD: begin
-          if (csr_wr_tready) state <= S_BRESP;
+          if (csr_wr_tready) begin
+            // Taken by the core: the shell's copies follow (the shadow RAM: ram_we).
+            if (broker_regmap_pkg::is_util_window_us(addr_q)) window_us_o <= data_q;
+            if (broker_regmap_pkg::is_out_speed_mbps(addr_q)) speed_mbps_o[a_port*32 +: 32] <= data_q;
+            if (broker_regmap_pkg::is_command(addr_q) &&
+                (data_q & broker_regmap_pkg::COMMAND_CLEAR_COUNTERS_MASK) != 32'd0) begin
+              clear_counters_o <= 1'b1;
+              csr_timeouts_q   <= '0;
+            end
+            state <= S_BRESP;
+          end else if (timed_out) begin
+            resp_q         <= RESP_SLVERR;
+            csr_timeouts_q <= csr_timeouts_q + 1'b1;
+            state          <= S_BRESP;
+          end
         end
         S_BRESP: begin
           if (s_axil_bready) state <= S_IDLE;
@@ -259,22 +316,55 @@ module broker_csr #(
         S_RDEC: begin
           resp_q <= a_mapped ? RESP_OKAY : RESP_SLVERR;
           data_q <= a_mapped ? local_rdata : 32'd0;
-          if (!a_mapped) state <= S_RRESP;
-          else if (a_counter) state <= S_CREQ;
-          else if (a_rw) state <= S_RRAM;
-          else state <= S_RRESP;
+          if (!a_mapped) begin
+            state <= S_RRESP;
+          end else if (a_shell_counter) begin
+            // A LO word latches its HI word; a HI word reads the latch.
+            if (a_shell_lo) begin
+              data_q     <= shell_value[31:0];
+              shell_hi_q <= shell_value[63:32];
+            end else begin
+              data_q <= shell_hi_q;
+            end
+            state <= S_RRESP;
+          end else if (a_counter) begin
+            if (stale_q == 4'(MAX_STALE)) begin
+              resp_q <= RESP_SLVERR;
+              data_q <= 32'd0;
+              state  <= S_RRESP;
+            end else begin
+              state <= S_CREQ;
+            end
+          end else if (a_rw) begin
+            state <= S_RRAM;
+          end else begin
+            state <= S_RRESP;
+          end
         end
         S_RRAM: begin
           data_q <= ram_q;
           state  <= S_RRESP;
         end
         S_CREQ: begin
-          if (ctr_req_tready) state <= S_CRSP;
+          if (ctr_req_tready) begin
+            state <= S_CRSP;
+          end else if (timed_out) begin
+            resp_q         <= RESP_SLVERR;
+            csr_timeouts_q <= csr_timeouts_q + 1'b1;
+            state          <= S_RRESP;
+          end
         end
         S_CRSP: begin
-          if (ctr_rsp_tvalid) begin
+          if (ctr_rsp_tvalid && stale_q == 4'd0) begin
             data_q <= ctr_rsp_tdata;
             state  <= S_RRESP;
+          end else if (timed_out) begin
+            // The answer is owed: discard it when it comes.
+            resp_q         <= RESP_SLVERR;
+            data_q         <= 32'd0;
+            csr_timeouts_q <= csr_timeouts_q + 1'b1;
+            stale_q        <= stale_q + 1'b1 - ((ctr_rsp_tvalid && stale_q != 4'd0) ? 4'd1 : 4'd0);
+            state          <= S_RRESP;
           end
         end
         S_RRESP: begin

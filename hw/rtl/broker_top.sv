@@ -1,7 +1,10 @@
 // Top of the packet broker data path: the RTL shell around the HLS core.
 //
-//   rx ports -> ingress_arbiter (round robin, frame atomic, TID = port) -> broker_core_top
-//   -> TDEST demultiplexer -> egress_queue per port -> tx ports
+//   rx ports -> packet_fifo per port (drops whole frames it has no room for; never back-pressures
+//   the network) -> ingress_arbiter (round robin, frame atomic, TID = port) -> broker_core_top
+//   -> TDEST demultiplexer -> packet_fifo per port as its egress queue (drops whole frames for
+//   that port only; never back-pressures the core) -> tx ports
+//   drop counters per port (TX_DROPS, RX_DROPS) -> the CSR block
 //   tx_meter per port (accepted TX beats) -> util_bp to the core, OUT_UTIL_* to the CSR block
 //   us_tick -> now_us to the core and the meters; broker_csr (AXI4-Lite) -> csr_wr / ctr_req
 //
@@ -12,7 +15,8 @@ module broker_top #(
   parameter int unsigned NUM_IN      = 8,          // = broker_regmap_pkg in_ports
   parameter int unsigned NUM_OUT     = 16,         // = out_ports
   parameter int unsigned CLK_HZ      = 322265625,  // for the microsecond tick
-  parameter int unsigned QUEUE_BEATS = 64          // egress queue depth per port, beats
+  parameter int unsigned QUEUE_BEATS = 2048,       // egress queue depth per port, beats (= CAPS3)
+  parameter int unsigned RX_FIFO_BEATS = 2048      // ingress FIFO depth per port, beats (= CAPS3)
 ) (
   input  logic clk, input logic rst_n,
   // AXI4-Lite slave (16-bit byte addresses)
@@ -50,6 +54,13 @@ module broker_top #(
   if (NUM_OUT != broker_regmap_pkg::OUT_PORTS || NUM_OUT > UTIL_PORTS) begin : g_bad_num_out
     $error("broker_top: NUM_OUT differs from the register map's out_ports (or exceeds 16)");
   end
+  localparam logic [31:0] CAPS3_TXQ = (broker_regmap_pkg::CAPS3_RESET &
+      broker_regmap_pkg::CAPS3_TX_QUEUE_BEATS_LOG2_MASK) >> broker_regmap_pkg::CAPS3_TX_QUEUE_BEATS_LOG2_LSB;
+  localparam logic [31:0] CAPS3_RXF = (broker_regmap_pkg::CAPS3_RESET &
+      broker_regmap_pkg::CAPS3_RX_FIFO_BEATS_LOG2_MASK) >> broker_regmap_pkg::CAPS3_RX_FIFO_BEATS_LOG2_LSB;
+  if (QUEUE_BEATS != (1 << CAPS3_TXQ) || RX_FIFO_BEATS != (1 << CAPS3_RXF)) begin : g_bad_depths
+    $error("broker_top: QUEUE_BEATS / RX_FIFO_BEATS differ from the register map's CAPS3");
+  end
   // The meters compute bp in ~50 clocks after a window closes; the shortest window is 1 us.
   if (CLK_HZ < 64000000) begin : g_bad_clk
     $error("broker_top: CLK_HZ below 64 MHz: a 1 us window would be shorter than the meters' latency");
@@ -78,10 +89,34 @@ module broker_top #(
   logic              core_rx_tlast, core_rx_tvalid, core_rx_tready;
   logic [7:0]        core_rx_tid;
 
+  // Each ingress port's frames wait whole in its FIFO; one that finds no room is dropped whole
+  // and counted (a CMAC's receive side cannot be held back).
+  logic [NUM_IN*DATA_W-1:0] fifo_tdata;
+  logic [NUM_IN*KEEP_W-1:0] fifo_tkeep;
+  logic [NUM_IN-1:0]        fifo_tlast, fifo_tvalid, fifo_tready;
+  logic [NUM_IN-1:0]        rx_commit_unused, rx_empty_unused;
+  logic [NUM_IN-1:0]        rx_drop /*verilator public_flat_rd*/;
+  logic [NUM_IN*64-1:0]     rx_drops;
+  logic                     clear_counters;
+
+  for (genvar i = 0; i < NUM_IN; i++) begin : g_rx
+    packet_fifo #(.DATA_W(DATA_W), .KEEP_W(KEEP_W), .DEPTH(RX_FIFO_BEATS)) u_fifo (
+      .clk(clk), .rst_n(rst_n),
+      .s_tdata(rx_tdata_flat[i*DATA_W +: DATA_W]), .s_tkeep(rx_tkeep_flat[i*KEEP_W +: KEEP_W]),
+      .s_tlast(rx_tlast[i]), .s_tvalid(rx_tvalid[i]), .s_tready(rx_tready[i]),
+      .m_tdata(fifo_tdata[i*DATA_W +: DATA_W]), .m_tkeep(fifo_tkeep[i*KEEP_W +: KEEP_W]),
+      .m_tlast(fifo_tlast[i]), .m_tvalid(fifo_tvalid[i]), .m_tready(fifo_tready[i]),
+      .commit_o(rx_commit_unused[i]), .drop_o(rx_drop[i]), .empty_o(rx_empty_unused[i]));
+    always_ff @(posedge clk) begin
+      if (!rst_n || clear_counters) rx_drops[i*64 +: 64] <= '0;
+      else if (rx_drop[i]) rx_drops[i*64 +: 64] <= rx_drops[i*64 +: 64] + 64'd1;
+    end
+  end
+
   ingress_arbiter #(.NUM_IN(NUM_IN), .DATA_W(DATA_W), .KEEP_W(KEEP_W), .ID_W(8)) u_arb (
     .clk(clk), .rst_n(rst_n),
-    .s_tdata(rx_tdata_flat), .s_tkeep(rx_tkeep_flat), .s_tlast(rx_tlast),
-    .s_tvalid(rx_tvalid), .s_tready(rx_tready),
+    .s_tdata(fifo_tdata), .s_tkeep(fifo_tkeep), .s_tlast(fifo_tlast),
+    .s_tvalid(fifo_tvalid), .s_tready(fifo_tready),
     .m_tdata(core_rx_tdata), .m_tkeep(core_rx_tkeep), .m_tlast(core_rx_tlast),
     .m_tid(core_rx_tid), .m_tvalid(core_rx_tvalid), .m_tready(core_rx_tready));
 
@@ -116,17 +151,18 @@ module broker_top #(
     .now_us(now_us), .util_bp(core_util_bp));
 
   // ---- TDEST demultiplexer -> egress queues -> tx ports -----------------------------------
-  logic [NUM_OUT-1:0] q_in_valid, q_in_ready, q_empty, tx_fire;
+  // The queues never hold the core back (a frame without room is dropped for its port only),
+  // so the core's tx is always ready; a TDEST beyond the ports (never emitted) is discarded.
+  logic [NUM_OUT-1:0] q_in_valid, q_in_ready_unused, q_empty, tx_fire;
+  logic [NUM_OUT-1:0] tx_commit /*verilator public_flat_rd*/;
+  logic [NUM_OUT-1:0] tx_drop /*verilator public_flat_rd*/;
+  logic [NUM_OUT*64-1:0] tx_drops;
 
+  assign core_tx_tready = 1'b1;
   always_comb begin
     q_in_valid = '0;
-    core_tx_tready = 1'b1;   // a TDEST beyond the ports (never emitted) is discarded, not stuck
-    for (int p = 0; p < NUM_OUT; p++) begin
-      if (core_tx_tdest == 8'(p)) begin
-        q_in_valid[p]  = core_tx_tvalid;
-        core_tx_tready = q_in_ready[p];
-      end
-    end
+    for (int p = 0; p < NUM_OUT; p++)
+      if (core_tx_tdest == 8'(p)) q_in_valid[p] = core_tx_tvalid;
   end
 
   assign tx_fire = tx_tvalid & tx_tready;
@@ -134,16 +170,19 @@ module broker_top #(
   // Settings from the CSR block.
   logic [31:0]           window_us;
   logic [NUM_OUT*32-1:0] speed_mbps;
-  logic                  clear_peak;
 
   for (genvar p = 0; p < NUM_OUT; p++) begin : g_port
-    egress_queue #(.DATA_W(DATA_W), .KEEP_W(KEEP_W), .DEPTH(QUEUE_BEATS)) u_queue (
+    packet_fifo #(.DATA_W(DATA_W), .KEEP_W(KEEP_W), .DEPTH(QUEUE_BEATS)) u_queue (
       .clk(clk), .rst_n(rst_n),
       .s_tdata(core_tx_tdata), .s_tkeep(core_tx_tkeep), .s_tlast(core_tx_tlast),
-      .s_tvalid(q_in_valid[p]), .s_tready(q_in_ready[p]),
+      .s_tvalid(q_in_valid[p]), .s_tready(q_in_ready_unused[p]),
       .m_tdata(tx_tdata_flat[p*DATA_W +: DATA_W]), .m_tkeep(tx_tkeep_flat[p*KEEP_W +: KEEP_W]),
       .m_tlast(tx_tlast[p]), .m_tvalid(tx_tvalid[p]), .m_tready(tx_tready[p]),
-      .empty_o(q_empty[p]));
+      .commit_o(tx_commit[p]), .drop_o(tx_drop[p]), .empty_o(q_empty[p]));
+    always_ff @(posedge clk) begin
+      if (!rst_n || clear_counters) tx_drops[p*64 +: 64] <= '0;
+      else if (tx_drop[p]) tx_drops[p*64 +: 64] <= tx_drops[p*64 +: 64] + 64'd1;
+    end
 
     // Every meter starts its first window on the first TX beat of any port, so all ports
     // share one window alignment (as the soft card's single meter clock does). The meters
@@ -151,7 +190,7 @@ module broker_top #(
     logic update_unused;
     tx_meter #(.KEEP_W(KEEP_W)) u_meter (
       .clk(clk), .rst_n(rst_n),
-      .window_us_i(window_us), .speed_mbps_i(speed_mbps[p*32 +: 32]), .clear_peak_i(clear_peak),
+      .window_us_i(window_us), .speed_mbps_i(speed_mbps[p*32 +: 32]), .clear_peak_i(clear_counters),
       .now_us_i(now_us[31:0]), .now_frac_i(now_frac), .start_i(|tx_fire),
       .beat_i(tx_fire[p]), .keep_i(tx_tkeep_flat[p*KEEP_W +: KEEP_W]), .last_i(tx_tlast[p]),
       .util_bp_o(util_bp[p*16 +: 16]), .peak_bp_o(peak_bp[p*16 +: 16]),
@@ -159,7 +198,7 @@ module broker_top #(
   end
 
   // ---- registers ---------------------------------------------------------------------
-  broker_csr #(.NUM_OUT(NUM_OUT)) u_csr (
+  broker_csr #(.NUM_IN(NUM_IN), .NUM_OUT(NUM_OUT)) u_csr (
     .clk(clk), .rst_n(rst_n),
     .s_axil_awaddr(s_axil_awaddr), .s_axil_awvalid(s_axil_awvalid), .s_axil_awready(s_axil_awready),
     .s_axil_wdata(s_axil_wdata), .s_axil_wstrb(s_axil_wstrb), .s_axil_wvalid(s_axil_wvalid),
@@ -172,5 +211,6 @@ module broker_top #(
     .ctr_req_tdata(ctr_req_tdata), .ctr_req_tvalid(ctr_req_tvalid), .ctr_req_tready(ctr_req_tready),
     .ctr_rsp_tdata(ctr_rsp_tdata), .ctr_rsp_tvalid(ctr_rsp_tvalid), .ctr_rsp_tready(ctr_rsp_tready),
     .now_us_i(now_us[31:0]), .out_empty_i(q_empty), .util_bp_i(util_bp), .peak_bp_i(peak_bp),
-    .window_us_o(window_us), .speed_mbps_o(speed_mbps), .clear_peak_o(clear_peak));
+    .tx_drops_i(tx_drops), .rx_drops_i(rx_drops),
+    .window_us_o(window_us), .speed_mbps_o(speed_mbps), .clear_counters_o(clear_counters));
 endmodule

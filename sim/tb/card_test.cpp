@@ -35,41 +35,7 @@ TEST(SimCard, TwoModelsInOneProcessAreIndependent) {
   EXPECT_EQ(b.read32(rm::RX_PKTS_LO), 3u);
 }
 
-TEST(SimCard, BackPressureFromAToolPortLosesNothing) {
-  VerilatorCard card;
-  driver::Driver drv(card);
-  drv.apply(one_path_config(2));
-  ASSERT_TRUE(card.run_until_idle());
-  card.clear_stats();
-  // Port 2 stops taking beats; 300 frames of 2 beats are far more than its 64-beat queue.
-  card.set_tx_ready(~(1u << 2));
-  std::vector<std::vector<uint8_t>> sent;
-  for (uint32_t i = 0; i < 300; ++i) {
-    sent.push_back(udp_frame(100, i % 7, uint8_t(i)));
-    card.send(0, sent.back().data(), uint32_t(sent.back().size()));
-  }
-  card.step(3000);
-  EXPECT_EQ(card.egress_count(), 0u);
-  EXPECT_LT(card.rx_stats(0).beats, 2u * 300) << "the ingress port was never held off";
-  // Registers of the shell still answer while the core is stalled (the core's own registers,
-  // counters and configuration, wait for it: the kernel is one pipeline).
-  EXPECT_EQ(card.read32(rm::OUT_STATUS_at(2)) & rm::OUT_STATUS_EMPTY_MASK, 0u);
-  EXPECT_EQ(card.read32(rm::OUT_STATUS_at(3)) & rm::OUT_STATUS_EMPTY_MASK, rm::OUT_STATUS_EMPTY_MASK);
-  card.write32(rm::SCRATCH, 42);
-  EXPECT_EQ(card.read32(rm::SCRATCH), 42u);
-
-  card.set_tx_ready(~0u);
-  ASSERT_TRUE(card.run_until_idle());
-  const auto got = card.take_egress();
-  ASSERT_EQ(got.size(), sent.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    EXPECT_EQ(got[i].port, 2);
-    ASSERT_EQ(got[i].data, sent[i]) << "frame " << i;
-  }
-  EXPECT_EQ(card.read32(rm::OUT_STATUS_at(2)) & rm::OUT_STATUS_EMPTY_MASK, rm::OUT_STATUS_EMPTY_MASK);
-  EXPECT_EQ(card.read32(rm::RX_PKTS_LO), 300u);
-  EXPECT_EQ(card.read32(rm::TX_PKTS_LO_at(2)), 300u);
-}
+// A tool port that stops: sim/tb/congestion_test.cpp.
 
 TEST(SimCard, TakeDecisionsInCoreOrderAndBounded) {
   VerilatorCard::Options o;

@@ -96,4 +96,21 @@ inline v1::Config one_path_config(uint32_t out_port, uint64_t speed_mbps = 10000
       window_us, out_port, speed_mbps, out_port));
 }
 
+// Every ingress port into one group whose only member is `out_port` (mode "MODE_STATIC" or
+// "MODE_DYNAMIC"): a fan-in of eight links onto one tool port.
+inline v1::Config fan_in_config(uint32_t out_port, const char* mode) {
+  return parse(fmt::format(
+      "name: \"fan-in\" egress_ports {{ port: {} }}\n"
+      "groups {{ name: \"g\" ingress_ports: [0, 1, 2, 3, 4, 5, 6, 7] members: [{}] "
+      "hash: HASH_CRC32 symmetric: true tuple: [SRC_IP, DST_IP] mode: {} }}\n",
+      out_port, out_port, mode));
+}
+
+// A card whose ingress ports each run as an independent link (IngressMode::kPerPort).
+inline cards::VerilatorCard::Options per_port_links() {
+  cards::VerilatorCard::Options o;
+  o.ingress = cards::VerilatorCard::IngressMode::kPerPort;
+  return o;
+}
+
 }  // namespace broker::simtb

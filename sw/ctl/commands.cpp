@@ -191,11 +191,12 @@ std::string local_time(uint64_t ts_ns) {
 // with two tools in use does not read as a page of zeros.
 bool idle(const v1::IngressCounters& p) {
   return p.name().empty() && p.binding().empty() && p.packets() == 0 && p.bytes() == 0 &&
+         p.drops() == 0 &&
          (p.binding_state() == v1::BINDING_NONE ||
           p.binding_state() == v1::BINDING_STATE_UNSPECIFIED);
 }
 bool idle(const v1::EgressCounters& p, const std::set<uint32_t>& members) {
-  return p.name().empty() && p.packets() == 0 && p.bytes() == 0 &&
+  return p.name().empty() && p.packets() == 0 && p.bytes() == 0 && p.drops() == 0 &&
          p.peak_utilization_bp() == 0 && !members.count(p.port());
 }
 
@@ -223,7 +224,8 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
 
   {
     std::vector<Table::Column> cols = {{"INGRESS", Align::kRight}, {"NAME"},
-                                       {"PACKETS", Align::kRight}, {"BYTES", Align::kRight}};
+                                       {"PACKETS", Align::kRight}, {"BYTES", Align::kRight},
+                                       {"DROPS", Align::kRight}};
     if (rates) {
       cols.push_back({"PKT/S", Align::kRight});
       cols.push_back({"BIT/S", Align::kRight});
@@ -237,7 +239,8 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
         continue;
       }
       std::vector<std::string> row = {fmt::format("{}", p.port()), dash_if_empty(p.name()),
-                                      fmt::format("{}", p.packets()), bytes(p.bytes())};
+                                      fmt::format("{}", p.packets()), bytes(p.bytes()),
+                                      fmt::format("{}", p.drops())};
       if (rates) rate_cells(rates->in, p.port(), row);
       row.push_back(binding_state_name(p.binding_state()));
       std::string binding = p.binding();
@@ -250,7 +253,8 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
   out += '\n';
   {
     std::vector<Table::Column> cols = {{"EGRESS", Align::kRight}, {"NAME"},
-                                       {"PACKETS", Align::kRight}, {"BYTES", Align::kRight}};
+                                       {"PACKETS", Align::kRight}, {"BYTES", Align::kRight},
+                                       {"DROPS", Align::kRight}};
     if (rates) {
       cols.push_back({"PKT/S", Align::kRight});
       cols.push_back({"BIT/S", Align::kRight});
@@ -265,7 +269,8 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
         continue;
       }
       std::vector<std::string> row = {fmt::format("{}", p.port()), dash_if_empty(p.name()),
-                                      fmt::format("{}", p.packets()), bytes(p.bytes())};
+                                      fmt::format("{}", p.packets()), bytes(p.bytes()),
+                                      fmt::format("{}", p.drops())};
       if (rates) rate_cells(rates->out, p.port(), row);
       row.push_back(percent_from_bp(p.utilization_bp()));
       row.push_back(percent_from_bp(p.peak_utilization_bp()));
@@ -309,6 +314,9 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
     Table f({{"LATER FRAGMENTS"}, {"FOLLOWED", Align::kRight}, {"MISSED", Align::kRight}});
     f.add_row({"", fmt::format("{}", d.fragment_follows()), fmt::format("{}", d.fragment_misses())});
     out += '\n' + f.render();
+    Table r({{"REGISTERS"}, {"TIMEOUTS", Align::kRight}});
+    r.add_row({"", fmt::format("{}", d.csr_timeouts())});
+    out += '\n' + r.render();
   }
   if (hidden > 0)
     out += fmt::format("\n{} idle unnamed port{} not shown (--all shows them)\n", hidden,

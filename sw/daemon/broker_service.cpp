@@ -317,6 +317,7 @@ void BrokerService::snapshot(v1::CountersSnapshot* out) {
     i->set_name(port_name(cfg.ingress_ports(), p));
     i->set_packets(c.rx[p].packets);
     i->set_bytes(c.rx[p].bytes);
+    i->set_drops(c.rx[p].drops);
     if (p < bindings.size()) {
       i->set_binding_state(bindings[p].state);
       i->set_binding(bindings[p].binding);
@@ -331,6 +332,7 @@ void BrokerService::snapshot(v1::CountersSnapshot* out) {
     e->set_name(port_name(cfg.egress_ports(), p));
     e->set_packets(c.tx[p].packets);
     e->set_bytes(c.tx[p].bytes);
+    e->set_drops(c.tx[p].drops);
     e->set_utilization_bp(c.tx[p].util_bp);
     e->set_peak_utilization_bp(c.tx[p].peak_bp);
     e->set_speed_mbps(card_.bus->read32(regmap::OUT_SPEED_MBPS_at(p)));
@@ -359,6 +361,7 @@ void BrokerService::snapshot(v1::CountersSnapshot* out) {
   d->set_threshold_avoids(c.threshold_avoids);
   d->set_fragment_follows(c.frag_follows);
   d->set_fragment_misses(c.frag_misses);
+  d->set_csr_timeouts(c.csr_timeouts);
 }
 
 Status BrokerService::GetCounters(grpc::ServerContext*, const v1::GetCountersRequest*, v1::CountersSnapshot* out) {

@@ -33,8 +33,9 @@ static_assert(rm::GRP_TUPLE_SRC_PORT_MASK == core::kTupleSrcPort);
 static_assert(rm::GRP_TUPLE_DST_PORT_MASK == core::kTupleDstPort);
 
 // The oldest register map this driver can program: 1.1 added GRP_FRAG_TIMEOUT_US and the
-// FRAG_FOLLOWS/FRAG_MISSES counters. Newer minor versions only add registers.
-constexpr uint32_t kMinVersionMinor = 1;
+// FRAG_FOLLOWS/FRAG_MISSES counters, 1.2 the shell's TX_DROPS/RX_DROPS/CSR_TIMEOUTS counters.
+// Newer minor versions only add registers.
+constexpr uint32_t kMinVersionMinor = 2;
 
 constexpr uint32_t field(uint32_t value, uint32_t lsb, uint32_t mask) { return (value & mask) >> lsb; }
 constexpr uint32_t place(uint32_t value, uint32_t lsb, uint32_t mask) { return (value << lsb) & mask; }
@@ -90,7 +91,7 @@ Driver::Driver(RegisterBus& bus) : bus_(bus) {
   if (id.version_minor < kMinVersionMinor)
     throw DriverError(DriverError::Code::kFailedPrecondition,
                       fmt::format("{}: register map version {}.{} lacks registers this driver uses "
-                                  "(fragment timeout and counters, {}.{}): update the bitstream",
+                                  "(it needs {}.{} or newer): update the bitstream",
                                   bus_.describe(), id.version_major, id.version_minor,
                                   rm::kVersionMajor, kMinVersionMinor));
   const uint32_t caps = bus_.read32(rm::CAPS);
@@ -312,11 +313,13 @@ Counters Driver::counters() {
   for (uint32_t p = 0; p < identity_.in_ports; ++p) {
     c.rx[p].packets = read64(rm::RX_PKTS_LO_at(p));
     c.rx[p].bytes = read64(rm::RX_BYTES_LO_at(p));
+    c.rx[p].drops = read64(rm::RX_DROPS_LO_at(p));
   }
   c.tx.resize(identity_.out_ports);
   for (uint32_t p = 0; p < identity_.out_ports; ++p) {
     c.tx[p].packets = read64(rm::TX_PKTS_LO_at(p));
     c.tx[p].bytes = read64(rm::TX_BYTES_LO_at(p));
+    c.tx[p].drops = read64(rm::TX_DROPS_LO_at(p));
     c.tx[p].util_bp = bus_.read32(rm::OUT_UTIL_BP_at(p));
     c.tx[p].peak_bp = bus_.read32(rm::OUT_UTIL_PEAK_BP_at(p));
   }
@@ -346,6 +349,7 @@ Counters Driver::counters() {
   c.threshold_avoids = read64(rm::THRESHOLD_AVOIDS_LO);
   c.frag_follows = read64(rm::FRAG_FOLLOWS_LO);
   c.frag_misses = read64(rm::FRAG_MISSES_LO);
+  c.csr_timeouts = read64(rm::CSR_TIMEOUTS_LO);
   return c;
 }
 

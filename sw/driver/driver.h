@@ -46,6 +46,7 @@ struct CardIdentity {
 
 struct PortCounters {
   uint64_t packets = 0, bytes = 0;
+  uint64_t drops = 0;    // dropped whole at the port's FIFO or queue (RX_DROPS / TX_DROPS)
 };
 struct EgressCounters : PortCounters {
   uint32_t util_bp = 0;  // last complete window
@@ -69,6 +70,7 @@ struct Counters {
            threshold_avoids = 0;
   uint64_t frag_follows = 0;  // later IP fragments sent where their first fragment went
   uint64_t frag_misses = 0;   // later IP fragments decided by their fallback key
+  uint64_t csr_timeouts = 0;  // register accesses answered SLVERR because the core did not answer
 };
 
 class Driver {

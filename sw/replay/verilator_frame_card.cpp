@@ -16,26 +16,23 @@ VerilatorFrameCard::VerilatorFrameCard(VerilatorCard& card) : card_(card) {
     throw std::runtime_error("verilator card: the model does not go idle after configuration");
   card_.take_egress();
   card_.take_decisions();
-  for (int p = 0; p < VerilatorCard::kInPorts; ++p) rx_base_[size_t(p)] = card_.rx_stats(p).frames;
+  core_base_ = card_.frames_into_core();
 }
 
-uint64_t VerilatorFrameCard::accepted(uint8_t port) const {
-  return card_.rx_stats(port).frames - rx_base_[port];
-}
+uint64_t VerilatorFrameCard::into_core() const { return card_.frames_into_core() - core_base_; }
 
 void VerilatorFrameCard::forward(uint8_t in_port, uint64_t /*ts_ns: the model keeps its own time*/,
                                  const uint8_t* frame, uint32_t len, const Done& done) {
   if (in_port >= VerilatorCard::kInPorts)
     throw std::invalid_argument(fmt::format("verilator card: no ingress port {}", in_port));
-  // Another port may start only when the arbiter has taken every frame sent before.
-  if (last_port_ >= 0 && in_port != last_port_) {
-    const uint8_t prev = uint8_t(last_port_);
-    run_until([&] { return accepted(prev) == sent_on_[prev]; }, done, "ingress port to take its frames");
-  }
+  // Another port may start only when every frame sent before has entered the core: frames
+  // waiting in two ingress FIFOs at once would pass the arbiter in its round-robin order.
+  if (last_port_ >= 0 && in_port != last_port_)
+    run_until([&] { return into_core() == sent_total_; }, done, "the core to take the frames sent before");
   run_until([&] { return sent_.size() < kWindow; }, done, "frames in flight to leave");
   sent_.push_back(Sent{in_port, std::vector<uint8_t>(frame, frame + len)});
   card_.send(in_port, frame, len);
-  ++sent_on_[in_port];
+  ++sent_total_;
   last_port_ = in_port;
 }
 
@@ -80,6 +77,9 @@ void VerilatorFrameCard::collect(const Done& done) {
           "verilator card: frame {} in replay order went in on ingress port {}, but the core's "
           "next decision is for a frame from port {}", reported_ + decided_ + 1, s.in_port, port));
     s.result = core::frame_result_of(d.trace);
+    // Dropped whole at its egress queue (TX_DROPS): nothing leaves, and the decision log shows
+    // the copy without an out_port.
+    if (d.cycles.tx_dropped) s.result.decision.out_port = core::kNoPort;
     ++decided_;
   }
   for (VerilatorCard::Frame& f : card_.take_egress()) egress_.at(f.port).push_back(std::move(f.data));

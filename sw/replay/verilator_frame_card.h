@@ -14,10 +14,10 @@
 namespace broker::replay {
 
 // Frame order: the core decides frames in the order their first beats pass the ingress
-// arbiter, which serves ports round robin. A frame on another port than the previous frame is
-// queued only once every frame sent before it has been accepted whole (rx_stats(port).frames),
-// so no two ports ever wait in the arbiter together and the core's order is the order of
-// forward(). Frames of one port still go back to back. take_decisions() is then mapped to the
+// arbiter, which serves the ingress FIFOs round robin. A frame on another port than the
+// previous frame is queued only once every frame sent before it has entered the core
+// (frames_into_core()), so no two ports ever wait in the arbiter together and the core's order
+// is the order of forward(). Frames of one port still go back to back. take_decisions() is then mapped to the
 // frames in flight in that order (the ParsedItem's in_port must agree), and each frame not
 // dropped must be the next frame out of its egress port, byte for byte. Any disagreement
 // throws std::runtime_error.
@@ -52,14 +52,14 @@ class VerilatorFrameCard final : public FrameCard {
   // Steps the model (collecting) until `until()` holds; throws if nothing moves for too long.
   template <class Pred>
   void run_until(Pred until, const Done& done, const char* what);
-  uint64_t accepted(uint8_t port) const;
+  uint64_t into_core() const;
 
   cards::VerilatorCard& card_;
   std::deque<Sent> sent_;  // in flight, oldest first
   size_t decided_ = 0;     // of sent_, the first decided_ have their decision
   std::array<std::deque<std::vector<uint8_t>>, cards::VerilatorCard::kOutPorts> egress_;
-  std::array<uint64_t, cards::VerilatorCard::kInPorts> sent_on_{};   // frames sent per port
-  std::array<uint64_t, cards::VerilatorCard::kInPorts> rx_base_{};   // rx_stats at start
+  uint64_t sent_total_ = 0;  // frames sent
+  uint64_t core_base_ = 0;   // frames_into_core() at start
   int last_port_ = -1;
   uint64_t reported_ = 0;  // frames reported so far
 };

@@ -17,16 +17,32 @@ v1::CountersSnapshot snapshot_with_data_path() {
   d->set_threshold_avoids(4);
   d->set_fragment_follows(17);
   d->set_fragment_misses(5);
+  d->set_csr_timeouts(6);
+  auto* e = s.add_egress();
+  e->set_port(2);
+  e->set_name("ids-1");
+  e->set_packets(100);
+  e->set_bytes(6400);
+  e->set_drops(9);
+  auto* i = s.add_ingress();
+  i->set_port(0);
+  i->set_name("tap-a");
+  i->set_packets(109);
+  i->set_drops(7);
   return s;
 }
 
-// The data path section closes the screen, the later-fragment counters under the others.
+// The data path section closes the screen, the later-fragment counters and the register
+// timeouts under the others.
 constexpr const char* kDataPath =
     "DATA PATH  MALFORMED  FRAGMENTS  DEPTH EXCEEDED  UNMAPPED DROPS  THRESHOLD AVOIDS\n"
     "                   1         30               2               3                 4\n"
     "\n"
     "LATER FRAGMENTS  FOLLOWED  MISSED\n"
-    "                       17       5\n";
+    "                       17       5\n"
+    "\n"
+    "REGISTERS  TIMEOUTS\n"
+    "                  6\n";
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
@@ -35,6 +51,15 @@ bool ends_with(const std::string& s, const std::string& tail) {
 TEST(CtlCounters, DataPathSectionShowsFragmentFollowsAndMisses) {
   const std::string out = render_counters(snapshot_with_data_path(), nullptr, false, false);
   EXPECT_TRUE(ends_with(out, kDataPath)) << out;
+}
+
+// Frames a port's FIFO or queue dropped whole have their own column on both port tables.
+TEST(CtlCounters, PortTablesShowDrops) {
+  const std::string out = render_counters(snapshot_with_data_path(), nullptr, false, false);
+  EXPECT_NE(out.find("INGRESS  NAME   PACKETS  BYTES  DROPS"), std::string::npos) << out;
+  EXPECT_NE(out.find("      0  tap-a      109      0      7"), std::string::npos) << out;
+  EXPECT_NE(out.find("EGRESS  NAME   PACKETS  BYTES  DROPS"), std::string::npos) << out;
+  EXPECT_NE(out.find("     2  ids-1      100   6400      9"), std::string::npos) << out;
 }
 
 TEST(CtlCounters, WatchScreenHasTheSameDataPathSection) {

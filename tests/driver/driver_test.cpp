@@ -91,15 +91,18 @@ TEST(DriverIdentity, RefusesAnotherMajorVersionButNotAnotherMinor) {
   EXPECT_EQ(drv.identity().version_minor, 7u);
 }
 
-TEST(DriverIdentity, RefusesAnOlderMinorVersionWithoutTheFragmentRegisters) {
+TEST(DriverIdentity, RefusesAnOlderMinorVersionWithoutRegistersItUses) {
   cards::SoftCard card;
   FaultBus v1_0(card);
   v1_0.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 0u;
   expect_refused_card(v1_0, "version 1.0 lacks registers");
-  FaultBus v1_1(card);
+  FaultBus v1_1(card);  // no shell drop counters yet
   v1_1.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 1u;
-  driver::Driver drv(v1_1);
-  EXPECT_EQ(drv.identity().version_minor, 1u);
+  expect_refused_card(v1_1, "version 1.1 lacks registers");
+  FaultBus v1_2(card);
+  v1_2.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 2u;
+  driver::Driver drv(v1_2);
+  EXPECT_EQ(drv.identity().version_minor, 2u);
 }
 
 TEST(DriverIdentity, RefusesACardOfOtherSizes) {

@@ -1,8 +1,10 @@
 // hw/rtl/broker_csr.sv: AXI4-Lite handshakes (AW and W in either order), the decode against
-// the generated C++ register map (the same toml), the core-side streams and the reset sweep.
+// the generated C++ register map (the same toml), the core-side streams and the reset sweep,
+// the shell's own counters, and the bound on every access when the core does not answer.
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <utility>
@@ -51,6 +53,14 @@ class CsrBench {
     d_->now_us_i = 12345;
     d_->out_empty_i = 0xA5A5;
     for (int i = 0; i < 8; ++i) d_->util_bp_i[i] = d_->peak_bp_i[i] = 0;
+    for (int p = 0; p < int(rm::kOutPorts); ++p) set64(d_->tx_drops_i.data(), p, tx_drops(p));
+    for (int p = 0; p < int(rm::kInPorts); ++p) set64(d_->rx_drops_i.data(), p, rx_drops(p));
+  }
+  static uint64_t tx_drops(int p) { return uint64_t(p + 1) << 32 | uint64_t(0x100 + p); }
+  static uint64_t rx_drops(int p) { return uint64_t(p + 0x41) << 32 | uint64_t(0x200 + p); }
+  static void set64(uint32_t* words, int i, uint64_t v) {
+    words[2 * i] = uint32_t(v);
+    words[2 * i + 1] = uint32_t(v >> 32);
   }
 
   // One clock; observes the core-side streams on the way.
@@ -59,8 +69,8 @@ class CsrBench {
     d_->eval();
     if (d_->csr_wr_tvalid && d_->csr_wr_tready)
       core_writes.push_back({uint32_t(d_->csr_wr_tdata >> 32), uint32_t(d_->csr_wr_tdata)});
-    if (d_->clear_peak_o) ++clear_pulses;
-    // A counter responder: answers a request two clocks later with ~address.
+    if (d_->clear_counters_o) ++clear_pulses;
+    // A counter responder: answers a request rsp_delay clocks later with ~address.
     const bool rsp = d_->ctr_rsp_tvalid && d_->ctr_rsp_tready;
     const bool req = d_->ctr_req_tvalid && d_->ctr_req_tready;
     const uint32_t req_addr = d_->ctr_req_tdata;
@@ -69,7 +79,7 @@ class CsrBench {
     if (rsp) d_->ctr_rsp_tvalid = 0;
     if (req) {
       ++ctr_reqs;
-      pending_rsp_ = 2;
+      pending_rsp_ = rsp_delay;
       rsp_value_ = ~req_addr;
     }
     if (pending_rsp_ && --pending_rsp_ == 0) {
@@ -153,6 +163,7 @@ class CsrBench {
   std::vector<std::pair<uint32_t, uint32_t>> core_writes;
   int clear_pulses = 0;
   int ctr_reqs = 0;
+  int rsp_delay = 2;
 
  private:
   std::unique_ptr<VerilatedContext> ctx_;
@@ -185,7 +196,9 @@ TEST(RtlCsr, EveryRegisterReadsItsResetValue) {
       const uint32_t a = info.offset + i * info.stride;
       const auto [resp, v] = tb.read(a);
       ASSERT_EQ(resp, 0) << info.name << "[" << i << "]";
-      if (info.is_counter64_lo || info.is_counter64_hi) {
+      if (info.in_shell) {
+        if (info.is_counter64_lo) EXPECT_NE(v, ~a) << info.name << " is the shell's, not the core's";
+      } else if (info.is_counter64_lo || info.is_counter64_hi) {
         EXPECT_EQ(v, ~a) << info.name << " is read from the core";
       } else if (a == rm::NOW_US) {
         EXPECT_EQ(v, 12345u);
@@ -233,7 +246,7 @@ TEST(RtlCsr, WritesReadBackAndReachTheCore) {
 TEST(RtlCsr, UnmappedIsSlverr) {
   CsrBench tb;
   tb.core_writes.clear();
-  for (uint32_t a : {0x14u, 0x1Cu, rm::SCRATCH + 1, rm::GRP_FRAG_TIMEOUT_US + 4, rm::OUT_UTIL_PEAK_BP_at(rm::EGRESS_PEAK_COUNT - 1) + 4,
+  for (uint32_t a : {0x1Cu, rm::CSR_TIMEOUTS_HI + 4, rm::SCRATCH + 1, rm::GRP_FRAG_TIMEOUT_US + 4, rm::OUT_UTIL_PEAK_BP_at(rm::EGRESS_PEAK_COUNT - 1) + 4,
                      rm::FRAG_MISSES_HI + 4, 0xFFFCu}) {
     const auto [resp, v] = tb.read(a);
     EXPECT_EQ(resp, 2) << std::hex << a;
@@ -266,6 +279,115 @@ TEST(RtlCsr, CoreBackPressureDelaysBresp) {
     b = d.s_axil_bvalid;
   }
   EXPECT_TRUE(b);
+}
+
+// TX_DROPS, RX_DROPS and CSR_TIMEOUTS are the shell's: read with no request to the core (here a
+// core that takes nothing), LO latching HI.
+TEST(RtlCsr, ShellCountersReadWithoutTheCore) {
+  CsrBench tb;
+  tb.dut().csr_wr_tready = 0;
+  tb.dut().ctr_req_tready = 0;
+  for (int p : {0, 7, int(rm::kOutPorts) - 1}) {
+    const auto lo = tb.read(rm::TX_DROPS_LO_at(uint32_t(p)));
+    const auto hi = tb.read(rm::TX_DROPS_HI_at(uint32_t(p)));
+    EXPECT_EQ(lo.first, 0);
+    EXPECT_EQ(hi.first, 0);
+    EXPECT_EQ(uint64_t(hi.second) << 32 | lo.second, CsrBench::tx_drops(p)) << "TX_DROPS " << p;
+  }
+  for (int p : {0, int(rm::kInPorts) - 1}) {
+    const auto lo = tb.read(rm::RX_DROPS_LO_at(uint32_t(p)));
+    const auto hi = tb.read(rm::RX_DROPS_HI_at(uint32_t(p)));
+    EXPECT_EQ(uint64_t(hi.second) << 32 | lo.second, CsrBench::rx_drops(p)) << "RX_DROPS " << p;
+  }
+  EXPECT_EQ(tb.read(rm::CSR_TIMEOUTS_LO).second, 0u);
+  EXPECT_EQ(tb.ctr_reqs, 0);
+}
+
+// The core takes no write: BRESP is SLVERR within CSR_TIMEOUT_CYCLES + 4 clocks of AW and W,
+// the write is not applied (the shadow keeps the old value), and CSR_TIMEOUTS counts it.
+TEST(RtlCsr, WriteTheCoreDoesNotTakeIsSlverrWithinTheBound) {
+  CsrBench tb;
+  ASSERT_EQ(tb.read(rm::CSR_TIMEOUT_CYCLES).second, rm::CSR_TIMEOUT_CYCLES_RESET);
+  EXPECT_EQ(tb.write(rm::SCRATCH, 0x600D), 0);
+  auto& d = tb.dut();
+  d.csr_wr_tready = 0;
+  d.s_axil_awaddr = uint16_t(rm::SCRATCH);
+  d.s_axil_wdata = 0xBAD;
+  d.s_axil_wstrb = 0xF;
+  d.s_axil_awvalid = d.s_axil_wvalid = 1;
+  d.s_axil_bready = 1;
+  tb.clock();  // both taken on this edge
+  d.s_axil_awvalid = d.s_axil_wvalid = 0;
+  uint64_t n = 0;
+  for (; n < 10 * rm::CSR_TIMEOUT_CYCLES_RESET; ++n) {
+    d.clk = 0;
+    d.eval();
+    if (d.s_axil_bvalid) break;
+    tb.clock();
+  }
+  ASSERT_TRUE(d.s_axil_bvalid) << "no answer at all";
+  EXPECT_EQ(d.s_axil_bresp, 2) << "SLVERR";
+  EXPECT_LE(n, rm::CSR_TIMEOUT_CYCLES_RESET + 4) << "answered after " << n << " clocks";
+  EXPECT_GE(n, rm::CSR_TIMEOUT_CYCLES_RESET) << "gave up before the bound";
+  RecordProperty("write_timeout_answer_clocks", int(n));
+  std::printf("[ figures  ] a write the core does not take: SLVERR after %llu clocks\n",
+              (unsigned long long)n);
+  tb.clock();
+  d.s_axil_bready = 0;
+  d.csr_wr_tready = 1;
+  EXPECT_EQ(tb.read(rm::SCRATCH).second, 0x600Du) << "a refused write is not applied";
+  EXPECT_EQ(tb.read(rm::CSR_TIMEOUTS_LO).second, 1u);
+  // Counted timeouts clear with the counters.
+  EXPECT_EQ(tb.write(rm::COMMAND, rm::COMMAND_CLEAR_COUNTERS_MASK), 0);
+  EXPECT_EQ(tb.read(rm::CSR_TIMEOUTS_LO).second, 0u);
+}
+
+// A counter read whose request the core never takes, then one whose answer comes too late:
+// both SLVERR within the bound; the late answer is discarded, so the next read is right.
+TEST(RtlCsr, CounterReadTheCoreDoesNotAnswerIsSlverrAndTheLateAnswerIsDiscarded) {
+  CsrBench tb;
+  auto timed_read = [&](uint32_t a, uint64_t& clocks) {
+    auto& d = tb.dut();
+    d.s_axil_araddr = uint16_t(a);
+    d.s_axil_arvalid = 1;
+    d.clk = 0;
+    d.eval();
+    EXPECT_TRUE(d.s_axil_arready);
+    tb.clock();
+    d.s_axil_arvalid = 0;
+    d.s_axil_rready = 1;
+    for (clocks = 0; clocks < 10 * rm::CSR_TIMEOUT_CYCLES_RESET; ++clocks) {
+      d.clk = 0;
+      d.eval();
+      if (d.s_axil_rvalid) break;
+      tb.clock();
+    }
+    std::pair<int, uint32_t> r{d.s_axil_rresp, d.s_axil_rdata};
+    tb.clock();
+    d.s_axil_rready = 0;
+    return r;
+  };
+  uint64_t n = 0;
+  tb.dut().ctr_req_tready = 0;
+  auto r = timed_read(rm::MALFORMED_LO, n);
+  EXPECT_EQ(r.first, 2);
+  EXPECT_LE(n, rm::CSR_TIMEOUT_CYCLES_RESET + 4);
+  EXPECT_EQ(tb.ctr_reqs, 0);
+  tb.dut().ctr_req_tready = 1;
+
+  tb.rsp_delay = int(2 * rm::CSR_TIMEOUT_CYCLES_RESET);
+  r = timed_read(rm::FRAGMENTS_LO, n);
+  EXPECT_EQ(r.first, 2);
+  EXPECT_LE(n, rm::CSR_TIMEOUT_CYCLES_RESET + 4);
+  EXPECT_EQ(tb.ctr_reqs, 1);
+  std::printf("[ figures  ] a counter read the core does not answer: SLVERR after %llu clocks\n",
+              (unsigned long long)n);
+  for (int i = 0; i < 2 * int(rm::CSR_TIMEOUT_CYCLES_RESET); ++i) tb.clock();  // the late answer
+  tb.rsp_delay = 2;
+  r = timed_read(rm::MALFORMED_LO, n);
+  EXPECT_EQ(r.first, 0);
+  EXPECT_EQ(r.second, ~rm::MALFORMED_LO) << "the late answer of FRAGMENTS_LO was taken instead";
+  EXPECT_EQ(tb.read(rm::CSR_TIMEOUTS_LO).second, 2u);
 }
 
 }  // namespace

@@ -1,23 +1,28 @@
-// Small RTL units: hw/rtl/egress_queue.sv (8 beats deep, 64-bit data) never drops, keeps
-// order, back-pressures only when full and reports EMPTY; hw/rtl/us_tick.sv at the Alveo's
-// 322.265625 MHz keeps now_us * CLK_HZ + frac == clocks * 10^6 exactly.
+// Small RTL units: hw/rtl/packet_fifo.sv (8 beats deep, 64-bit data) takes every beat, passes
+// whole frames in order, drops whole the frames it has no room for (one pulse each, every
+// frame longer than the memory, never a frame that arrives at an empty queue and fits) and
+// reports EMPTY; hw/rtl/us_tick.sv at the Alveo's 322.265625 MHz keeps
+// now_us * CLK_HZ + frac == clocks * 10^6 exactly.
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <random>
+#include <vector>
 
-#include "Vegress_queue.h"
+#include "Vpacket_fifo.h"
 #include "Vus_tick.h"
 #include "verilated.h"
 
 namespace {
 
-TEST(RtlEgressQueue, NeverDropsKeepsOrderReportsEmpty) {
+constexpr size_t kDepth = 8;  // -GDEPTH of the verilated FIFO
+
+TEST(RtlPacketFifo, WholeFramesInOrderDropsWholeFramesNeverHoldsInputBack) {
   auto ctx = std::make_unique<VerilatedContext>();
   ctx->randReset(2);
-  auto q = std::make_unique<Vegress_queue>(ctx.get());
+  auto q = std::make_unique<Vpacket_fifo>(ctx.get());
   auto tick = [&] {
     q->clk = 0;
     q->eval();
@@ -32,44 +37,92 @@ TEST(RtlEgressQueue, NeverDropsKeepsOrderReportsEmpty) {
   q->eval();
   EXPECT_TRUE(q->empty_o);
 
+  // Frames of 1..12 beats (longer than the memory too); beat b of frame f carries f << 8 | b.
   std::mt19937_64 rng(11);
-  std::deque<uint64_t> model;  // beats inside the queue
-  uint64_t next = 1, received = 0;
-  bool offering = false;
-  size_t max_held = 0;
-  for (int clk = 0; clk < 200000; ++clk) {
-    // Phases: fill while the port stalls, then drain, then random.
-    const int phase = (clk / 500) % 3;
-    const double p_in = phase == 0 ? 0.9 : phase == 1 ? 0.1 : 0.5;
+  struct Sent {
+    uint64_t id;
+    size_t beats;
+    bool at_empty;  // its first beat found the FIFO empty
+  };
+  std::deque<Sent> sent;              // in order; popped as frames come out or are dropped
+  std::vector<uint64_t> out_frame;    // beats of the frame leaving
+  uint64_t next_id = 1, frames_out = 0, drops = 0, commits = 0, frames_in = 0;
+  size_t beat = 0, len = 0;
+  bool in_frame = false;
+  for (int clk = 0; clk < 300000; ++clk) {
+    // Phases: the port stalls (drops), drains, or runs at random.
+    const int phase = (clk / 700) % 3;
+    const double p_in = phase == 0 ? 0.9 : phase == 1 ? 0.05 : 0.5;
     const double p_out = phase == 0 ? 0.05 : phase == 1 ? 0.95 : 0.5;
-    if (!offering && std::uniform_real_distribution<>(0, 1)(rng) < p_in) offering = true;
-    q->s_tvalid = offering;
-    q->s_tdata = next;
-    q->s_tkeep = uint8_t(next);
-    q->s_tlast = next % 3 == 0;
+    if (!in_frame && std::uniform_real_distribution<>(0, 1)(rng) < p_in) {
+      in_frame = true;
+      beat = 0;
+      len = 1 + rng() % 12;
+    }
+    q->s_tvalid = in_frame;
+    q->s_tdata = next_id << 8 | beat;
+    q->s_tkeep = uint8_t(next_id);
+    q->s_tlast = in_frame && beat + 1 == len;
     q->m_tready = std::uniform_real_distribution<>(0, 1)(rng) < p_out;
     q->clk = 0;
     q->eval();
-    ASSERT_EQ(bool(q->empty_o), model.empty()) << "EMPTY wrong at clock " << clk;
-    if (model.size() < 8) ASSERT_TRUE(q->s_tready) << "back-pressure before full, clock " << clk;
+    ASSERT_TRUE(q->s_tready) << "input held back at clock " << clk;
+    commits += q->commit_o;
+    drops += q->drop_o;
+    ASSERT_FALSE(q->commit_o && q->drop_o);
     if (q->m_tvalid && q->m_tready) {
-      ASSERT_FALSE(model.empty());
-      ASSERT_EQ(q->m_tdata, model.front());
-      ASSERT_EQ(q->m_tkeep, uint8_t(model.front()));
-      ASSERT_EQ(bool(q->m_tlast), model.front() % 3 == 0);
-      model.pop_front();
-      ++received;
+      out_frame.push_back(q->m_tdata);
+      if (q->m_tlast) {
+        // The oldest frames not out are dropped ones, up to this one.
+        const uint64_t id = out_frame.front() >> 8;
+        while (!sent.empty() && sent.front().id != id) {
+          ASSERT_FALSE(sent.front().beats <= kDepth && sent.front().at_empty)
+              << "frame " << sent.front().id << " fit an empty FIFO but was dropped";
+          sent.pop_front();
+        }
+        ASSERT_FALSE(sent.empty()) << "frame " << id << " out of order or never sent";
+        ASSERT_LE(sent.front().beats, kDepth) << "a frame longer than the memory left";
+        ASSERT_EQ(out_frame.size(), sent.front().beats) << "frame " << id << " truncated";
+        for (size_t b = 0; b < out_frame.size(); ++b) ASSERT_EQ(out_frame[b], id << 8 | b);
+        sent.pop_front();
+        out_frame.clear();
+        ++frames_out;
+      }
     }
-    if (q->s_tvalid && q->s_tready) {
-      model.push_back(next++);
-      offering = false;
+    if (in_frame) {
+      if (beat == 0) sent.push_back({next_id, len, bool(q->empty_o)});
+      if (++beat == len) {
+        in_frame = false;
+        ++next_id;
+        ++frames_in;
+      }
     }
-    max_held = std::max(max_held, model.size());
     q->clk = 1;
     q->eval();
   }
-  EXPECT_GE(max_held, 8u) << "never filled";
-  EXPECT_GT(received, 10000u);
+  // Finish the frame being sent (a frame's beats stay until its TLAST), then drain.
+  q->m_tready = 1;
+  for (int i = 0; i < 64; ++i) {
+    q->s_tvalid = in_frame;
+    q->s_tdata = next_id << 8 | beat;
+    q->s_tlast = in_frame && beat + 1 == len;
+    q->clk = 0;
+    q->eval();
+    commits += q->commit_o;
+    drops += q->drop_o;
+    if (q->m_tvalid && q->m_tlast) ++frames_out;
+    if (in_frame && ++beat == len) {
+      in_frame = false;
+      ++frames_in;
+    }
+    q->clk = 1;
+    q->eval();
+  }
+  EXPECT_TRUE(q->empty_o);
+  EXPECT_EQ(commits + drops, frames_in) << "one pulse per frame";
+  EXPECT_EQ(commits, frames_out) << "every committed frame left";
+  EXPECT_GT(drops, 1000u) << "the stall phases never dropped";
+  EXPECT_GT(frames_out, 10000u);
   q->final();
 }
 

@@ -45,6 +45,7 @@ uint32_t SoftCard::read_locked(uint32_t offset) {
   const auto& info = rm::kRegisters[size_t(reg_of_word_[offset / 4])];
   if (info.access == rm::Access::kWO1) return 0;
   if (info.access == rm::Access::kRW) return regs_[offset / 4];
+  if (info.in_shell) return read_shell_counter(offset, info);
   if (info.is_counter64_lo || info.is_counter64_hi) return core_->read_counter(offset);
 
   if (offset == rm::NOW_US) return uint32_t(now_ns_ / 1000);
@@ -55,6 +56,29 @@ uint32_t SoftCard::read_locked(uint32_t offset) {
   if (int p = register_instance(offset, rm::OUT_UTIL_PEAK_BP, rm::EGRESS_PEAK_STRIDE, rm::kOutPorts); p >= 0)
     return meter_.peak_bp(p);
   return info.reset;  // identification registers
+}
+
+// The shell's counters, as the CSR block keeps them: a LO read latches HI, a HI read returns
+// the latch. CSR_TIMEOUTS stays 0: nothing here waits.
+uint32_t SoftCard::read_shell_counter(uint32_t offset, const rm::RegInfo& info) {
+  if (info.is_counter64_hi) return shell_hi_latch_;
+  uint64_t v = 0;
+  if (int p = register_instance(offset, rm::TX_DROPS_LO, rm::TX_DROP_COUNTERS_STRIDE, rm::kOutPorts); p >= 0)
+    v = tx_drops_[size_t(p)];
+  else if (int i = register_instance(offset, rm::RX_DROPS_LO, rm::RX_DROP_COUNTERS_STRIDE, rm::kInPorts); i >= 0)
+    v = rx_drops_[size_t(i)];
+  shell_hi_latch_ = uint32_t(v >> 32);
+  return uint32_t(v);
+}
+
+void SoftCard::count_tx_drop(uint8_t out_port) {
+  std::lock_guard lock(mu_);
+  if (out_port < tx_drops_.size()) ++tx_drops_[out_port];
+}
+
+void SoftCard::count_rx_drop(uint8_t in_port) {
+  std::lock_guard lock(mu_);
+  if (in_port < rx_drops_.size()) ++rx_drops_[in_port];
 }
 
 void SoftCard::write32(uint32_t offset, uint32_t value) {
@@ -71,7 +95,11 @@ void SoftCard::write32(uint32_t offset, uint32_t value) {
 // What the RTL shell does with a write: the meter's settings stay in the shell; every write
 // also goes to the core's CSR stream (applied by flush_csr), whose tasks keep what they use.
 void SoftCard::decode_write(uint32_t offset, uint32_t v) {
-  if (offset == rm::COMMAND && (v & rm::COMMAND_CLEAR_COUNTERS_MASK)) meter_.clear_peaks();
+  if (offset == rm::COMMAND && (v & rm::COMMAND_CLEAR_COUNTERS_MASK)) {
+    meter_.clear_peaks();
+    tx_drops_.fill(0);
+    rx_drops_.fill(0);
+  }
   if (offset == rm::UTIL_WINDOW_US) {
     meter_.set_window_us(v);
   } else if (int i = register_instance(offset, rm::OUT_SPEED_MBPS, rm::EGRESS_STRIDE, rm::kOutPorts); i >= 0) {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "broker_regmap.h"
 #include "native/pipeline.h"
 #include "register_bus.h"
 #include "tx_meter.h"
@@ -33,8 +34,14 @@ class SoftCard final : public driver::RegisterBus {
 
   uint64_t now_ns() const;
 
+  // The shell's drop counters (TX_DROPS, RX_DROPS): the soft card's ports count here what they
+  // drop whole (an egress binding whose queue is full, an ingress that could not keep up).
+  void count_tx_drop(uint8_t out_port);
+  void count_rx_drop(uint8_t in_port);
+
  private:
   uint32_t read_locked(uint32_t offset);
+  uint32_t read_shell_counter(uint32_t offset, const regmap::RegInfo& info);
   void decode_write(uint32_t offset, uint32_t value);
 
   mutable std::mutex mu_;
@@ -42,6 +49,9 @@ class SoftCard final : public driver::RegisterBus {
   std::vector<int16_t> reg_of_word_;   // word -> index in regmap::kRegisters, -1 unmapped
   std::unique_ptr<core::Pipeline> core_;  // the data path: its configuration, tables, counters
   TxMeter meter_;
+  std::array<uint64_t, core::kOutPorts> tx_drops_{};
+  std::array<uint64_t, core::kInPorts> rx_drops_{};
+  uint32_t shell_hi_latch_ = 0;   // HI word latched by a LO read of a shell counter
   uint64_t now_ns_ = 0;
   core::FrameResult result_{};
 };

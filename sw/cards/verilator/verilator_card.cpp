@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "Vbroker_top.h"
+#include "Vbroker_top___024root.h"  // the queues' commit/drop pulses (verilator public_flat_rd)
 #include "core_probe.h"
 #include "task_ports.h"  // broker_sim_dpi_instances
 #include "verilated.h"
@@ -40,6 +41,7 @@ uint64_t keep_mask(uint32_t n) { return n >= 64 ? ~uint64_t(0) : (uint64_t(1) <<
 struct VerilatorCard::Impl final : sim::CoreProbe {
   struct Pending {
     uint64_t not_before = 0;
+    uint64_t line_seq = 0;  // order among all ports' frames (IngressMode::kOneLine)
     std::vector<uint8_t> data;
   };
   struct Ingress {
@@ -120,6 +122,7 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
     frames.clear();
     started.fill(0);
     tx_next = 0;
+    for (auto& o : queued) o.clear();
     top->rst_n = 1;
     for (uint64_t i = 0; i < kResetCycles; ++i) tick();
   }
@@ -142,17 +145,40 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
       frame(started[i]++).core_in = cycle;
     } else if (s == core::CoreStream::kTx) {
       skip_dropped();  // a frame's decision is in before its first beat can leave
-      frame(tx_next++).core_out = cycle;
+      frame(tx_next).core_out = cycle;
+      const uint8_t port = zip.frame(tx_next).decision.out_port;
+      if (port < kOutPorts) queued[port].push_back(tx_next);
+      ++tx_next;
     } else if (stage_of[i] >= 0) {
       frame(started[i]++).fifo_in[size_t(stage_of[i])] = cycle;
     }
   }
   core::FrameTraceZip* trace() override { return &zip; }
 
+  // The egress queues' pulses of the clock edge just taken: each settles the fate of the
+  // oldest frame the core sent to that port (frames reach a queue in order).
+  void settle_queues() {
+    const uint32_t commit = uint32_t(top->rootp->broker_top__DOT__tx_commit);
+    const uint32_t drop = uint32_t(top->rootp->broker_top__DOT__tx_drop);
+    if ((commit | drop) == 0) return;
+    for (int q = 0; q < kOutPorts; ++q) {
+      if (!((commit | drop) >> q & 1) || queued[q].empty()) continue;
+      if (drop >> q & 1) frame(queued[q].front()).tx_dropped = true;
+      queued[q].pop_front();
+    }
+  }
+  // Frames before this one have a known fate.
+  uint64_t settled_before() const {
+    uint64_t k = tx_next;
+    for (const auto& o : queued)
+      if (!o.empty()) k = std::min(k, o.front());
+    return k;
+  }
+
   std::vector<DecidedFrame> take_decisions(uint64_t limit = ~uint64_t(0)) {
     skip_dropped();
     const uint64_t first = zip.first();
-    std::vector<core::FrameTrace> traces = zip.take(std::min(limit, tx_next));
+    std::vector<core::FrameTrace> traces = zip.take(std::min(limit, settled_before()));
     std::vector<DecidedFrame> out(traces.size());
     for (size_t k = 0; k < traces.size(); ++k) {
       out[k].trace = traces[k];
@@ -163,18 +189,21 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
   }
   // Discards the oldest decided frames beyond options.max_decisions.
   void trim_decisions() {
-    const uint64_t held = std::min(zip.complete(), tx_next) - zip.first();
+    const uint64_t held = std::min(zip.complete(), settled_before()) - zip.first();
     if (held > options.max_decisions) take_decisions(zip.first() + (held - options.max_decisions));
   }
 
   // Drives the ingress ports and the AXI4-Lite master from their state, for the next edge.
   void apply_inputs() {
     uint32_t valid = 0, last = 0;
-    for (int p = 0; p < kInPorts; ++p) {
+    // No frame goes in while the card is held in reset (its links are down).
+    for (int p = 0; p < kInPorts && top->rst_n; ++p) {
       Ingress& in = ingress[p];
       uint32_t words[kWordsPerBeat] = {};
       uint64_t keep = 0;
-      if (!in.queue.empty() && in.queue.front().not_before <= cycle) {
+      const bool turn = options.ingress == IngressMode::kPerPort || in.offset > 0 ||
+                        (!in.queue.empty() && in.queue.front().line_seq == line_next);
+      if (!in.queue.empty() && in.queue.front().not_before <= cycle && turn) {
         const std::vector<uint8_t>& f = in.queue.front().data;
         const uint32_t n = std::min<uint32_t>(kBeatBytes, uint32_t(f.size()) - in.offset);
         std::memcpy(words, f.data() + in.offset, n);  // byte i of the beat in TDATA[8i+7:8i]
@@ -236,6 +265,7 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
         ++s.beats;
         in.offset += kBeatBytes;
         if (in.offset >= in.queue.front().data.size()) {
+          ++line_next;
           ++s.frames;
           s.bytes += in.queue.front().data.size();
           in.queue.pop_front();
@@ -245,6 +275,7 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
 
     top->clk = 1;
     top->eval();
+    settle_queues();
     dump();
     ctx->timeInc(kHalfPeriodPs);
     top->clk = 0;
@@ -325,6 +356,9 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
   std::array<uint64_t, core::kCoreStreamCount> started{};  // frames seen starting per stream
   std::array<int, core::kCoreStreamCount> stage_of = make_stage_of();  // -1: not a stage
   uint64_t tx_next = 0;  // the next frame whose first beat leaves the core (if not dropped)
+  // Per egress port: the frames the core sent to it whose queue has not yet stored or dropped them.
+  std::array<std::deque<uint64_t>, kOutPorts> queued;
+  uint64_t line_sent = 0, line_next = 0;  // IngressMode::kOneLine: frames sent, frames taken in
 
   static std::array<int, core::kCoreStreamCount> make_stage_of() {
     std::array<int, core::kCoreStreamCount> a;
@@ -383,7 +417,8 @@ void VerilatorCard::send_at(uint8_t in_port, uint64_t cycle, const uint8_t* fram
     throw std::invalid_argument(fmt::format("verilator card: no ingress port {}", in_port));
   if (len == 0) throw std::invalid_argument("verilator card: a frame needs at least one byte");
   std::lock_guard lock(mu_);
-  impl_->ingress[in_port].queue.push_back(Impl::Pending{cycle, std::vector<uint8_t>(frame, frame + len)});
+  impl_->ingress[in_port].queue.push_back(
+      Impl::Pending{cycle, impl_->line_sent++, std::vector<uint8_t>(frame, frame + len)});
 }
 
 void VerilatorCard::step(uint64_t n) {
@@ -442,6 +477,11 @@ void VerilatorCard::set_tx_ready(uint32_t mask) {
 VerilatorCard::PortStats VerilatorCard::rx_stats(int in_port) const {
   std::lock_guard lock(mu_);
   return impl_->ingress.at(size_t(in_port)).stats;
+}
+
+uint64_t VerilatorCard::frames_into_core() const {
+  std::lock_guard lock(mu_);
+  return impl_->started[size_t(core::CoreStream::kRx)];
 }
 
 uint64_t VerilatorCard::cycles() const {

@@ -26,7 +26,20 @@ class VerilatorCard final : public driver::RegisterBus {
   static constexpr int kInPorts = 8;    // = broker_top NUM_IN
   static constexpr int kOutPorts = 16;  // = broker_top NUM_OUT
 
+  // How the card drives the ingress ports (the model itself never holds a port back: each
+  // ingress FIFO drops whole the frames it has no room for, as a CMAC cannot wait).
+  enum class IngressMode {
+    // Frames go in one at a time across all ports, in the order they were sent, each port at
+    // one beat per clock: at most one beat per clock in total, what the one pipeline carries,
+    // so nothing is dropped for the ingress. Replays and comparisons use it.
+    kOneLine,
+    // Every port drives its own frames back to back at once, as independent links do: more
+    // than the pipeline carries is dropped whole at the ingress FIFOs (RX_DROPS).
+    kPerPort,
+  };
+
   struct Options {
+    IngressMode ingress = IngressMode::kOneLine;
     // FST waveform file; empty: the environment variable BROKER_SIM_WAVES, if set.
     std::string waves;
     // An AXI4-Lite access that gets no response within this many cycles throws BusError.
@@ -52,6 +65,7 @@ class VerilatorCard final : public driver::RegisterBus {
     // core::kStageStreams (core::stream_info(...).name), in that order
     std::array<uint64_t, core::kStageCount> fifo_in;
     uint64_t core_out = kNever;  // its first beat left the core (tx handshake); kNever: dropped
+    bool tx_dropped = false;     // its egress queue had no room: dropped whole there (TX_DROPS)
     StageCycles() { fifo_in.fill(kNever); }
   };
   // A frame the core decided: what its traced streams carried, and when it passed each stage.
@@ -102,12 +116,15 @@ class VerilatorCard final : public driver::RegisterBus {
   size_t egress_count() const;
 
   // The frames the core decided since the last take (or reset), in core order: each once its
-  // last traced item (the settled StatsEvent) is in and, unless it was dropped, its first beat
-  // has left the core.
+  // last traced item (the settled StatsEvent) is in and, unless it was dropped, its egress
+  // queue has stored it or dropped it (cycles.tx_dropped).
   std::vector<DecidedFrame> take_decisions();
 
   PortStats port_stats(int out_port) const;  // egress port
-  PortStats rx_stats(int in_port) const;     // ingress port
+  PortStats rx_stats(int in_port) const;     // ingress port: beats and frames its FIFO took in
+  // Frames whose first beat entered the core (past the ingress FIFOs and the arbiter) since
+  // the last reset.
+  uint64_t frames_into_core() const;
   void clear_stats();
   // tx_tready of every egress port (bit p = port p); all ones after construction.
   void set_tx_ready(uint32_t mask);

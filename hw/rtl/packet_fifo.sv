@@ -1,0 +1,101 @@
+// Packet-mode FIFO: whole frames in, whole frames out, and it never holds its input back.
+// The shell uses it twice: as each ingress port's FIFO (the CMAC side cannot be back-pressured)
+// and as each tool port's egress queue (one slow tool port must not stall the core).
+//
+// A frame is written as it arrives and becomes visible to the reader only at its TLAST beat
+// (store and forward). When a beat finds the memory full, the frame is dropped whole: the write
+// pointer goes back to where the frame began, the rest of its beats are discarded, drop_o pulses
+// once. So nothing truncated ever leaves, and a frame longer than DEPTH beats is always dropped.
+// commit_o pulses when a frame is stored whole; per frame exactly one of commit_o and drop_o
+// pulses, in frame order.
+//
+// Memory with a registered read (block RAM or UltraRAM) plus one output register: one beat per
+// clock in and out, m_tvalid from a register, two clocks from a committed TLAST to m_tvalid.
+module packet_fifo #(
+  parameter int unsigned DATA_W = 512,
+  parameter int unsigned KEEP_W = DATA_W / 8,
+  parameter int unsigned DEPTH  = 512          // beats; a power of two
+) (
+  input  logic              clk,
+  input  logic              rst_n,
+  input  logic [DATA_W-1:0] s_tdata,
+  input  logic [KEEP_W-1:0] s_tkeep,
+  input  logic              s_tlast,
+  input  logic              s_tvalid,
+  output logic              s_tready,     // always 1: frames that do not fit are dropped
+  output logic [DATA_W-1:0] m_tdata,
+  output logic [KEEP_W-1:0] m_tkeep,
+  output logic              m_tlast,
+  output logic              m_tvalid,
+  input  logic              m_tready,
+  output logic              commit_o,     // a frame was stored whole (one clock)
+  output logic              drop_o,       // a frame was dropped whole (one clock)
+  output logic              empty_o       // no beat held anywhere
+);
+  localparam int unsigned AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
+  localparam int unsigned W = DATA_W + KEEP_W + 1;
+
+  if ((1 << AW) != DEPTH || DEPTH < 2) begin : g_bad_depth
+    $error("packet_fifo: DEPTH must be a power of two, at least 2");
+  end
+
+  logic [W-1:0] mem [0:DEPTH-1];
+  logic [AW:0]  wr_ptr;       // next beat written (speculative within a frame)
+  logic [AW:0]  frame_ptr;    // first beat of the frame being written = end of committed data
+  logic [AW:0]  rd_ptr;       // next beat read from the memory
+  logic         discard;      // dropping the rest of the current frame
+  logic         full;
+  logic         write, pop;
+  logic [W-1:0] rd_q;
+
+  assign s_tready = 1'b1;
+  assign full  = (wr_ptr[AW-1:0] == rd_ptr[AW-1:0]) && (wr_ptr[AW] != rd_ptr[AW]);
+  assign write = s_tvalid && !discard && !full;
+  // Only committed beats are read; refill the output register when it is free or being taken.
+  assign pop   = (rd_ptr != frame_ptr) && (!m_tvalid || m_tready);
+
+  always_ff @(posedge clk) begin
+    if (write) mem[wr_ptr[AW-1:0]] <= {s_tlast, s_tkeep, s_tdata};
+    if (pop) rd_q <= mem[rd_ptr[AW-1:0]];
+  end
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      wr_ptr    <= '0;
+      frame_ptr <= '0;
+      rd_ptr    <= '0;
+      discard   <= 1'b0;
+      m_tvalid  <= 1'b0;
+      commit_o  <= 1'b0;
+      drop_o    <= 1'b0;
+    end else begin
+      commit_o <= 1'b0;
+      drop_o   <= 1'b0;
+      if (s_tvalid) begin
+        if (discard) begin
+          if (s_tlast) discard <= 1'b0;
+        end else if (full) begin
+          // No room for the rest of this frame: forget what of it was written.
+          wr_ptr  <= frame_ptr;
+          drop_o  <= 1'b1;
+          discard <= !s_tlast;
+        end else begin
+          wr_ptr <= wr_ptr + 1'b1;
+          if (s_tlast) begin
+            frame_ptr <= wr_ptr + 1'b1;
+            commit_o  <= 1'b1;
+          end
+        end
+      end
+      if (pop) begin
+        rd_ptr   <= rd_ptr + 1'b1;
+        m_tvalid <= 1'b1;
+      end else if (m_tready) begin
+        m_tvalid <= 1'b0;
+      end
+    end
+  end
+
+  assign {m_tlast, m_tkeep, m_tdata} = rd_q;
+  assign empty_o = (wr_ptr == rd_ptr) && !m_tvalid;
+endmodule
