@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -39,17 +41,151 @@ struct SoftPorts::Ingress {
   }
   // interface
   pcap_t* live = nullptr;
+  // capture read to its end, DONE once the egress queues are written (settle_finished_captures)
+  bool finishing = false;
+  std::chrono::steady_clock::time_point finished_at;
 
   ~Ingress() {
     if (live) pcap_close(live);
   }
 };
 
+// One bound egress port: its output, its queue and the thread that writes the queue out.
+// The output (file, live) is touched by the writer thread only once it runs.
 struct SoftPorts::Egress {
+  struct Queued {
+    uint64_t ts_ns = 0;
+    uint32_t wire_len = 0;
+    std::vector<uint8_t> data;
+  };
+
   std::string binding;
   std::unique_ptr<io::PcapSink> file;
   pcap_t* live = nullptr;
-  std::string error;
+
+  std::mutex m;
+  std::condition_variable cv;       // the writer waits for frames, a sync or the stop
+  std::condition_variable exited_cv;
+  std::deque<Queued> queue;
+  size_t bytes = 0;                 // queued or being written
+  bool stop = false, exited = false;
+  bool sync = false;                // flush as soon as idle
+  uint64_t unflushed = 0;           // frames written since the last flush
+  std::string error;                // the output failed: later frames are dropped
+  std::thread writer;
+
+  bool bound() const { return file || live; }
+
+  // False (the caller counts a drop) when there is no room for the whole frame or the output
+  // has failed.
+  bool offer(uint64_t ts_ns, const uint8_t* data, uint32_t len, uint32_t wire_len) {
+    std::lock_guard lock(m);
+    if (!error.empty() || bytes + len > kEgressQueueBytes) return false;
+    queue.push_back(Queued{ts_ns, wire_len, std::vector<uint8_t>(data, data + len)});
+    bytes += len;
+    cv.notify_one();
+    return true;
+  }
+
+  // Everything offered is written and flushed; asks the writer to flush otherwise.
+  bool drained() {
+    std::lock_guard lock(m);
+    if (bytes == 0 && unflushed == 0) return true;
+    sync = true;
+    cv.notify_one();
+    return !error.empty() && bytes == 0;
+  }
+
+  std::string failure() {
+    std::lock_guard lock(m);
+    return error;
+  }
+
+  // Writes the queue out until stopped. Output errors end writing (they are reported, and
+  // later frames are dropped and counted) instead of ending the daemon.
+  void run(cards::SoftCard& card, uint8_t port) {
+    auto last_flush = std::chrono::steady_clock::now();
+    std::unique_lock lock(m);
+    for (;;) {
+      cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop || sync || !queue.empty(); });
+      const auto now = std::chrono::steady_clock::now();
+      if (queue.empty() || !error.empty()) {
+        const bool due = sync || stop || now - last_flush > std::chrono::milliseconds(200);
+        if (unflushed > 0 && due) {
+          if (file && error.empty()) {
+            lock.unlock();
+            std::string failed;
+            try {
+              file->flush();
+            } catch (const std::exception& e) {
+              failed = e.what();
+            }
+            lock.lock();
+            if (!failed.empty()) error = failed;
+          }
+          unflushed = 0;
+          last_flush = now;
+        }
+        sync = false;
+        // Frames queued before the output failed are dropped, counted.
+        for (; !queue.empty(); queue.pop_front()) {
+          bytes -= queue.front().data.size();
+          card.count_tx_drop(port);
+        }
+        if (stop) break;
+        continue;
+      }
+      Queued f = std::move(queue.front());
+      queue.pop_front();
+      lock.unlock();
+      std::string failed;
+      try {
+        if (file) {
+          file->write(f.ts_ns, f.data.data(), uint32_t(f.data.size()), f.wire_len);
+        } else if (pcap_inject(live, f.data.data(), f.data.size()) < 0) {
+          card.count_tx_drop(port);  // the kernel refused it (no buffer space, link down)
+        }
+      } catch (const std::exception& e) {
+        failed = e.what();
+        card.count_tx_drop(port);
+      }
+      lock.lock();
+      bytes -= f.data.size();
+      ++unflushed;
+      if (!failed.empty()) error = failed;
+    }
+    if (file) {
+      lock.unlock();
+      try {
+        file->close();
+      } catch (const std::exception&) {
+      }
+      lock.lock();
+    }
+    exited = true;
+    exited_cv.notify_all();
+  }
+
+  void start(cards::SoftCard& card, uint8_t port, std::shared_ptr<Egress> self) {
+    if (!bound()) return;
+    writer = std::thread([self = std::move(self), &card, port] { self->run(card, port); });
+  }
+
+  // Stops the writer: what is queued is written first. A writer stuck in an output that
+  // does not move (a pipe nobody reads) is left behind after `wait`, owning this object.
+  void finish(std::chrono::milliseconds wait) {
+    if (!writer.joinable()) return;
+    std::unique_lock lock(m);
+    stop = true;
+    cv.notify_one();
+    if (exited_cv.wait_for(lock, wait, [&] { return exited; })) {
+      lock.unlock();
+      writer.join();
+    } else {
+      lock.unlock();
+      writer.detach();
+    }
+  }
 
   ~Egress() {
     if (live) pcap_close(live);
@@ -104,7 +240,7 @@ pcap_t* open_interface(const std::string& name, bool capture, std::string& error
 
 SoftPorts::SoftPorts(cards::SoftCard& card) : card_(card) {
   for (int i = 0; i < core::kInPorts; ++i) ingress_.push_back(std::make_unique<Ingress>());
-  for (int i = 0; i < core::kOutPorts; ++i) egress_.push_back(std::make_unique<Egress>());
+  for (int i = 0; i < core::kOutPorts; ++i) egress_.push_back(std::make_shared<Egress>());
   thread_ = std::thread([this] { run(); });
 }
 
@@ -114,8 +250,7 @@ void SoftPorts::stop() {
   running_ = false;
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(mu_);
-  for (auto& e : egress_)
-    if (e->file) e->file->close();
+  for (auto& e : egress_) e->finish(std::chrono::milliseconds(2000));
 }
 
 std::vector<config::Issue> SoftPorts::check_bindings(const v1::Config& c) {
@@ -176,7 +311,7 @@ void SoftPorts::configure(const v1::Config& c) {
   }
   for (int i = 0; i < core::kOutPorts; ++i) {
     if (egress_[i]->binding == out_bind[i]) continue;
-    auto out = std::make_unique<Egress>();
+    auto out = std::make_shared<Egress>();
     out->binding = out_bind[i];
     if (!out_bind[i].empty()) {
       try {
@@ -186,8 +321,9 @@ void SoftPorts::configure(const v1::Config& c) {
         out->error = e.what();
       }
     }
-    if (egress_[i]->file) egress_[i]->file->close();
-    egress_[i] = std::move(out);
+    egress_[i]->finish(std::chrono::milliseconds(2000));
+    egress_[i] = out;
+    out->start(card_, uint8_t(i), out);
   }
 }
 
@@ -203,8 +339,7 @@ void SoftPorts::emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint3
   const uint8_t out = r.decision.out_port;
   if (out == core::kNoPort) return;
   Egress& e = *egress_[out];
-  if (e.file) e.file->write(ts_ns, data, len, wire_len);
-  else if (e.live) pcap_inject(e.live, data, len);
+  if (e.bound() && !e.offer(ts_ns, data, len, wire_len)) card_.count_tx_drop(out);
 }
 
 bool SoftPorts::forward_one_file_frame() {
@@ -224,9 +359,8 @@ bool SoftPorts::forward_one_file_frame() {
   try {
     next->has_pending = next->file->next(next->pending);
     if (!next->has_pending) {
-      next->state = v1::BINDING_DONE;
-      for (auto& e : egress_)
-        if (e->file) e->file->flush();
+      next->finishing = true;
+      next->finished_at = std::chrono::steady_clock::now();
     }
   } catch (const std::exception& e) {
     next->has_pending = false;
@@ -263,20 +397,28 @@ bool SoftPorts::poll_interfaces() {
   return any;
 }
 
+void SoftPorts::settle_finished_captures() {
+  bool any = false;
+  for (const auto& in : ingress_) any |= in->finishing;
+  if (!any) return;
+  bool drained = true;
+  for (auto& e : egress_) drained &= !e->bound() || e->drained();
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& in : ingress_) {
+    if (!in->finishing || (!drained && now - in->finished_at < kDoneWait)) continue;
+    in->finishing = false;
+    in->state = v1::BINDING_DONE;
+  }
+}
+
 void SoftPorts::run() {
-  auto last_flush = std::chrono::steady_clock::now();
   while (running_) {
     bool busy = false;
     {
       std::lock_guard lock(mu_);
       for (int n = 0; n < 256 && forward_one_file_frame(); ++n) busy = true;
       busy |= poll_interfaces();
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_flush > std::chrono::milliseconds(200)) {
-        for (auto& e : egress_)
-          if (e->file) e->file->flush();
-        last_flush = now;
-      }
+      settle_finished_captures();
     }
     if (!busy) std::this_thread::sleep_for(std::chrono::microseconds(500));
   }

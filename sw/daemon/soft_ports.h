@@ -2,8 +2,14 @@
 // as the data path goes, frames merged in timestamp order) or to a Linux interface (captured
 // through libpcap, inbound direction only); each egress port bound to a capture file or an
 // interface (injected through libpcap). Unbound egress ports count and discard.
+//
+// Drop, never stall (as the card's shell): every bound egress port has a queue of at most
+// kEgressQueueBytes and a writer thread of its own. A frame that finds no room in its port's
+// queue is dropped whole for that port and counted (TX_DROPS), so an output that blocks (a pipe
+// nobody reads, a slow disk) or fails holds back no other port and not the forwarding.
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -27,6 +33,9 @@ struct IngressStatus {
 
 class SoftPorts {
  public:
+  // Bytes of frames an egress port may hold queued or being written.
+  static constexpr size_t kEgressQueueBytes = 4u << 20;
+
   explicit SoftPorts(cards::SoftCard& card);
   ~SoftPorts();
   SoftPorts(const SoftPorts&) = delete;
@@ -49,12 +58,16 @@ class SoftPorts {
   void run();
   bool forward_one_file_frame();
   bool poll_interfaces();
+  // Captures read to their end become DONE once every egress queue is written and flushed
+  // (or after kDoneWait, whatever an output that blocks still holds).
+  void settle_finished_captures();
+  static constexpr std::chrono::seconds kDoneWait{2};
   void emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint32_t len, uint32_t wire_len);
 
   cards::SoftCard& card_;
   mutable std::mutex mu_;  // guards the bindings; held by the forwarding thread per frame
   std::vector<std::unique_ptr<Ingress>> ingress_;
-  std::vector<std::unique_ptr<Egress>> egress_;
+  std::vector<std::shared_ptr<Egress>> egress_;  // shared with each port's writer thread
   std::atomic<bool> running_{true};
   std::thread thread_;
 };
