@@ -43,14 +43,7 @@ TEST(ChaosDaemon, RandomMembershipChurnDuringReplayLosesNothing) {
   DaemonProcess d(dir.path());
   ASSERT_TRUE(d.start());
   auto stub = d.stub();
-  {
-    v1::SetConfigRequest req;
-    *req.mutable_config() = config;
-    v1::SetConfigResponse resp;
-    auto c = ctx();
-    const grpc::Status s = stub->SetConfig(c.get(), req, &resp);
-    ASSERT_TRUE(s.ok()) << status_text(s);
-  }
+  ASSERT_TRUE(apply_config(*stub, config));
 
   std::atomic<bool> done{false};
   int changes = 0, failures = 0;

@@ -106,14 +106,7 @@ TEST(SoftCongestion, AToolPortThatBlocksDropsItsOwnFramesWholeAndHoldsNothingEls
   DaemonProcess d(dir.path());
   ASSERT_TRUE(d.start());
   auto stub = d.stub();
-  {
-    v1::SetConfigRequest req;
-    *req.mutable_config() = config;
-    v1::SetConfigResponse resp;
-    auto c = ctx();
-    const grpc::Status s = stub->SetConfig(c.get(), req, &resp);
-    ASSERT_TRUE(s.ok()) << status_text(s);
-  }
+  ASSERT_TRUE(apply_config(*stub, config));
   v1::CountersSnapshot snap;
   ASSERT_TRUE(wait_bindings_done(*stub, std::chrono::seconds(60), &snap));
   const auto& tool1 = snap.egress(1);

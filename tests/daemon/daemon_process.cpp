@@ -334,6 +334,16 @@ std::unique_ptr<grpc::ClientContext> ctx(std::chrono::milliseconds deadline) {
   return c;
 }
 
+::testing::AssertionResult apply_config(v1::Broker::Stub& stub, const v1::Config& config) {
+  v1::SetConfigRequest req;
+  *req.mutable_config() = config;
+  v1::SetConfigResponse resp;
+  auto c = ctx();
+  const grpc::Status s = stub.SetConfig(c.get(), req, &resp);
+  if (!s.ok()) return ::testing::AssertionFailure() << "SetConfig refused: " << status_text(s);
+  return ::testing::AssertionSuccess();
+}
+
 ::testing::AssertionResult wait_bindings_done(v1::Broker::Stub& stub, std::chrono::milliseconds timeout,
                                               v1::CountersSnapshot* last) {
   const auto deadline = Clock::now() + timeout;
