@@ -16,8 +16,8 @@
 //     words (LO and HI) are asked of the core on ctr_req and answered on ctr_rsp. A LO read
 //     latches HI (the core latches its own, the shell its own).
 //   - rw registers: the shell keeps a shadow of every instance (RW_COUNT words of RAM) so
-//     they read back what was written, honouring WSTRB; UTIL_WINDOW_US and OUT_SPEED_MBPS
-//     are also kept in flip-flops that drive the meters. wo1 registers read 0.
+//     they read back what was written, honouring WSTRB; UTIL_WINDOW_US, OUT_SPEED_MBPS and
+//     KERNEL_CLK_HZ are also kept in flip-flops that drive the meters and the tick. wo1 registers read 0.
 //   - Every write to a rw or wo1 register is forwarded to the core on csr_wr as
 //     {address, data} (data = the merged rw value, or the strobed wo1 value); BVALID waits
 //     for csr_wr TREADY. Only a forwarded write changes the shadow and the shell's settings.
@@ -78,6 +78,7 @@ module broker_csr #(
   input  logic [NUM_IN*64-1:0]  rx_drops_i,    // RX_DROPS of ingress port i
   // shell settings
   output logic [31:0]           window_us_o,   // UTIL_WINDOW_US
+  output logic [31:0]           clk_hz_o,      // KERNEL_CLK_HZ
   output logic [NUM_OUT*32-1:0] speed_mbps_o,  // OUT_SPEED_MBPS, port p in [32p+31:32p]
   output logic                  clear_counters_o  // COMMAND.CLEAR_COUNTERS written
 );
@@ -232,6 +233,7 @@ module broker_csr #(
       shell_hi_q       <= '0;
       csr_timeouts_q   <= '0;
       window_us_o      <= broker_regmap_pkg::UTIL_WINDOW_US_RESET;
+      clk_hz_o         <= broker_regmap_pkg::KERNEL_CLK_HZ_RESET;
       for (int p = 0; p < NUM_OUT; p++)
         speed_mbps_o[p*32 +: 32] <= broker_regmap_pkg::OUT_SPEED_MBPS_RESET;
     end else begin
@@ -297,6 +299,7 @@ module broker_csr #(
           if (csr_wr_tready) begin
             // Taken by the core: the shell's copies follow (the shadow RAM: ram_we).
             if (broker_regmap_pkg::is_util_window_us(addr_q)) window_us_o <= data_q;
+            if (broker_regmap_pkg::is_kernel_clk_hz(addr_q)) clk_hz_o <= data_q;
             if (broker_regmap_pkg::is_out_speed_mbps(addr_q)) speed_mbps_o[a_port*32 +: 32] <= data_q;
             if (broker_regmap_pkg::is_command(addr_q) &&
                 (data_q & broker_regmap_pkg::COMMAND_CLEAR_COUNTERS_MASK) != 32'd0) begin

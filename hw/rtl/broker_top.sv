@@ -14,7 +14,7 @@
 module broker_top #(
   parameter int unsigned NUM_IN      = 8,          // = broker_regmap_pkg in_ports
   parameter int unsigned NUM_OUT     = 16,         // = out_ports
-  parameter int unsigned CLK_HZ      = 322265625,  // for the microsecond tick
+  parameter int unsigned CLK_HZ      = 322265625,  // built-for clock: the tick's until KERNEL_CLK_HZ is written
   parameter int unsigned QUEUE_BEATS = 2048,       // egress queue depth per port, beats (= CAPS3)
   parameter int unsigned RX_FIFO_BEATS = 2048      // ingress FIFO depth per port, beats (= CAPS3)
 ) (
@@ -80,8 +80,9 @@ module broker_top #(
   logic        tick_unused;
   logic [63:0] now_us;
   logic [31:0] now_frac;
+  logic [31:0] clk_hz;   // KERNEL_CLK_HZ: the clock as the platform runs it (0: CLK_HZ)
   us_tick #(.CLK_HZ(CLK_HZ)) u_tick (
-    .clk(clk), .rst_n(rst_n), .tick(tick_unused), .now_us(now_us), .frac(now_frac));
+    .clk(clk), .rst_n(rst_n), .clk_hz_i(clk_hz), .tick(tick_unused), .now_us(now_us), .frac(now_frac));
 
   // ---- ingress -----------------------------------------------------------------------
   logic [DATA_W-1:0] core_rx_tdata;
@@ -212,5 +213,6 @@ module broker_top #(
     .ctr_rsp_tdata(ctr_rsp_tdata), .ctr_rsp_tvalid(ctr_rsp_tvalid), .ctr_rsp_tready(ctr_rsp_tready),
     .now_us_i(now_us[31:0]), .out_empty_i(q_empty), .util_bp_i(util_bp), .peak_bp_i(peak_bp),
     .tx_drops_i(tx_drops), .rx_drops_i(rx_drops),
-    .window_us_o(window_us), .speed_mbps_o(speed_mbps), .clear_counters_o(clear_counters));
+    .window_us_o(window_us), .clk_hz_o(clk_hz), .speed_mbps_o(speed_mbps),
+    .clear_counters_o(clear_counters));
 endmodule

@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <tuple>
+
 #include "sim_tb_util.h"
 
 namespace broker::simtb {
@@ -36,6 +38,30 @@ TEST(SimCard, TwoModelsInOneProcessAreIndependent) {
 }
 
 // A tool port that stops: sim/tb/congestion_test.cpp.
+
+// The driver tells the card the clock it really runs at (KERNEL_CLK_HZ), and the microsecond
+// time base follows that register: told the clock is half as fast as simulated, NOW_US runs
+// twice as fast per simulated cycle.
+TEST(SimCard, TimeBaseCountsWithTheKernelClockRegister) {
+  VerilatorCard card;
+  EXPECT_EQ(card.read32(rm::KERNEL_CLK_HZ), 0u) << "after reset: the built-for clock";
+  driver::Driver drv(card);
+  EXPECT_EQ(card.read32(rm::KERNEL_CLK_HZ), uint32_t(VerilatorCard::clk_hz()));
+  EXPECT_EQ(drv.identity().kernel_clock_hz, uint32_t(VerilatorCard::clk_hz()));
+  const uint64_t cycles = VerilatorCard::clk_hz() / 1000;  // one millisecond
+  auto elapsed_us = [&] {
+    const uint32_t t0 = card.read32(rm::NOW_US);
+    const uint64_t c0 = card.cycles();
+    card.step(cycles);
+    const uint32_t t1 = card.read32(rm::NOW_US);
+    return std::pair<double, double>(double(t1 - t0), double(card.cycles() - c0));
+  };
+  auto [us, cyc] = elapsed_us();
+  EXPECT_NEAR(us, cyc * 1e6 / double(VerilatorCard::clk_hz()), 1.0);
+  card.write32(rm::KERNEL_CLK_HZ, uint32_t(VerilatorCard::clk_hz() / 2));
+  std::tie(us, cyc) = elapsed_us();
+  EXPECT_NEAR(us, cyc * 2e6 / double(VerilatorCard::clk_hz()), 1.0);
+}
 
 TEST(SimCard, TakeDecisionsInCoreOrderAndBounded) {
   VerilatorCard::Options o;

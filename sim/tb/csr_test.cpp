@@ -78,7 +78,7 @@ TEST(SimCsr, UnmappedAddressesAnswerSlverr) {
   VerilatorCard card;
   const std::set<uint32_t> mapped = mapped_offsets();
   // Holes between blocks, just past repeated blocks, and the top of the aperture.
-  std::vector<uint32_t> probes = {rm::SCRATCH + 4, rm::NOW_US + 4, rm::IN_MAP_at(rm::kInPorts),
+  std::vector<uint32_t> probes = {rm::CSR_TIMEOUT_CYCLES + 4, rm::KERNEL_CLK_HZ + 4, rm::IN_MAP_at(rm::kInPorts),
                                   rm::GRP_LIVE + 4, rm::OUT_UTIL_BP_at(rm::kOutPorts - 1) + 4,
                                   0x3FFC, 0x8000, 0xFFFC};
   int probed = 0;

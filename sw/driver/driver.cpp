@@ -33,9 +33,13 @@ static_assert(rm::GRP_TUPLE_SRC_PORT_MASK == core::kTupleSrcPort);
 static_assert(rm::GRP_TUPLE_DST_PORT_MASK == core::kTupleDstPort);
 
 // The oldest register map this driver can program: 1.1 added GRP_FRAG_TIMEOUT_US and the
-// FRAG_FOLLOWS/FRAG_MISSES counters, 1.2 the shell's TX_DROPS/RX_DROPS/CSR_TIMEOUTS counters.
+// FRAG_FOLLOWS/FRAG_MISSES counters, 1.2 the shell's TX_DROPS/RX_DROPS/CSR_TIMEOUTS counters
+// and KERNEL_CLK_HZ.
 // Newer minor versions only add registers.
 constexpr uint32_t kMinVersionMinor = 2;
+
+// The slowest clock the shell's meters work at (broker_top.sv).
+constexpr uint32_t kMinKernelClockHz = 64'000'000;
 
 constexpr uint32_t field(uint32_t value, uint32_t lsb, uint32_t mask) { return (value & mask) >> lsb; }
 constexpr uint32_t place(uint32_t value, uint32_t lsb, uint32_t mask) { return (value << lsb) & mask; }
@@ -109,6 +113,17 @@ Driver::Driver(RegisterBus& bus) : bus_(bus) {
                                   bus_.describe(), id.in_ports, id.out_ports, id.groups, id.members,
                                   id.bucket_bits, rm::kInPorts, rm::kOutPorts, rm::kGroups,
                                   rm::kMembers, rm::kBucketBits));
+  // The clock the card really runs at: its microsecond time base and utilization windows count
+  // with it, whatever clock the bitstream was built for.
+  if (const auto hz = bus_.kernel_clock_hz()) {
+    if (*hz < kMinKernelClockHz)
+      throw DriverError(DriverError::Code::kFailedPrecondition,
+                        fmt::format("{}: the data path runs at {:.3f} MHz, below the {} MHz the shell "
+                                    "needs (its meters take 64 clocks to close a 1 us window)",
+                                    bus_.describe(), *hz / 1e6, kMinKernelClockHz / 1000000));
+    bus_.write32(rm::KERNEL_CLK_HZ, *hz);
+    id.kernel_clock_hz = *hz;
+  }
 }
 
 config::Limits Driver::limits() const {

@@ -42,6 +42,7 @@ class ConfigRefused : public DriverError {
 struct CardIdentity {
   uint32_t id = 0, version_major = 0, version_minor = 0;
   uint32_t in_ports = 0, out_ports = 0, groups = 0, members = 0, bucket_bits = 0;
+  uint32_t kernel_clock_hz = 0;  // written to KERNEL_CLK_HZ; 0: the card's time is not a clock
 };
 
 struct PortCounters {

@@ -2,6 +2,7 @@
 // of the register map. The soft card, the Verilator model and the XRT card all offer it.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -20,6 +21,10 @@ class RegisterBus {
   virtual void write32(uint32_t offset, uint32_t value) = 0;
   // For messages and GetCapabilities: "soft", "xrt 0000:3b:00.0", ...
   virtual std::string describe() const = 0;
+  // The clock the card really runs the data path at, in Hz, when the card knows it (the
+  // xclbin's kernel clock, the simulated clock); nullopt when time does not come from a clock
+  // (the soft card's time is the packets' timestamps). The driver writes it to KERNEL_CLK_HZ.
+  virtual std::optional<uint32_t> kernel_clock_hz() const { return std::nullopt; }
 };
 
 }  // namespace broker::driver

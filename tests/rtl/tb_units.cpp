@@ -137,6 +137,7 @@ TEST(RtlUsTick, ExactAt322MHz) {
     t->eval();
   };
   t->rst_n = 0;
+  t->clk_hz_i = 0;  // the built-for clock (-GCLK_HZ)
   tick();
   t->rst_n = 1;
   uint64_t ticks = 0;
@@ -149,6 +150,32 @@ TEST(RtlUsTick, ExactAt322MHz) {
     tick();
   }
   EXPECT_EQ(ticks, 3000000ull * 1000000ull / kHz);
+  t->final();
+}
+
+// KERNEL_CLK_HZ: the platform runs the kernel at another clock than it was built for (v++
+// lowered it to 250 MHz); with the register written the time base is exact at that clock.
+TEST(RtlUsTick, ExactAtTheClockTheRegisterGives) {
+  constexpr uint64_t kHz = 250000000;
+  auto ctx = std::make_unique<VerilatedContext>();
+  auto t = std::make_unique<Vus_tick>(ctx.get());
+  auto tick = [&] {
+    t->clk = 0;
+    t->eval();
+    t->clk = 1;
+    t->eval();
+  };
+  t->clk_hz_i = uint32_t(kHz);
+  t->rst_n = 0;
+  tick();
+  t->rst_n = 1;
+  tick();  // the register reaches the tick
+  const uint64_t us0 = t->now_us, frac0 = t->frac;
+  for (uint64_t n = 0; n < 2000000; ++n) {
+    ASSERT_EQ((uint64_t(t->now_us) - us0) * kHz + t->frac - frac0, n * 1000000ull) << "clock " << n;
+    tick();
+  }
+  EXPECT_EQ(uint64_t(t->now_us) - us0, 2000000ull * 1000000ull / kHz);
   t->final();
 }
 

@@ -93,6 +93,7 @@ class VerilatorCard final : public driver::RegisterBus {
   uint32_t read32(uint32_t offset) override;
   void write32(uint32_t offset, uint32_t value) override;
   std::string describe() const override;
+  std::optional<uint32_t> kernel_clock_hz() const override { return uint32_t(clk_hz()); }
 
   // Queues a frame on an ingress port (TKEEP contiguous from byte 0, TLAST on its last beat).
   // It is driven while the clock runs, frames of one port back to back in order; 1 <= len.

@@ -407,9 +407,24 @@ std::string XrtBus::load_locked(const std::string& xclbin_path) {
                                      kernel_));
   }
   impl_->ip_open = true;
+  clock_hz_.reset();
+  try {
+    // The data clock (ap_clk of the RTL kernel), as the xclbin records it.
+    if (const auto* t = xb.get_axlf_section<const clock_freq_topology*>(CLOCK_FREQ_TOPOLOGY))
+      for (int16_t i = 0; i < t->m_count; ++i)
+        if (t->m_clock_freq[i].m_type == CT_DATA && t->m_clock_freq[i].m_freq_Mhz > 0)
+          clock_hz_ = uint32_t(t->m_clock_freq[i].m_freq_Mhz) * 1000000u;
+  } catch (const std::exception&) {
+    // no clock section: the bitstream's built-for clock stays in force
+  }
   xclbin_name_ = fs::path(xclbin_path).filename().string();
   uuid_ = id.to_string();
   return uuid_;
+}
+
+std::optional<uint32_t> XrtBus::kernel_clock_hz() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return clock_hz_;
 }
 
 namespace {

@@ -63,6 +63,9 @@ class XrtBus final : public driver::RegisterBus {
   void write32(uint32_t offset, uint32_t value) override;
   // "xrt 0000:3b:00.1 broker.xclbin"
   std::string describe() const override;
+  // The xclbin's data clock (CLOCK_FREQ_TOPOLOGY, the clock v++ gave the kernel, lowered when
+  // timing failed; whole MHz), or nullopt when the xclbin does not say.
+  std::optional<uint32_t> kernel_clock_hz() const override;
 
   const std::string& bdf() const { return bdf_; }
   const std::string& kernel() const { return kernel_; }
@@ -76,6 +79,7 @@ class XrtBus final : public driver::RegisterBus {
   std::unique_ptr<Impl> impl_;
   XrtHostPaths paths_;
   std::string device_arg_, bdf_, kernel_, xclbin_name_, uuid_;
+  std::optional<uint32_t> clock_hz_;
 };
 
 }  // namespace broker::cards
