@@ -16,8 +16,9 @@
 //     words (LO and HI) are asked of the core on ctr_req and answered on ctr_rsp. A LO read
 //     latches HI (the core latches its own, the shell its own).
 //   - rw registers: the shell keeps a shadow of every instance (RW_COUNT words of RAM) so
-//     they read back what was written, honouring WSTRB; UTIL_WINDOW_US, OUT_SPEED_MBPS and
-//     KERNEL_CLK_HZ are also kept in flip-flops that drive the meters and the tick. wo1 registers read 0.
+//     they read back what was written, honouring WSTRB; UTIL_WINDOW_US, OUT_UTIL_SCALE,
+//     OUT_UTIL_SHIFT and KERNEL_CLK_HZ are also kept in flip-flops that drive the meters and
+//     the tick. wo1 registers read 0.
 //   - Every write to a rw or wo1 register is forwarded to the core on csr_wr as
 //     {address, data} (data = the merged rw value, or the strobed wo1 value); BVALID waits
 //     for csr_wr TREADY. Only a forwarded write changes the shadow and the shell's settings.
@@ -79,7 +80,8 @@ module broker_csr #(
   // shell settings
   output logic [31:0]           window_us_o,   // UTIL_WINDOW_US
   output logic [31:0]           clk_hz_o,      // KERNEL_CLK_HZ
-  output logic [NUM_OUT*32-1:0] speed_mbps_o,  // OUT_SPEED_MBPS, port p in [32p+31:32p]
+  output logic [NUM_OUT*32-1:0] scale_o,       // OUT_UTIL_SCALE, port p in [32p+31:32p]
+  output logic [NUM_OUT*7-1:0]  shift_o,       // OUT_UTIL_SHIFT.SHIFT, port p in [7p+6:7p]
   output logic                  clear_counters_o  // COMMAND.CLEAR_COUNTERS written
 );
   localparam int unsigned RW_COUNT = broker_regmap_pkg::RW_COUNT;
@@ -168,6 +170,7 @@ module broker_csr #(
   logic [31:0] wmask, merged, local_rdata;
   logic [broker_regmap_pkg::EGRESS_INDEX_W-1:0]      a_port;
   logic [broker_regmap_pkg::EGRESS_PEAK_INDEX_W-1:0] a_peak_port;
+  logic [broker_regmap_pkg::EGRESS_SCALE_INDEX_W-1:0] a_scale_port;
 
   assign a_mapped    = broker_regmap_pkg::reg_mapped(addr_q);
   assign a_rw        = broker_regmap_pkg::reg_is_rw(addr_q);
@@ -178,6 +181,7 @@ module broker_csr #(
                        broker_regmap_pkg::is_csr_timeouts_lo(addr_q);
   assign a_port      = broker_regmap_pkg::egress_index(addr_q);
   assign a_peak_port = broker_regmap_pkg::egress_peak_index(addr_q);
+  assign a_scale_port = broker_regmap_pkg::egress_scale_index(addr_q);
   assign wmask  = {{8{wstrb_q[3]}}, {8{wstrb_q[2]}}, {8{wstrb_q[1]}}, {8{wstrb_q[0]}}};
   assign merged = (ram_q & ~wmask) | (wdata_q & wmask);
 
@@ -234,8 +238,10 @@ module broker_csr #(
       csr_timeouts_q   <= '0;
       window_us_o      <= broker_regmap_pkg::UTIL_WINDOW_US_RESET;
       clk_hz_o         <= broker_regmap_pkg::KERNEL_CLK_HZ_RESET;
-      for (int p = 0; p < NUM_OUT; p++)
-        speed_mbps_o[p*32 +: 32] <= broker_regmap_pkg::OUT_SPEED_MBPS_RESET;
+      for (int p = 0; p < NUM_OUT; p++) begin
+        scale_o[p*32 +: 32] <= broker_regmap_pkg::OUT_UTIL_SCALE_RESET;
+        shift_o[p*7 +: 7]   <= 7'(broker_regmap_pkg::OUT_UTIL_SHIFT_RESET);
+      end
     end else begin
       clear_counters_o <= 1'b0;
       // The core's wait counter runs while an access waits on it, and only then.
@@ -300,7 +306,8 @@ module broker_csr #(
             // Taken by the core: the shell's copies follow (the shadow RAM: ram_we).
             if (broker_regmap_pkg::is_util_window_us(addr_q)) window_us_o <= data_q;
             if (broker_regmap_pkg::is_kernel_clk_hz(addr_q)) clk_hz_o <= data_q;
-            if (broker_regmap_pkg::is_out_speed_mbps(addr_q)) speed_mbps_o[a_port*32 +: 32] <= data_q;
+            if (broker_regmap_pkg::is_out_util_scale(addr_q)) scale_o[a_scale_port*32 +: 32] <= data_q;
+            if (broker_regmap_pkg::is_out_util_shift(addr_q)) shift_o[a_scale_port*7 +: 7] <= data_q[6:0];
             if (broker_regmap_pkg::is_command(addr_q) &&
                 (data_q & broker_regmap_pkg::COMMAND_CLEAR_COUNTERS_MASK) != 32'd0) begin
               clear_counters_o <= 1'b1;

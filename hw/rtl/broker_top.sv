@@ -170,7 +170,8 @@ module broker_top #(
 
   // Settings from the CSR block.
   logic [31:0]           window_us;
-  logic [NUM_OUT*32-1:0] speed_mbps;
+  logic [NUM_OUT*32-1:0] util_scale;
+  logic [NUM_OUT*7-1:0]  util_shift;
 
   for (genvar p = 0; p < NUM_OUT; p++) begin : g_port
     packet_fifo #(.DATA_W(DATA_W), .KEEP_W(KEEP_W), .DEPTH(QUEUE_BEATS)) u_queue (
@@ -191,7 +192,8 @@ module broker_top #(
     logic update_unused;
     tx_meter #(.KEEP_W(KEEP_W)) u_meter (
       .clk(clk), .rst_n(rst_n),
-      .window_us_i(window_us), .speed_mbps_i(speed_mbps[p*32 +: 32]), .clear_peak_i(clear_counters),
+      .window_us_i(window_us), .scale_i(util_scale[p*32 +: 32]), .shift_i(util_shift[p*7 +: 7]),
+      .clear_peak_i(clear_counters),
       .now_us_i(now_us[31:0]), .now_frac_i(now_frac), .start_i(|tx_fire),
       .beat_i(tx_fire[p]), .keep_i(tx_tkeep_flat[p*KEEP_W +: KEEP_W]), .last_i(tx_tlast[p]),
       .util_bp_o(util_bp[p*16 +: 16]), .peak_bp_o(peak_bp[p*16 +: 16]),
@@ -213,6 +215,6 @@ module broker_top #(
     .ctr_rsp_tdata(ctr_rsp_tdata), .ctr_rsp_tvalid(ctr_rsp_tvalid), .ctr_rsp_tready(ctr_rsp_tready),
     .now_us_i(now_us[31:0]), .out_empty_i(q_empty), .util_bp_i(util_bp), .peak_bp_i(peak_bp),
     .tx_drops_i(tx_drops), .rx_drops_i(rx_drops),
-    .window_us_o(window_us), .clk_hz_o(clk_hz), .speed_mbps_o(speed_mbps),
+    .window_us_o(window_us), .clk_hz_o(clk_hz), .scale_o(util_scale), .shift_o(util_shift),
     .clear_counters_o(clear_counters));
 endmodule

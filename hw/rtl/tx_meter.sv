@@ -4,8 +4,10 @@
 //   wire bytes of a frame = its bytes (TKEEP popcount over its accepted beats) + 20
 //   (preamble + inter-frame gap); a frame counts in the window in which its TLAST beat is
 //   accepted (the software records a frame at its timestamp, atomically);
-//   bp   = min(bits * 10000 / (speed_mbps * window_us), 0xFFFF), bits = 8 * wire bytes,
-//          speed and window taken as at least 1, as the software does;
+//   bp   = min((wire bytes * scale) >> shift, 0xFFFF), where scale / 2^shift is
+//          80000 / (speed_mbps * window_us) rounded up, computed by the driver
+//          (sw/driver/util_scale.h: OUT_UTIL_SCALE, OUT_UTIL_SHIFT), within 1 bp of the exact
+//          floor(bits * 10000 / (speed * window));
 //   util = bp of the last complete window (an idle window reads 0);
 //   peak = highest bp since clear_peak (COMMAND.CLEAR_COUNTERS).
 //
@@ -25,10 +27,9 @@
 //   - changing window_us discards the window in progress and realigns to the next beat
 //     (the software keeps the old boundary and applies the new length from there).
 //
-// bp is computed in WINDOW_LATENCY clocks after the window closes (a serial 32x32 multiply
-// for speed*window, then a 16-step restoring division), so a window must be longer than
-// that: one microsecond is >= 64 clocks for any fabric clock >= 64 MHz. No DSP, no wide
-// comparator beyond 65 bits.
+// bp is ready 3 clocks after the window closes: one 48 x 32 multiply (DSP blocks), registered,
+// then the shift and the saturation, registered. No divider. A window is at least a
+// microsecond, 64 clocks at any clock the shell accepts (>= 64 MHz).
 module tx_meter #(
   parameter int unsigned KEEP_W = 64
 ) (
@@ -36,7 +37,8 @@ module tx_meter #(
   input  logic        rst_n,
   // settings (register file of the CSR block)
   input  logic [31:0] window_us_i,   // UTIL_WINDOW_US
-  input  logic [31:0] speed_mbps_i,  // OUT_SPEED_MBPS of this port
+  input  logic [31:0] scale_i,       // OUT_UTIL_SCALE of this port
+  input  logic [6:0]  shift_i,       // OUT_UTIL_SHIFT of this port
   input  logic        clear_peak_i,  // COMMAND.CLEAR_COUNTERS written
   // time base (us_tick): microseconds modulo 2^32, the low word of the 64-bit count. Enough:
   // window ends are computed modulo 2^32 too and only ever compared for equality with it, so
@@ -60,9 +62,8 @@ module tx_meter #(
   localparam int unsigned FRAME_W = 32;   // bytes of the frame in progress
 
   // ---- settings, never 0 ------------------------------------------------------------
-  logic [31:0] window_eff, speed_eff;
+  logic [31:0] window_eff;
   assign window_eff = (window_us_i == 32'd0) ? 32'd1 : window_us_i;
-  assign speed_eff  = (speed_mbps_i == 32'd0) ? 32'd1 : speed_mbps_i;
 
   // ---- bytes -------------------------------------------------------------------------
   logic [POP_W-1:0] pop;
@@ -103,7 +104,7 @@ module tx_meter #(
                   (now_us_i == end_us + 32'd1));
   assign win_sum = (win_bytes + frame_add < win_bytes) ? '1 : win_bytes + frame_add;
 
-  logic               calc_go;      // start a division for the window that just closed
+  logic               calc_go;      // compute bp for the window that just closed
   logic [BYTES_W-1:0] calc_bytes;
 
   always_ff @(posedge clk) begin
@@ -139,86 +140,40 @@ module tx_meter #(
     if (close) calc_bytes <= win_bytes;
   end
 
-  // ---- bp = bytes * 80000 / (speed * window), saturated -----------------------------
-  // 80000 = 8 bits/byte * 10000 bp = 2^16 + 2^13 + 2^12 + 2^11 + 2^7
-  localparam int unsigned NUM_W = BYTES_W + 17;   // 65 bits
-  typedef enum logic [1:0] {C_IDLE, C_MUL, C_DIV, C_DONE} calc_t;
-  calc_t              cstate;
-  logic [5:0]         step;
-  logic [63:0]        mcand;       // speed, shifted left
-  logic [31:0]        mplier;      // window, shifted right
-  logic [63:0]        den;         // speed * window
-  logic [NUM_W-1:0]   num;         // bytes * 80000; its low 16 bits shift into rem
-  logic [63:0]        rem;
-  logic [15:0]        quo;
-  logic               sat;
-  logic [NUM_W-1:0]   num_of_bytes;
-  logic [64:0]        trial;
+  // ---- bp = min((bytes * scale) >> shift, 0xFFFF) --------------------------------------
+  logic                      prod_go, shift_go;
+  logic [BYTES_W+32-1:0]     prod;        // 80 bits
+  logic [6:0]                shift_q;
+  logic [BYTES_W+32-1:0]     shifted;
+  logic [15:0]               bp;
 
-  assign num_of_bytes = ({17'd0, calc_bytes} << 16) + ({17'd0, calc_bytes} << 13)
-                      + ({17'd0, calc_bytes} << 12) + ({17'd0, calc_bytes} << 11)
-                      + ({17'd0, calc_bytes} << 7);
-  assign trial = {rem, num[15]};
+  assign shifted = prod >> shift_q;
+  assign bp = (shifted > (BYTES_W + 32)'(16'hFFFF)) ? 16'hFFFF : shifted[15:0];
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
-      cstate    <= C_IDLE;
+      prod_go   <= 1'b0;
+      shift_go  <= 1'b0;
       util_bp_o <= 16'd0;
       peak_bp_o <= 16'd0;
       update_o  <= 1'b0;
     end else begin
+      prod_go  <= calc_go;
+      shift_go <= prod_go;
       update_o <= 1'b0;
       if (clear_peak_i) peak_bp_o <= 16'd0;
-      case (cstate)
-        C_IDLE: ;
-        C_MUL: begin
-          if (mplier[0]) den <= den + mcand;
-          mcand  <= mcand << 1;
-          mplier <= mplier >> 1;
-          step   <= step + 6'd1;
-          if (step == 6'd31) begin
-            cstate <= C_DIV;
-            step   <= 6'd0;
-          end
-        end
-        C_DIV: begin
-          if (step == 6'd0) begin
-            // q >= 2^16 exactly when floor(num / 2^16) >= den; otherwise num/2^16 < den
-            // is the first partial remainder.
-            sat <= ({15'd0, num[NUM_W-1:16]} >= den);
-            rem <= {15'd0, num[NUM_W-1:16]};
-          end else begin
-            if (trial >= {1'b0, den}) begin
-              rem <= 64'(trial - {1'b0, den});
-              quo <= {quo[14:0], 1'b1};
-            end else begin
-              rem <= trial[63:0];
-              quo <= {quo[14:0], 1'b0};
-            end
-            num <= num << 1;
-          end
-          step <= step + 6'd1;
-          if (step == 6'd16) cstate <= C_DONE;
-        end
-        C_DONE: begin
-          util_bp_o <= sat ? 16'hFFFF : quo;
-          if (!clear_peak_i && (sat ? 16'hFFFF : quo) > peak_bp_o) peak_bp_o <= sat ? 16'hFFFF : quo;
-          update_o <= 1'b1;
-          cstate   <= C_IDLE;
-        end
-        default: cstate <= C_IDLE;
-      endcase
-      // A new window result always restarts the computation (only possible with a window
-      // shorter than the latency, see above).
-      if (calc_go) begin
-        cstate <= C_MUL;
-        step   <= 6'd0;
-        den    <= 64'd0;
-        mcand  <= {32'd0, speed_eff};
-        mplier <= window_q;
-        num    <= num_of_bytes;
-        quo    <= 16'd0;
+      if (shift_go) begin
+        util_bp_o <= bp;
+        if (!clear_peak_i && bp > peak_bp_o) peak_bp_o <= bp;
+        update_o <= 1'b1;
       end
+    end
+  end
+
+  always_ff @(posedge clk) begin
+    if (calc_go) begin
+      prod    <= {32'd0, calc_bytes} * {{BYTES_W{1'b0}}, scale_i};
+      shift_q <= shift_i;
     end
   end
 endmodule

@@ -70,7 +70,9 @@ MeterResult run_case(const MeterCase& c, bool check_idle_after = false) {
 
   cards::TxMeter ref;
   ref.set_window_us(kWindowUs);
-  ref.set_speed_mbps(int(kOutPort), uint32_t(kSpeedMbps));
+  const auto scale = driver::util_scale(kSpeedMbps, kWindowUs);
+  ref.set_scale(int(kOutPort), scale.scale);
+  ref.set_shift(int(kOutPort), scale.shift);
   auto ns = [](uint64_t cycle) { return uint64_t(double(cycle) * 1e9 / double(VerilatorCard::clk_hz())); };
   for (const auto& fr : card.take_egress()) {
     EXPECT_EQ(fr.port, kOutPort);

@@ -11,6 +11,7 @@
 #include "bucket_balancer.h"
 #include "config_defaults.h"
 #include "key_layout.h"
+#include "util_scale.h"
 
 namespace broker::driver {
 namespace rm = broker::regmap;
@@ -188,6 +189,10 @@ void Driver::write_config(const v1::Config& given) {
     for (const auto& e : c.egress_ports())
       if (e.port() == p) speed = e.speed_mbps();
     write_if_changed(rm::OUT_SPEED_MBPS_at(p), uint32_t(speed));
+    // The meter's reciprocal of speed x window: one multiply, no divider in the fabric.
+    const UtilScale s = util_scale(speed, c.utilization_window_us());
+    write_if_changed(rm::OUT_UTIL_SCALE_at(p), s.scale);
+    write_if_changed(rm::OUT_UTIL_SHIFT_at(p), s.shift);
   }
   write_if_changed(rm::UTIL_WINDOW_US, c.utilization_window_us());
   write_if_changed(rm::CTRL, rm::CTRL_ENABLE_MASK);

@@ -225,7 +225,10 @@ TEST(RtlCsr, WritesReadBackAndReachTheCore) {
   EXPECT_EQ(tb.write(rm::IND_at(rm::INDIRECTION_COUNT - 1), 0x76543210), 0);
   EXPECT_EQ(tb.read(rm::IND_at(rm::INDIRECTION_COUNT - 1)).second, 0x76543210u);
   EXPECT_EQ(tb.write(rm::OUT_SPEED_MBPS_at(3), 25000), 0);
-  EXPECT_EQ(tb.dut().speed_mbps_o[3], 25000u);
+  EXPECT_EQ(tb.write(rm::OUT_UTIL_SCALE_at(3), 0x87654321), 0);
+  EXPECT_EQ(tb.dut().scale_o[3], 0x87654321u);
+  EXPECT_EQ(tb.write(rm::OUT_UTIL_SHIFT_at(15), 47), 0);
+  EXPECT_EQ((tb.dut().shift_o[(15 * 7) / 32] >> ((15 * 7) % 32)) & 0x7F, 47u) << "port 15's 7 bits";
   EXPECT_EQ(tb.write(rm::UTIL_WINDOW_US, 250), 0);
   EXPECT_EQ(tb.dut().window_us_o, 250u);
   EXPECT_EQ(tb.write(rm::COMMAND, rm::COMMAND_CLEAR_COUNTERS_MASK), 0);
@@ -238,6 +241,7 @@ TEST(RtlCsr, WritesReadBackAndReachTheCore) {
   const std::vector<std::pair<uint32_t, uint32_t>> want = {
       {rm::SCRATCH, 0xDEADBEEF}, {rm::SCRATCH, 0xDE22BE44}, {rm::GRP_LIVE_at(15), 0x8001},
       {rm::IND_at(rm::INDIRECTION_COUNT - 1), 0x76543210}, {rm::OUT_SPEED_MBPS_at(3), 25000},
+      {rm::OUT_UTIL_SCALE_at(3), 0x87654321}, {rm::OUT_UTIL_SHIFT_at(15), 47},
       {rm::UTIL_WINDOW_US, 250}, {rm::COMMAND, rm::COMMAND_CLEAR_COUNTERS_MASK},
       {rm::COMMAND, rm::COMMAND_CLEAR_FLOWS_MASK}};
   EXPECT_EQ(tb.core_writes, want);

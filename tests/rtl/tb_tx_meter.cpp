@@ -39,7 +39,9 @@ class MeterBench {
     dut_ = std::make_unique<Vtx_meter>(ctx_.get());
     dut_->rst_n = 0;
     dut_->window_us_i = 1000;
-    dut_->speed_mbps_i = 100000;
+    const auto s = broker::driver::util_scale(100000, 1000);
+    dut_->scale_i = s.scale;
+    dut_->shift_i = uint8_t(s.shift);
     dut_->clear_peak_i = 0;
     dut_->start_i = 0;
     dut_->beat_i = 0;
@@ -81,10 +83,14 @@ void run(const Scenario& s) {
   MeterBench tb(s.clk_hz);
   broker::cards::TxMeter sw;
   sw.set_window_us(s.window_us);
-  sw.set_speed_mbps(0, s.speed_mbps);
+  // The driver's reciprocal of speed x window, on both sides.
+  const auto scale = broker::driver::util_scale(s.speed_mbps, s.window_us);
+  sw.set_scale(0, scale.scale);
+  sw.set_shift(0, scale.shift);
   auto& d = tb.dut();
   d.window_us_i = s.window_us;
-  d.speed_mbps_i = s.speed_mbps;
+  d.scale_i = scale.scale;
+  d.shift_i = uint8_t(scale.shift);
   // Let the window setting settle (a change restarts the RTL's alignment).
   for (int i = 0; i < 4; ++i) tb.clock();
 

@@ -102,8 +102,10 @@ void SoftCard::decode_write(uint32_t offset, uint32_t v) {
   }
   if (offset == rm::UTIL_WINDOW_US) {
     meter_.set_window_us(v);
-  } else if (int i = register_instance(offset, rm::OUT_SPEED_MBPS, rm::EGRESS_STRIDE, rm::kOutPorts); i >= 0) {
-    meter_.set_speed_mbps(i, v);
+  } else if (int i = register_instance(offset, rm::OUT_UTIL_SCALE, rm::EGRESS_SCALE_STRIDE, rm::kOutPorts); i >= 0) {
+    meter_.set_scale(i, v);
+  } else if (int k = register_instance(offset, rm::OUT_UTIL_SHIFT, rm::EGRESS_SCALE_STRIDE, rm::kOutPorts); k >= 0) {
+    meter_.set_shift(k, v);
   }
   core_->post_csr(offset, v);
 }

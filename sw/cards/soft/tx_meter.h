@@ -1,11 +1,13 @@
 // TX utilization per egress port: wire bytes (frame + 20 bytes of preamble and inter-frame
-// gap) per window, in basis points of the port speed. The soft card's clock is the packet
-// timestamps, so a replay gives the same figures every time.
+// gap) per window, in basis points of the port speed, computed as every card's meter does
+// (driver/util_scale.h: one multiply by the reciprocal the driver writes). The soft card's
+// clock is the packet timestamps, so a replay gives the same figures every time.
 #pragma once
 #include <array>
 #include <cstdint>
 
 #include "core_params.h"
+#include "util_scale.h"
 
 namespace broker::cards {
 
@@ -17,7 +19,9 @@ class TxMeter {
   TxMeter();
 
   void set_window_us(uint32_t window_us);
-  void set_speed_mbps(int port, uint32_t mbps);
+  // OUT_UTIL_SCALE / OUT_UTIL_SHIFT of a port (the reset values fit 100 Gb/s and 1000 us).
+  void set_scale(int port, uint32_t scale);
+  void set_shift(int port, uint32_t shift);
 
   // Moves the clock to now_ns, closing every window that ended; time never goes back.
   void advance(uint64_t now_ns);
@@ -36,7 +40,7 @@ class TxMeter {
   uint32_t window_us_ = 1000;
   bool started_ = false;
   uint64_t window_end_ns_ = 0;
-  std::array<uint32_t, kPorts> speed_mbps_{};
+  std::array<driver::UtilScale, kPorts> scale_{};
   std::array<uint64_t, kPorts> window_bytes_{};
   std::array<uint16_t, kPorts> util_bp_{};
   std::array<uint16_t, kPorts> peak_bp_{};
