@@ -10,7 +10,8 @@
 //   - Unmapped address (outside every register instance, or not 4-byte aligned): SLVERR,
 //     reads return 0, nothing is forwarded.
 //   - Read-only registers: writes are ignored (OKAY). They read: ID/VERSION/CAPS* (any ro
-//     register without a source of its own) their reset value; NOW_US the tick counter;
+//     register without a source of its own) their reset value, CAPS3's wired-port counts from
+//     the parameters; NOW_US the tick counter;
 //     OUT_STATUS.EMPTY the egress queue; OUT_UTIL_BP / OUT_UTIL_PEAK_BP the meters; the shell's
 //     counters (TX_DROPS, RX_DROPS, CSR_TIMEOUTS) their 64-bit inputs here; the core's counter
 //     words (LO and HI) are asked of the core on ctr_req and answered on ctr_rsp. A LO read
@@ -37,8 +38,10 @@
 //     non-zero reset value to the core (whose configuration resets to zero), as the soft card
 //     does. AWREADY/WREADY/ARREADY stay low until then (about 2 500 clocks, < 10 us).
 module broker_csr #(
-  parameter int unsigned NUM_IN  = 8,
-  parameter int unsigned NUM_OUT = 16
+  parameter int unsigned NUM_IN   = 8,
+  parameter int unsigned NUM_OUT  = 16,
+  parameter int unsigned RX_WIRED = NUM_IN,    // CAPS3.RX_WIRED
+  parameter int unsigned TX_WIRED = NUM_OUT    // CAPS3.TX_WIRED
 ) (
   input  logic        clk,
   input  logic        rst_n,
@@ -196,6 +199,10 @@ module broker_csr #(
       local_rdata = {16'd0, util_bp_i[a_port*16 +: 16]};
     if (broker_regmap_pkg::is_out_util_peak_bp(addr_q))
       local_rdata = {16'd0, peak_bp_i[a_peak_port*16 +: 16]};
+    if (broker_regmap_pkg::is_caps3(addr_q)) begin
+      local_rdata[broker_regmap_pkg::CAPS3_TX_WIRED_LSB +: 8] = 8'(TX_WIRED);
+      local_rdata[broker_regmap_pkg::CAPS3_RX_WIRED_LSB +: 8] = 8'(RX_WIRED);
+    end
     if (a_wo1) local_rdata = 32'd0;
   end
 

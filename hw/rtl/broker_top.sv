@@ -16,7 +16,13 @@ module broker_top #(
   parameter int unsigned NUM_OUT     = 16,         // = out_ports
   parameter int unsigned CLK_HZ      = 322265625,  // built-for clock: the tick's until KERNEL_CLK_HZ is written
   parameter int unsigned QUEUE_BEATS = 2048,       // egress queue depth per port, beats (= CAPS3)
-  parameter int unsigned RX_FIFO_BEATS = 2048      // ingress FIFO depth per port, beats (= CAPS3)
+  parameter int unsigned RX_FIFO_BEATS = 2048,     // ingress FIFO depth per port, beats (= CAPS3)
+  // Ports with a wire on the card (CAPS3.RX_WIRED / TX_WIRED): only ports 0 .. *_WIRED-1 get
+  // a FIFO, a queue, a meter and drop counters. The others keep their registers (the register
+  // map is the same on every card) but nothing is built for them: an unwired ingress port takes
+  // and ignores its input, an unwired egress port never sends (the driver refuses to use it).
+  parameter int unsigned RX_WIRED = NUM_IN,
+  parameter int unsigned TX_WIRED = NUM_OUT
 ) (
   input  logic clk, input logic rst_n,
   // AXI4-Lite slave (16-bit byte addresses)
@@ -58,6 +64,9 @@ module broker_top #(
       broker_regmap_pkg::CAPS3_TX_QUEUE_BEATS_LOG2_MASK) >> broker_regmap_pkg::CAPS3_TX_QUEUE_BEATS_LOG2_LSB;
   localparam logic [31:0] CAPS3_RXF = (broker_regmap_pkg::CAPS3_RESET &
       broker_regmap_pkg::CAPS3_RX_FIFO_BEATS_LOG2_MASK) >> broker_regmap_pkg::CAPS3_RX_FIFO_BEATS_LOG2_LSB;
+  if (RX_WIRED < 1 || RX_WIRED > NUM_IN || TX_WIRED < 1 || TX_WIRED > NUM_OUT) begin : g_bad_wired
+    $error("broker_top: RX_WIRED must be 1..NUM_IN and TX_WIRED 1..NUM_OUT");
+  end
   if (QUEUE_BEATS != (1 << CAPS3_TXQ) || RX_FIFO_BEATS != (1 << CAPS3_RXF)) begin : g_bad_depths
     $error("broker_top: QUEUE_BEATS / RX_FIFO_BEATS differ from the register map's CAPS3");
   end
@@ -101,6 +110,22 @@ module broker_top #(
   logic                     clear_counters;
 
   for (genvar i = 0; i < NUM_IN; i++) begin : g_rx
+   if (i >= RX_WIRED) begin : g_unwired
+    assign rx_tready[i] = 1'b1;
+    assign fifo_tdata[i*DATA_W +: DATA_W] = '0;
+    assign fifo_tkeep[i*KEEP_W +: KEEP_W] = '0;
+    assign fifo_tlast[i] = 1'b0;
+    assign fifo_tvalid[i] = 1'b0;
+    assign rx_commit_unused[i] = 1'b0;
+    assign rx_empty_unused[i] = 1'b1;
+    assign rx_drop[i] = 1'b0;
+    assign rx_drops[i*64 +: 64] = '0;
+    // Nothing is built for this port: its input is taken and ignored.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire unused_in = &{1'b0, rx_tdata_flat[i*DATA_W +: DATA_W], rx_tkeep_flat[i*KEEP_W +: KEEP_W],
+                       rx_tlast[i], rx_tvalid[i], fifo_tready[i]};
+    /* verilator lint_on UNUSEDSIGNAL */
+   end else begin : g_wired
     packet_fifo #(.DATA_W(DATA_W), .KEEP_W(KEEP_W), .DEPTH(RX_FIFO_BEATS)) u_fifo (
       .clk(clk), .rst_n(rst_n),
       .s_tdata(rx_tdata_flat[i*DATA_W +: DATA_W]), .s_tkeep(rx_tkeep_flat[i*KEEP_W +: KEEP_W]),
@@ -108,10 +133,13 @@ module broker_top #(
       .m_tdata(fifo_tdata[i*DATA_W +: DATA_W]), .m_tkeep(fifo_tkeep[i*KEEP_W +: KEEP_W]),
       .m_tlast(fifo_tlast[i]), .m_tvalid(fifo_tvalid[i]), .m_tready(fifo_tready[i]),
       .commit_o(rx_commit_unused[i]), .drop_o(rx_drop[i]), .empty_o(rx_empty_unused[i]));
+    logic [63:0] drops_q;
     always_ff @(posedge clk) begin
-      if (!rst_n || clear_counters) rx_drops[i*64 +: 64] <= '0;
-      else if (rx_drop[i]) rx_drops[i*64 +: 64] <= rx_drops[i*64 +: 64] + 64'd1;
+      if (!rst_n || clear_counters) drops_q <= '0;
+      else if (rx_drop[i]) drops_q <= drops_q + 64'd1;
     end
+    assign rx_drops[i*64 +: 64] = drops_q;
+   end
   end
 
   ingress_arbiter #(.NUM_IN(NUM_IN), .DATA_W(DATA_W), .KEEP_W(KEEP_W), .ID_W(8)) u_arb (
@@ -174,6 +202,23 @@ module broker_top #(
   logic [NUM_OUT*7-1:0]  util_shift;
 
   for (genvar p = 0; p < NUM_OUT; p++) begin : g_port
+   if (p >= TX_WIRED) begin : g_unwired
+    assign q_in_ready_unused[p] = 1'b1;
+    assign tx_tdata_flat[p*DATA_W +: DATA_W] = '0;
+    assign tx_tkeep_flat[p*KEEP_W +: KEEP_W] = '0;
+    assign tx_tlast[p] = 1'b0;
+    assign tx_tvalid[p] = 1'b0;
+    assign tx_commit[p] = 1'b0;
+    assign tx_drop[p] = 1'b0;
+    assign q_empty[p] = 1'b1;
+    assign tx_drops[p*64 +: 64] = '0;
+    assign util_bp[p*16 +: 16] = '0;
+    assign peak_bp[p*16 +: 16] = '0;
+    // Nothing is built for this port: what the core would send it goes nowhere.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire unused_out = &{1'b0, q_in_valid[p], util_scale[p*32 +: 32], util_shift[p*7 +: 7]};
+    /* verilator lint_on UNUSEDSIGNAL */
+   end else begin : g_wired
     packet_fifo #(.DATA_W(DATA_W), .KEEP_W(KEEP_W), .DEPTH(QUEUE_BEATS)) u_queue (
       .clk(clk), .rst_n(rst_n),
       .s_tdata(core_tx_tdata), .s_tkeep(core_tx_tkeep), .s_tlast(core_tx_tlast),
@@ -181,10 +226,12 @@ module broker_top #(
       .m_tdata(tx_tdata_flat[p*DATA_W +: DATA_W]), .m_tkeep(tx_tkeep_flat[p*KEEP_W +: KEEP_W]),
       .m_tlast(tx_tlast[p]), .m_tvalid(tx_tvalid[p]), .m_tready(tx_tready[p]),
       .commit_o(tx_commit[p]), .drop_o(tx_drop[p]), .empty_o(q_empty[p]));
+    logic [63:0] drops_q;
     always_ff @(posedge clk) begin
-      if (!rst_n || clear_counters) tx_drops[p*64 +: 64] <= '0;
-      else if (tx_drop[p]) tx_drops[p*64 +: 64] <= tx_drops[p*64 +: 64] + 64'd1;
+      if (!rst_n || clear_counters) drops_q <= '0;
+      else if (tx_drop[p]) drops_q <= drops_q + 64'd1;
     end
+    assign tx_drops[p*64 +: 64] = drops_q;
 
     // Every meter starts its first window on the first TX beat of any port, so all ports
     // share one window alignment (as the soft card's single meter clock does). The meters
@@ -198,10 +245,11 @@ module broker_top #(
       .beat_i(tx_fire[p]), .keep_i(tx_tkeep_flat[p*KEEP_W +: KEEP_W]), .last_i(tx_tlast[p]),
       .util_bp_o(util_bp[p*16 +: 16]), .peak_bp_o(peak_bp[p*16 +: 16]),
       .update_o(update_unused));
+   end
   end
 
   // ---- registers ---------------------------------------------------------------------
-  broker_csr #(.NUM_IN(NUM_IN), .NUM_OUT(NUM_OUT)) u_csr (
+  broker_csr #(.NUM_IN(NUM_IN), .NUM_OUT(NUM_OUT), .RX_WIRED(RX_WIRED), .TX_WIRED(TX_WIRED)) u_csr (
     .clk(clk), .rst_n(rst_n),
     .s_axil_awaddr(s_axil_awaddr), .s_axil_awvalid(s_axil_awvalid), .s_axil_awready(s_axil_awready),
     .s_axil_wdata(s_axil_wdata), .s_axil_wstrb(s_axil_wstrb), .s_axil_wvalid(s_axil_wvalid),

@@ -188,20 +188,20 @@ Status BrokerService::GetCapabilities(grpc::ServerContext*, const v1::GetCapabil
     out->mutable_data_path()->set_version_major(id.version_major);
     out->mutable_data_path()->set_version_minor(id.version_minor);
     auto* l = out->mutable_limits();
-    l->set_ingress_ports(id.in_ports);
-    l->set_egress_ports(id.out_ports);
+    l->set_ingress_ports(id.wired_in_ports);
+    l->set_egress_ports(id.wired_out_ports);
     l->set_groups(id.groups);
     l->set_members_per_group(id.members);
     l->set_buckets_per_group(1u << id.bucket_bits);
     l->set_parse_bytes(core::kParseBytes);
     l->set_key_bytes(core::kKeyBytes);
     const v1::Config& c = driver_->applied();
-    for (uint32_t p = 0; p < id.in_ports; ++p) {
+    for (uint32_t p = 0; p < id.wired_in_ports; ++p) {
       auto* pi = out->add_ingress_ports();
       pi->set_port(p);
       pi->set_name(port_name(c.ingress_ports(), p));
     }
-    for (uint32_t p = 0; p < id.out_ports; ++p) {
+    for (uint32_t p = 0; p < id.wired_out_ports; ++p) {
       auto* pi = out->add_egress_ports();
       pi->set_port(p);
       pi->set_name(port_name(c.egress_ports(), p));
@@ -259,10 +259,10 @@ Status BrokerService::change_membership(bool add, const v1::GroupMemberRequest& 
     if (req.has_expected_generation() && req.expected_generation() != generation_)
       return generation_mismatch(req.expected_generation(), generation_);
     if (req.group().empty()) return Status(StatusCode::INVALID_ARGUMENT, "group: a group name is required");
-    if (req.port() >= driver_->identity().out_ports)
+    if (req.port() >= driver_->identity().wired_out_ports)
       return Status(StatusCode::INVALID_ARGUMENT,
                     fmt::format("port: egress port {} does not exist (0 to {})", req.port(),
-                                driver_->identity().out_ports - 1));
+                                driver_->identity().wired_out_ports - 1));
     auto buckets = [&] {
       std::map<uint32_t, uint32_t> b;
       for (const auto& g : driver_->counters().groups)
@@ -412,10 +412,10 @@ Status BrokerService::ExplainPacket(grpc::ServerContext*, const v1::ExplainPacke
                     fmt::format("frame: {} bytes; an Ethernet frame has {} to {} bytes", frame.size(),
                                 core::kMinFrame, core::kMaxFrame));
     std::lock_guard lock(mu_);
-    if (req->ingress_port() >= driver_->identity().in_ports)
+    if (req->ingress_port() >= driver_->identity().wired_in_ports)
       return Status(StatusCode::INVALID_ARGUMENT,
                     fmt::format("ingress_port: {} does not exist (0 to {})", req->ingress_port(),
-                                driver_->identity().in_ports - 1));
+                                driver_->identity().wired_in_ports - 1));
     const cards::SoftCard& card = card_.soft ? *card_.soft : *shadow_card_;
     const auto* bytes = reinterpret_cast<const uint8_t*>(frame.data());
     const core::FrameResult r = card.explain(uint8_t(req->ingress_port()), bytes, uint32_t(frame.size()));

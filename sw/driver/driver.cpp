@@ -114,6 +114,16 @@ Driver::Driver(RegisterBus& bus) : bus_(bus) {
                                   bus_.describe(), id.in_ports, id.out_ports, id.groups, id.members,
                                   id.bucket_bits, rm::kInPorts, rm::kOutPorts, rm::kGroups,
                                   rm::kMembers, rm::kBucketBits));
+  // Ports with a wire: a card with two QSFP28 cages builds two of each (CAPS3).
+  const uint32_t caps3 = bus_.read32(rm::CAPS3);
+  id.wired_in_ports = field(caps3, rm::CAPS3_RX_WIRED_LSB, rm::CAPS3_RX_WIRED_MASK);
+  id.wired_out_ports = field(caps3, rm::CAPS3_TX_WIRED_LSB, rm::CAPS3_TX_WIRED_MASK);
+  if (id.wired_in_ports == 0 || id.wired_in_ports > id.in_ports || id.wired_out_ports == 0 ||
+      id.wired_out_ports > id.out_ports)
+    throw DriverError(DriverError::Code::kFailedPrecondition,
+                      fmt::format("{}: CAPS3 says {} ingress and {} egress ports have a wire, of {} and "
+                                  "{}: the bitstream is broken", bus_.describe(), id.wired_in_ports,
+                                  id.wired_out_ports, id.in_ports, id.out_ports));
   // The clock the card really runs at: its microsecond time base and utilization windows count
   // with it, whatever clock the bitstream was built for.
   if (const auto hz = bus_.kernel_clock_hz()) {
@@ -129,8 +139,9 @@ Driver::Driver(RegisterBus& bus) : bus_(bus) {
 
 config::Limits Driver::limits() const {
   config::Limits l;
-  l.in_ports = identity_.in_ports;
-  l.out_ports = identity_.out_ports;
+  // Only ports with a wire can be configured (a card with two QSFP28 cages has two of each).
+  l.in_ports = identity_.wired_in_ports;
+  l.out_ports = identity_.wired_out_ports;
   l.groups = identity_.groups;
   l.members = identity_.members;
   return l;

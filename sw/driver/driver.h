@@ -43,6 +43,8 @@ struct CardIdentity {
   uint32_t id = 0, version_major = 0, version_minor = 0;
   uint32_t in_ports = 0, out_ports = 0, groups = 0, members = 0, bucket_bits = 0;
   uint32_t kernel_clock_hz = 0;  // written to KERNEL_CLK_HZ; 0: the card's time is not a clock
+  // Ports with a wire on this card (CAPS3): a configuration may use only ports below these.
+  uint32_t wired_in_ports = 0, wired_out_ports = 0;
 };
 
 struct PortCounters {

@@ -112,6 +112,32 @@ TEST(DriverIdentity, RefusesACardOfOtherSizes) {
   expect_refused_card(bus, "8 groups");
 }
 
+// A card with two QSFP28 cages builds two ingress and two egress ports (CAPS3): the driver
+// takes only those in a configuration, naming the field of any other.
+TEST(DriverIdentity, OnlyPortsWithAWireCanBeConfigured) {
+  cards::SoftCard card;
+  FaultBus bus(card);
+  const uint32_t caps3 = card.read32(rm::CAPS3);
+  EXPECT_EQ((caps3 & rm::CAPS3_TX_WIRED_MASK) >> rm::CAPS3_TX_WIRED_LSB, rm::kOutPorts) << "soft card: all";
+  bus.reads[rm::CAPS3] = (caps3 & 0xFFFFu) | 2u << rm::CAPS3_TX_WIRED_LSB | 2u << rm::CAPS3_RX_WIRED_LSB;
+  driver::Driver drv(bus);
+  EXPECT_EQ(drv.identity().wired_out_ports, 2u);
+  EXPECT_EQ(drv.limits().out_ports, 2u);
+  EXPECT_EQ(drv.limits().in_ports, 2u);
+  const auto ok = parse(
+      "egress_ports { port: 1 } groups { name: \"g\" ingress_ports: [0, 1] members: [0, 1] "
+      "hash: HASH_CRC32 symmetric: true tuple: [SRC_IP, DST_IP] }");
+  EXPECT_TRUE(drv.validate(ok).ok()) << drv.validate(ok).summary();
+  auto bad = ok;
+  bad.mutable_groups(0)->add_members(5);
+  const auto r = drv.validate(bad);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.summary().find("groups[0].members[2]"), std::string::npos) << r.summary();
+  FaultBus broken(card);
+  broken.reads[rm::CAPS3] = caps3 & 0xFFFFu;  // no port wired
+  expect_refused_card(broken, "CAPS3");
+}
+
 // ---- all-or-nothing apply ------------------------------------------------------------------
 
 // Two groups, different modes, non-default speeds and window: plenty of registers a partial

@@ -200,6 +200,9 @@ TEST(RtlCsr, EveryRegisterReadsItsResetValue) {
         if (info.is_counter64_lo) EXPECT_NE(v, ~a) << info.name << " is the shell's, not the core's";
       } else if (info.is_counter64_lo || info.is_counter64_hi) {
         EXPECT_EQ(v, ~a) << info.name << " is read from the core";
+      } else if (a == rm::CAPS3) {
+        // Built with -GRX_WIRED=3 -GTX_WIRED=2: the wired counts come from the parameters.
+        EXPECT_EQ(v, (info.reset & 0xFFFFu) | 2u << rm::CAPS3_TX_WIRED_LSB | 3u << rm::CAPS3_RX_WIRED_LSB);
       } else if (a == rm::NOW_US) {
         EXPECT_EQ(v, 12345u);
       } else if (info.offset == rm::OUT_STATUS) {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Resource report of the RTL shell with yosys (not part of `make test`; yosys is optional).
 # Usage: synth_report.sh REGMAP_PKG_SV CORE_BB_SV OUT_DIR      (YOSYS=/path/to/yosys to override)
+#   BROKER_SYNTH_WIRED="RX TX": build only that many wired ports, as a card with RX ingress and
+#   TX egress cages does (broker_kernel.sv: "2 2"); default: every port of the register map.
 #   CORE_BB_SV: the HLS core's black box, generated from hw/graph/core_graph.toml
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,7 +29,13 @@ if [ ! -f "$core_bb" ]; then
   exit 1
 fi
 mkdir -p "$out"
+chparam=""
+if [ -n "${BROKER_SYNTH_WIRED:-}" ]; then
+  read -r rx_wired tx_wired <<<"$BROKER_SYNTH_WIRED"
+  chparam="-chparam RX_WIRED $rx_wired -chparam TX_WIRED $tx_wired"
+fi
 sed -e "s|@REGMAP_SV@|$pkg|g" -e "s|@RTL_DIR@|$rtl|g" -e "s|@CORE_BB@|$core_bb|g" \
+  -e "s|@CHPARAM@|$chparam|g" \
   "$here/yosys_synth.ys" > "$out/synth.ys"
 echo "synth-report: yosys synth_xilinx -family xcup, log in $out/yosys.log (takes a few minutes)"
 # (yosys 0.23 warns about resizing the RAMB18E2 address ports it instantiated itself: noise.)

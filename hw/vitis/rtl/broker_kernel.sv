@@ -10,8 +10,9 @@
 // broker_top is built with the register map's sizes (NUM_IN=8, NUM_OUT=16) so the register map,
 // the driver and every other card stay the same. This card has two network ports, so:
 //   ingress port 0 = rx0, 1 = rx1; ports 2..7 are idle (no beat ever arrives);
-//   egress port 0 = tx0, 1 = tx1; ports 2..15 have no wire: their queues are always drained
-//   (tready = 1), so a frame sent there is discarded instead of stalling the data path.
+//   egress port 0 = tx0, 1 = tx1; ports 2..15 have no wire, and broker_top builds no FIFO,
+//   queue or meter for them (RX_WIRED = TX_WIRED = 2, read back in CAPS3): the driver refuses
+//   a configuration that uses them.
 // The stream names and widths must match hw/vitis/kernel.xml and the connectivity_*.cfg files
 // (tests/vitis/check_flow.py checks that).
 //
@@ -125,7 +126,9 @@ module broker_kernel (
   broker_top #(
     .NUM_IN (NUM_IN),
     .NUM_OUT(NUM_OUT),
-    .CLK_HZ (CLK_HZ)
+    .CLK_HZ (CLK_HZ),
+    .RX_WIRED(2),
+    .TX_WIRED(2)
   ) u_broker_top (
     .clk            (ap_clk),
     .rst_n          (rst_n),
