@@ -169,6 +169,11 @@ broker::v1::Config parse_json(std::string_view text, const std::string& source) 
       detail = detail.substr(colon + 2);
     }
     throw ConfigError(source, line, column, "invalid JSON: " + detail);
+  } catch (const nlohmann::json::exception& e) {
+    // Well-formed but not representable, e.g. a number beyond a double (1E400): no position.
+    std::string detail = e.what();
+    if (auto close = detail.find("] "); close != std::string::npos) detail = detail.substr(close + 2);
+    throw ConfigError(source, 0, 0, "invalid JSON: " + detail);
   }
 
   broker::v1::Config config;

@@ -66,6 +66,8 @@ struct SoftPorts::Egress {
   std::mutex m;
   std::condition_variable cv;       // the writer waits for frames, a sync or the stop
   std::condition_variable exited_cv;
+  std::condition_variable room_cv;  // the writer took a frame out
+  bool full = false;                // the last offer found no room even after waiting
   std::deque<Queued> queue;
   size_t bytes = 0;                 // queued or being written
   bool stop = false, exited = false;
@@ -77,10 +79,19 @@ struct SoftPorts::Egress {
   bool bound() const { return file || live; }
 
   // False (the caller counts a drop) when there is no room for the whole frame or the output
-  // has failed.
+  // has failed. A queue that fills waits up to kFullWait once for the writer (a thread that was
+  // not scheduled for a while, a disk that paused); one that stays full drops at once until it
+  // has room again, so an output that blocks holds nothing else back for long.
   bool offer(uint64_t ts_ns, const uint8_t* data, uint32_t len, uint32_t wire_len) {
-    std::lock_guard lock(m);
-    if (!error.empty() || bytes + len > kEgressQueueBytes) return false;
+    std::unique_lock lock(m);
+    if (!error.empty()) return false;
+    if (bytes + len > kEgressQueueBytes) {
+      if (full || !room_cv.wait_for(lock, kFullWait, [&] { return bytes + len <= kEgressQueueBytes; })) {
+        full = true;
+        return false;
+      }
+    }
+    full = false;
     queue.push_back(Queued{ts_ns, wire_len, std::vector<uint8_t>(data, data + len)});
     bytes += len;
     cv.notify_one();
@@ -151,6 +162,7 @@ struct SoftPorts::Egress {
       }
       lock.lock();
       bytes -= f.data.size();
+      room_cv.notify_all();
       ++unflushed;
       if (!failed.empty()) error = failed;
     }
@@ -250,7 +262,7 @@ void SoftPorts::stop() {
   running_ = false;
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(mu_);
-  for (auto& e : egress_) e->finish(std::chrono::milliseconds(2000));
+  for (auto& e : egress_) e->finish(kWriterStopWait);
 }
 
 std::vector<config::Issue> SoftPorts::check_bindings(const v1::Config& c) {
@@ -321,7 +333,7 @@ void SoftPorts::configure(const v1::Config& c) {
         out->error = e.what();
       }
     }
-    egress_[i]->finish(std::chrono::milliseconds(2000));
+    egress_[i]->finish(kWriterStopWait);
     egress_[i] = out;
     out->start(card_, uint8_t(i), out);
   }

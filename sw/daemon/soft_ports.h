@@ -4,9 +4,11 @@
 // interface (injected through libpcap). Unbound egress ports count and discard.
 //
 // Drop, never stall (as the card's shell): every bound egress port has a queue of at most
-// kEgressQueueBytes and a writer thread of its own. A frame that finds no room in its port's
-// queue is dropped whole for that port and counted (TX_DROPS), so an output that blocks (a pipe
-// nobody reads, a slow disk) or fails holds back no other port and not the forwarding.
+// kEgressQueueBytes and a writer thread of its own. When a port's queue fills, forwarding waits
+// for it once, at most kFullWait (a writer that was not scheduled, a disk that paused); a frame
+// that still finds no room, and every later one while the queue stays full, is dropped whole
+// for that port and counted (TX_DROPS), so an output that blocks (a pipe nobody reads) or fails
+// holds back no other port and not the forwarding for longer than that.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -35,6 +37,11 @@ class SoftPorts {
  public:
   // Bytes of frames an egress port may hold queued or being written.
   static constexpr size_t kEgressQueueBytes = 4u << 20;
+  // How long forwarding waits once for a full queue before that port drops.
+  static constexpr std::chrono::milliseconds kFullWait{100};
+  // How long stopping (or rebinding) a port waits for its writer to write out what is queued;
+  // a writer stuck in an output that does not move is left behind after it.
+  static constexpr std::chrono::milliseconds kWriterStopWait{8000};
 
   explicit SoftPorts(cards::SoftCard& card);
   ~SoftPorts();
@@ -61,7 +68,7 @@ class SoftPorts {
   // Captures read to their end become DONE once every egress queue is written and flushed
   // (or after kDoneWait, whatever an output that blocks still holds).
   void settle_finished_captures();
-  static constexpr std::chrono::seconds kDoneWait{2};
+  static constexpr std::chrono::seconds kDoneWait{10};
   void emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint32_t len, uint32_t wire_len);
 
   cards::SoftCard& card_;

@@ -110,6 +110,16 @@ TEST(config_loader, TextAndJsonGiveEqualMessages) {
   expect_equal(text, parse_config_text(kJsonProtoNames, Format::kJson));
 }
 
+// Found by fuzz_config: a number JSON can spell but no double holds ended the process.
+TEST(config_loader, JsonNumberBeyondADoubleIsAConfigError) {
+  try {
+    parse_config_text(R"({"utilizationWindowUs": 11111111.1E1111})", Format::kJson);
+    ADD_FAILURE() << "accepted";
+  } catch (const broker::config::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("invalid JSON"), std::string::npos) << e.what();
+  }
+}
+
 TEST(config_loader, SniffsFormatFromContent) {
   const auto text = parse_config_text(kText);
   expect_equal(text, parse_config_text(kJsonProtoNames));
