@@ -17,18 +17,22 @@
 
 namespace {
 
+// One rising edge of a verilated unit.
+template <class Model>
+void clock_edge(Model& m) {
+  m.clk = 0;
+  m.eval();
+  m.clk = 1;
+  m.eval();
+}
+
 constexpr size_t kDepth = 8;  // -GDEPTH of the verilated FIFO
 
 TEST(RtlPacketFifo, WholeFramesInOrderDropsWholeFramesNeverHoldsInputBack) {
   auto ctx = std::make_unique<VerilatedContext>();
   ctx->randReset(2);
   auto q = std::make_unique<Vpacket_fifo>(ctx.get());
-  auto tick = [&] {
-    q->clk = 0;
-    q->eval();
-    q->clk = 1;
-    q->eval();
-  };
+  auto tick = [&] { clock_edge(*q); };
   q->rst_n = 0;
   q->s_tvalid = 0;
   q->m_tready = 0;
@@ -130,12 +134,7 @@ TEST(RtlUsTick, ExactAt322MHz) {
   constexpr uint64_t kHz = 322265625;
   auto ctx = std::make_unique<VerilatedContext>();
   auto t = std::make_unique<Vus_tick>(ctx.get());
-  auto tick = [&] {
-    t->clk = 0;
-    t->eval();
-    t->clk = 1;
-    t->eval();
-  };
+  auto tick = [&] { clock_edge(*t); };
   t->rst_n = 0;
   t->clk_hz_i = 0;  // the built-for clock (-GCLK_HZ)
   tick();
@@ -159,12 +158,7 @@ TEST(RtlUsTick, ExactAtTheClockTheRegisterGives) {
   constexpr uint64_t kHz = 250000000;
   auto ctx = std::make_unique<VerilatedContext>();
   auto t = std::make_unique<Vus_tick>(ctx.get());
-  auto tick = [&] {
-    t->clk = 0;
-    t->eval();
-    t->clk = 1;
-    t->eval();
-  };
+  auto tick = [&] { clock_edge(*t); };
   t->clk_hz_i = uint32_t(kHz);
   t->rst_n = 0;
   tick();

@@ -59,14 +59,12 @@ uint32_t SoftCard::read_locked(uint32_t offset) {
 }
 
 // The shell's counters, as the CSR block keeps them: a LO read latches HI, a HI read returns
-// the latch. CSR_TIMEOUTS stays 0: nothing here waits.
+// the latch. Only TX_DROPS counts here; RX_DROPS and CSR_TIMEOUTS stay 0 (nothing waits).
 uint32_t SoftCard::read_shell_counter(uint32_t offset, const rm::RegInfo& info) {
   if (info.is_counter64_hi) return shell_hi_latch_;
   uint64_t v = 0;
   if (int p = register_instance(offset, rm::TX_DROPS_LO, rm::TX_DROP_COUNTERS_STRIDE, rm::kOutPorts); p >= 0)
     v = tx_drops_[size_t(p)];
-  else if (int i = register_instance(offset, rm::RX_DROPS_LO, rm::RX_DROP_COUNTERS_STRIDE, rm::kInPorts); i >= 0)
-    v = rx_drops_[size_t(i)];
   shell_hi_latch_ = uint32_t(v >> 32);
   return uint32_t(v);
 }
@@ -74,11 +72,6 @@ uint32_t SoftCard::read_shell_counter(uint32_t offset, const rm::RegInfo& info) 
 void SoftCard::count_tx_drop(uint8_t out_port) {
   std::lock_guard lock(mu_);
   if (out_port < tx_drops_.size()) ++tx_drops_[out_port];
-}
-
-void SoftCard::count_rx_drop(uint8_t in_port) {
-  std::lock_guard lock(mu_);
-  if (in_port < rx_drops_.size()) ++rx_drops_[in_port];
 }
 
 void SoftCard::write32(uint32_t offset, uint32_t value) {
@@ -98,7 +91,6 @@ void SoftCard::decode_write(uint32_t offset, uint32_t v) {
   if (offset == rm::COMMAND && (v & rm::COMMAND_CLEAR_COUNTERS_MASK)) {
     meter_.clear_peaks();
     tx_drops_.fill(0);
-    rx_drops_.fill(0);
   }
   if (offset == rm::UTIL_WINDOW_US) {
     meter_.set_window_us(v);

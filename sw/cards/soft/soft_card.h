@@ -34,10 +34,10 @@ class SoftCard final : public driver::RegisterBus {
 
   uint64_t now_ns() const;
 
-  // The shell's drop counters (TX_DROPS, RX_DROPS): the soft card's ports count here what they
-  // drop whole (an egress binding whose queue is full, an ingress that could not keep up).
+  // TX_DROPS of the shell: the soft card's egress bindings count here the frames they drop
+  // whole (a queue without room, an output that failed). RX_DROPS stays 0: the soft card's
+  // ingress waits for the core rather than dropping.
   void count_tx_drop(uint8_t out_port);
-  void count_rx_drop(uint8_t in_port);
 
  private:
   uint32_t read_locked(uint32_t offset);
@@ -50,7 +50,6 @@ class SoftCard final : public driver::RegisterBus {
   std::unique_ptr<core::Pipeline> core_;  // the data path: its configuration, tables, counters
   TxMeter meter_;
   std::array<uint64_t, core::kOutPorts> tx_drops_{};
-  std::array<uint64_t, core::kInPorts> rx_drops_{};
   uint32_t shell_hi_latch_ = 0;   // HI word latched by a LO read of a shell counter
   uint64_t now_ns_ = 0;
   core::FrameResult result_{};

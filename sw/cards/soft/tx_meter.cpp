@@ -33,8 +33,8 @@ void TxMeter::record(int port, uint32_t frame_len) {
 void TxMeter::close_window(uint64_t idle_windows_after) {
   for (int p = 0; p < kPorts; ++p) {
     const uint16_t bp = driver::util_bp(window_bytes_[p], scale_[p]);
-    peak_bp_[p] = std::max<uint16_t>(peak_bp_[p], uint16_t(bp));
-    util_bp_[p] = idle_windows_after > 0 ? 0 : uint16_t(bp);
+    peak_bp_[p] = std::max(peak_bp_[p], bp);
+    util_bp_[p] = idle_windows_after > 0 ? 0 : bp;
     window_bytes_[p] = 0;
   }
 }
