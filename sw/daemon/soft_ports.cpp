@@ -138,12 +138,15 @@ struct SoftPorts::Egress {
           last_flush = now;
         }
         sync = false;
-        // Frames queued before the output failed are dropped, counted.
-        for (; !queue.empty(); queue.pop_front()) {
-          bytes -= queue.front().data.size();
-          card.count_tx_drop(port);
+        // Frames queued before the output failed are dropped, counted. (Without an error the
+        // queue may hold frames offered while the flush above ran unlocked: they are written.)
+        if (!error.empty()) {
+          for (; !queue.empty(); queue.pop_front()) {
+            bytes -= queue.front().data.size();
+            card.count_tx_drop(port);
+          }
         }
-        if (stop) break;
+        if (stop && queue.empty()) break;
         continue;
       }
       Queued f = std::move(queue.front());
