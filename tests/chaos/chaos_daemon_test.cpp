@@ -79,7 +79,7 @@ TEST(ChaosDaemon, RandomMembershipChurnDuringReplayLosesNothing) {
   });
 
   v1::CountersSnapshot snap;
-  const bool finished = wait_bindings_done(*stub, std::chrono::seconds(60), &snap);
+  const ::testing::AssertionResult finished = wait_bindings_done(*stub, std::chrono::seconds(60), &snap);
   done = true;
   churn.join();
   ASSERT_TRUE(finished);
