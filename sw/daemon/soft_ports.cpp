@@ -78,24 +78,33 @@ struct SoftPorts::Egress {
 
   bool bound() const { return file || live; }
 
-  // False (the caller counts a drop) when there is no room for the whole frame or the output
-  // has failed. A queue that fills waits up to kFullWait once for the writer (a thread that was
-  // not scheduled for a while, a disk that paused); one that stays full drops at once until it
-  // has room again, so an output that blocks holds nothing else back for long.
-  bool offer(uint64_t ts_ns, const uint8_t* data, uint32_t len, uint32_t wire_len) {
-    std::unique_lock lock(m);
-    if (!error.empty()) return false;
+  enum class Offer { kQueued, kDropped, kFull };
+
+  // kDropped (the caller counts a drop) when the output has failed, or when the queue is still
+  // full after the caller already waited for it once; kFull when a queue that had room is full
+  // now: the caller waits for room (wait_for_room, holding no other lock) and offers again.
+  // One that stays full drops at once until it has room again, so an output that blocks holds
+  // nothing else back for long.
+  Offer offer(uint64_t ts_ns, const uint8_t* data, uint32_t len, uint32_t wire_len) {
+    std::lock_guard lock(m);
+    if (!error.empty()) return Offer::kDropped;
     if (bytes + len > kEgressQueueBytes) {
-      if (full || !room_cv.wait_for(lock, kFullWait, [&] { return bytes + len <= kEgressQueueBytes; })) {
-        full = true;
-        return false;
-      }
+      if (full) return Offer::kDropped;
+      full = true;
+      return Offer::kFull;
     }
     full = false;
     queue.push_back(Queued{ts_ns, wire_len, std::vector<uint8_t>(data, data + len)});
     bytes += len;
     cv.notify_one();
-    return true;
+    return Offer::kQueued;
+  }
+
+  // Waits up to `wait` for room for `len` bytes (the writer was not scheduled, a disk paused).
+  void wait_for_room(uint32_t len, std::chrono::milliseconds wait) {
+    std::unique_lock lock(m);
+    if (room_cv.wait_for(lock, wait, [&] { return !error.empty() || bytes + len <= kEgressQueueBytes; }))
+      full = false;
   }
 
   // Everything offered is written and flushed; asks the writer to flush otherwise.
@@ -349,12 +358,35 @@ std::vector<IngressStatus> SoftPorts::ingress_status() const {
   return out;
 }
 
-void SoftPorts::emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint32_t len, uint32_t wire_len) {
+bool SoftPorts::emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint32_t len, uint32_t wire_len) {
   const core::FrameResult& r = card_.forward(in_port, ts_ns, data, len);
   const uint8_t out = r.decision.out_port;
-  if (out == core::kNoPort) return;
-  Egress& e = *egress_[out];
-  if (e.bound() && !e.offer(ts_ns, data, len, wire_len)) card_.count_tx_drop(out);
+  if (out == core::kNoPort) return false;
+  const std::shared_ptr<Egress>& e = egress_[out];
+  if (!e->bound()) return false;
+  switch (e->offer(ts_ns, data, len, wire_len)) {
+    case Egress::Offer::kQueued:
+      return false;
+    case Egress::Offer::kDropped:
+      card_.count_tx_drop(out);
+      return false;
+    case Egress::Offer::kFull:
+      stalled_ = Stalled{e, out, ts_ns, wire_len, std::vector<uint8_t>(data, data + len)};
+      return true;
+  }
+  return false;
+}
+
+void SoftPorts::wait_for_stalled_egress() {
+  // Without mu_: GetCounters, status and configuration changes go on meanwhile.
+  stalled_->egress->wait_for_room(uint32_t(stalled_->data.size()), kFullWait);
+  std::lock_guard lock(mu_);
+  Stalled s = std::move(*stalled_);
+  stalled_.reset();
+  // A port rebound while the frame waited does not get it: its old output is gone.
+  if (egress_[s.port] != s.egress ||
+      s.egress->offer(s.ts_ns, s.data.data(), uint32_t(s.data.size()), s.wire_len) != Egress::Offer::kQueued)
+    card_.count_tx_drop(s.port);
 }
 
 bool SoftPorts::forward_one_file_frame() {
@@ -369,7 +401,7 @@ bool SoftPorts::forward_one_file_frame() {
     }
   }
   if (!next) return false;
-  emit(port, next->pending.ts_ns, next->pending.data.data(), uint32_t(next->pending.data.size()),
+  const bool stalled = emit(port, next->pending.ts_ns, next->pending.data.data(), uint32_t(next->pending.data.size()),
        next->pending.wire_len);
   try {
     next->has_pending = next->file->next(next->pending);
@@ -382,7 +414,7 @@ bool SoftPorts::forward_one_file_frame() {
     next->state = v1::BINDING_FAILED;
     next->error = e.what();
   }
-  return true;
+  return !stalled;
 }
 
 bool SoftPorts::poll_interfaces() {
@@ -396,8 +428,8 @@ bool SoftPorts::poll_interfaces() {
       const int rc = pcap_next_ex(in.live, &h, &data);
       if (rc == 1) {
         const uint64_t ts = uint64_t(h->ts.tv_sec) * 1000000000ull + uint64_t(h->ts.tv_usec);
-        emit(uint8_t(i), ts, data, h->caplen, h->len);
         any = true;
+        if (emit(uint8_t(i), ts, data, h->caplen, h->len)) return any;
       } else {
         if (rc < 0) {
           in.state = v1::BINDING_FAILED;
@@ -431,9 +463,13 @@ void SoftPorts::run() {
     bool busy = false;
     {
       std::lock_guard lock(mu_);
-      for (int n = 0; n < 256 && forward_one_file_frame(); ++n) busy = true;
-      busy |= poll_interfaces();
-      settle_finished_captures();
+      for (int n = 0; n < 256 && !stalled_ && forward_one_file_frame(); ++n) busy = true;
+      if (!stalled_) busy |= poll_interfaces();
+      if (!stalled_) settle_finished_captures();
+    }
+    if (stalled_) {
+      wait_for_stalled_egress();
+      continue;
     }
     if (!busy) std::this_thread::sleep_for(std::chrono::microseconds(500));
   }

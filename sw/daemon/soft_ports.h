@@ -5,7 +5,7 @@
 //
 // Drop, never stall (as the card's shell): every bound egress port has a queue of at most
 // kEgressQueueBytes and a writer thread of its own. When a port's queue fills, forwarding waits
-// for it once, at most kFullWait (a writer that was not scheduled, a disk that paused); a frame
+// for it once (holding no lock the control plane needs), at most kFullWait (a writer that was not scheduled, a disk that paused); a frame
 // that still finds no room, and every later one while the queue stays full, is dropped whole
 // for that port and counted (TX_DROPS), so an output that blocks (a pipe nobody reads) or fails
 // holds back no other port and not the forwarding for longer than that.
@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,12 +70,24 @@ class SoftPorts {
   // (or after kDoneWait, whatever an output that blocks still holds).
   void settle_finished_captures();
   static constexpr std::chrono::seconds kDoneWait{10};
-  void emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint32_t len, uint32_t wire_len);
+  // Forwards one frame and offers it to its egress port's queue. True when that queue just
+  // filled: the frame is kept in stalled_, and the forwarding thread waits for room without
+  // holding mu_ (wait_for_stalled_egress) before it forwards anything else.
+  bool emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint32_t len, uint32_t wire_len);
+  void wait_for_stalled_egress();
 
   cards::SoftCard& card_;
   mutable std::mutex mu_;  // guards the bindings; held by the forwarding thread per frame
   std::vector<std::unique_ptr<Ingress>> ingress_;
   std::vector<std::shared_ptr<Egress>> egress_;  // shared with each port's writer thread
+  struct Stalled {
+    std::shared_ptr<Egress> egress;
+    uint8_t port = 0;
+    uint64_t ts_ns = 0;
+    uint32_t wire_len = 0;
+    std::vector<uint8_t> data;
+  };
+  std::optional<Stalled> stalled_;  // forwarding thread only
   std::atomic<bool> running_{true};
   std::thread thread_;
 };
