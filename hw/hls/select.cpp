@@ -20,8 +20,20 @@ count:
   return n;
 }
 
-// The n-th (0-based) live slot. Only used while a removal is in flight and the indirection
-// table still names a slot that is no longer live: its buckets spread over the live ones.
+// Member slots whose port's link is up (ports beyond the bitmap never are).
+ap_uint<16> slots_with_link(const GroupSelect& g, const ap_uint<16>& link_up) {
+  ap_uint<16> up = 0;
+slots:
+  for (int m = 0; m < kMembers; ++m) {
+#pragma HLS UNROLL
+    up[m] = g.member_port[m] < kOutPorts && link_up[g.member_port[m].range(3, 0)];
+  }
+  return up;
+}
+
+// The n-th (0-based) live slot. Used while the indirection table still names a slot that is
+// not live (a removal in flight, a member whose link went down before the driver rewrote the
+// table): only that slot's buckets move, spread over the live ones in turn.
 SlotId nth_live_slot(const ap_uint<16>& live, const ap_uint<5>& n) {
   SlotId found = 0;
   ap_uint<5> seen = 0;
@@ -50,16 +62,16 @@ divide:
 
 // The indirection table's slot for a bucket; buckets of a slot that is no longer live go to
 // the live slots in turn (bucket mod live count; only while a removal is in flight).
-SlotId static_slot(const SelectState& st, const GroupSelect& g, const GroupId& group,
+SlotId static_slot(const SelectState& st, const ap_uint<16>& live, const GroupId& group,
                    const BucketId& bucket) {
   const ap_uint<4 + kBucketBits - 3> word_index = (ap_uint<4 + kBucketBits - 3>(group) << (kBucketBits - 3)) |
                                                   bucket.range(kBucketBits - 1, 3);
   const ap_uint<32> word = st.ind[word_index];
   const ap_uint<3> nibble = bucket.range(2, 0);
   const SlotId slot = (word >> (ap_uint<5>(nibble) << 2)).range(3, 0);
-  if (slot_live(g.live, slot)) return slot;
-  const ap_uint<5> live_count = popcount16(g.live);
-  return nth_live_slot(g.live, bucket_mod(bucket, live_count));
+  if (slot_live(live, slot)) return slot;
+  const ap_uint<5> live_count = popcount16(live);
+  return nth_live_slot(live, bucket_mod(bucket, live_count));
 }
 
 ap_uint<16> util_of(const ap_uint<256>& util_bp, const PortId& port) {
@@ -68,13 +80,13 @@ ap_uint<16> util_of(const ap_uint<256>& util_bp, const PortId& port) {
 }
 
 // Lowest utilization wins; on a tie the lower slot, so the choice is deterministic.
-SlotId least_utilized_slot(const GroupSelect& g, const ap_uint<256>& util_bp) {
+SlotId least_utilized_slot(const GroupSelect& g, const ap_uint<16>& live, const ap_uint<256>& util_bp) {
   SlotId best = 0;
   ap_uint<17> best_util = 0x1FFFF;
 scan:
   for (int m = 0; m < kMembers; ++m) {
 #pragma HLS UNROLL
-    if (g.live[m]) {
+    if (live[m]) {
       const ap_uint<17> u = util_of(util_bp, g.member_port[m]);
       if (u < best_util) {
         best_util = u;
@@ -175,7 +187,7 @@ void apply_select_csr(const CsrWrite& w, const Time& now, SelectState& st) {
 
 void select_task(hls::stream<HashedItem>& in, hls::stream<CsrWrite>& cfg,
                  hls::stream<DecisionItem>& out, const Time& now_us, const ap_uint<256>& util_bp,
-                 SelectState& st) {
+                 const ap_uint<16>& link_up, SelectState& st) {
 #pragma HLS PIPELINE II = 1
 #pragma HLS ARRAY_PARTITION variable = st.grp type = complete
 #pragma HLS ARRAY_PARTITION variable = st.flow_fwd.idx type = complete
@@ -203,6 +215,8 @@ void select_task(hls::stream<HashedItem>& in, hls::stream<CsrWrite>& cfg,
     const HashedItem h = in.read();
     const FrameMeta& meta = h.meta;
     const GroupSelect& g = st.grp[meta.group];
+    // Members configured live whose link is up; the rest leave selection this frame.
+    const ap_uint<16> live = g.live & slots_with_link(g, link_up);
     const BucketId bucket = h.hash.range(kBucketBits - 1, 0);
 
     DecisionItem d;
@@ -224,13 +238,13 @@ void select_task(hls::stream<HashedItem>& in, hls::stream<CsrWrite>& cfg,
     flow_idx = (FlowIndex(meta.group) << kBucketBits) | FlowIndex(bucket);
     FlowEntry e = read_forwarded(st.flows, flow_idx, st.flow_fwd);
 
-    const bool usable = st.enable && meta.mapped && g.enable && g.live != 0;
+    const bool usable = st.enable && meta.mapped && g.enable && live != 0;
     // A later fragment follows its first fragment's port while that is remembered (same
     // group, identity, epoch, within the timeout) and still a live member of the group.
     const bool frag_known = fe.valid && fe.group == meta.group && same_identity(fe.id, meta.frag) &&
                             fe.epoch == g.epoch && fe.born >= g.cleared_at &&
                             age_us(now_us, fe.born) <= g.frag_timeout_us;
-    const bool follow = usable && meta.frag_later && frag_known && slot_live(g.live, fe.slot) &&
+    const bool follow = usable && meta.frag_later && frag_known && slot_live(live, fe.slot) &&
                         g.member_port[fe.slot] == fe.port;
 
     SlotId slot = 0;
@@ -242,14 +256,14 @@ void select_task(hls::stream<HashedItem>& in, hls::stream<CsrWrite>& cfg,
       if (g.dynamic) {
         // A bucket is held while seen within the idle timeout, in this epoch, on a live slot.
         const bool held = e.valid && e.epoch == g.epoch && e.last_seen >= g.cleared_at &&
-                          age_us(now_us, e.last_seen) <= g.idle_us && slot_live(g.live, e.slot);
+                          age_us(now_us, e.last_seen) <= g.idle_us && slot_live(live, e.slot);
         if (held) {
           slot = e.slot;
           if (now_us > e.last_seen) e.last_seen = now_us;
         } else {
-          slot = static_slot(st, g, meta.group, bucket);
+          slot = static_slot(st, live, meta.group, bucket);
           if (util_of(util_bp, g.member_port[slot]) >= g.threshold_bp) {
-            const SlotId alt = least_utilized_slot(g, util_bp);
+            const SlotId alt = least_utilized_slot(g, live, util_bp);
             if (alt != slot) {
               slot = alt;
               d.avoided = true;
@@ -264,7 +278,7 @@ void select_task(hls::stream<HashedItem>& in, hls::stream<CsrWrite>& cfg,
         flow_wrote = true;
         flow_new = e;
       } else {
-        slot = static_slot(st, g, meta.group, bucket);
+        slot = static_slot(st, live, meta.group, bucket);
       }
     }
     if (usable) {

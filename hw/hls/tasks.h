@@ -104,8 +104,10 @@ void hash_task(hls::stream<KeyItem>& in, hls::stream<HashedItem>& out);
 // fragment table (each read and written per frame). Back-to-back frames of one flow hit one
 // entry: a two-deep forwarding register per table supplies an entry written in the previous
 // two calls, which is what makes the DEPENDENCE pragmas on those tables safe. Clearing is
-// O(1): a group's epoch and clear time (registers) invalidate its entries. II=1; latency ~6
-// (memory read 2, compare and choose 2, write).
+// O(1): a group's epoch and clear time (registers) invalidate its entries. Failover: a member
+// takes part only while its port's link is up (link_up, from the shell); the frame's group's
+// live mask is ANDed with its members' link bits, sixteen 16:1 multiplexers on registers that
+// run beside the table reads. II=1; latency ~6 (memory read 2, compare and choose 2, write).
 struct FlowEntry {
   bool valid;
   SlotId slot;
@@ -152,7 +154,7 @@ struct SelectState {
 };
 void select_task(hls::stream<HashedItem>& in, hls::stream<CsrWrite>& cfg,
                  hls::stream<DecisionItem>& out, const Time& now_us, const ap_uint<256>& util_bp,
-                 SelectState& st);
+                 const ap_uint<16>& link_up, SelectState& st);
 
 // ---- egress ----------------------------------------------------------------------------
 // Releases each frame's beats with its decision (TDEST = egress port; a dropped frame's beats

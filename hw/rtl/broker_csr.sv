@@ -13,12 +13,13 @@
 //     register without a source of its own) their reset value, CAPS3's wired-port counts from
 //     the parameters; NOW_US the tick counter;
 //     OUT_STATUS.EMPTY the egress queue; OUT_UTIL_BP / OUT_UTIL_PEAK_BP the meters; the shell's
-//     counters (TX_DROPS, RX_DROPS, CSR_TIMEOUTS) their 64-bit inputs here; the core's counter
+//     counters (TX_DROPS, RX_DROPS, CSR_TIMEOUTS, LINK_DOWNS) their 64-bit inputs here;
+//     LINK_STATUS the shell's link register; the core's counter
 //     words (LO and HI) are asked of the core on ctr_req and answered on ctr_rsp. A LO read
 //     latches HI (the core latches its own, the shell its own).
 //   - rw registers: the shell keeps a shadow of every instance (RW_COUNT words of RAM) so
 //     they read back what was written, honouring WSTRB; UTIL_WINDOW_US, OUT_UTIL_SCALE,
-//     OUT_UTIL_SHIFT and KERNEL_CLK_HZ are also kept in flip-flops that drive the meters and
+//     OUT_UTIL_SHIFT, KERNEL_CLK_HZ and LINK_ADMIN_DOWN are also kept in flip-flops that drive the meters and
 //     the tick. wo1 registers read 0.
 //   - Every write to a rw or wo1 register is forwarded to the core on csr_wr as
 //     {address, data} (data = the merged rw value, or the strobed wo1 value); BVALID waits
@@ -80,7 +81,10 @@ module broker_csr #(
   input  logic [NUM_OUT*16-1:0] peak_bp_i,
   input  logic [NUM_OUT*64-1:0] tx_drops_i,    // TX_DROPS of egress port p in [64p+63:64p]
   input  logic [NUM_IN*64-1:0]  rx_drops_i,    // RX_DROPS of ingress port i
+  input  logic [NUM_OUT-1:0]    link_status_i, // LINK_STATUS
+  input  logic [NUM_OUT*64-1:0] link_downs_i,  // LINK_DOWNS of egress port p
   // shell settings
+  output logic [NUM_OUT-1:0]    link_admin_down_o,  // LINK_ADMIN_DOWN
   output logic [31:0]           window_us_o,   // UTIL_WINDOW_US
   output logic [31:0]           clk_hz_o,      // KERNEL_CLK_HZ
   output logic [NUM_OUT*32-1:0] scale_o,       // OUT_UTIL_SCALE, port p in [32p+31:32p]
@@ -181,7 +185,7 @@ module broker_csr #(
   assign a_counter   = broker_regmap_pkg::reg_is_core_counter(addr_q);
   assign a_shell_counter = broker_regmap_pkg::reg_is_shell_counter(addr_q);
   assign a_shell_lo  = broker_regmap_pkg::is_tx_drops_lo(addr_q) || broker_regmap_pkg::is_rx_drops_lo(addr_q) ||
-                       broker_regmap_pkg::is_csr_timeouts_lo(addr_q);
+                       broker_regmap_pkg::is_csr_timeouts_lo(addr_q) || broker_regmap_pkg::is_link_downs_lo(addr_q);
   assign a_port      = broker_regmap_pkg::egress_index(addr_q);
   assign a_peak_port = broker_regmap_pkg::egress_peak_index(addr_q);
   assign a_scale_port = broker_regmap_pkg::egress_scale_index(addr_q);
@@ -191,6 +195,7 @@ module broker_csr #(
   always_comb begin
     local_rdata = broker_regmap_pkg::reg_ro_reset(addr_q);
     if (broker_regmap_pkg::is_now_us(addr_q)) local_rdata = now_us_i;
+    if (broker_regmap_pkg::is_link_status(addr_q)) local_rdata = 32'(link_status_i);
     if (broker_regmap_pkg::is_out_status(addr_q)) begin
       local_rdata = 32'd0;
       local_rdata[broker_regmap_pkg::OUT_STATUS_EMPTY_LSB] = out_empty_i[a_port];
@@ -214,6 +219,8 @@ module broker_csr #(
     if (broker_regmap_pkg::is_rx_drops_lo(addr_q))
       shell_value = rx_drops_i[broker_regmap_pkg::rx_drop_counters_index(addr_q)*64 +: 64];
     if (broker_regmap_pkg::is_csr_timeouts_lo(addr_q)) shell_value = csr_timeouts_q;
+    if (broker_regmap_pkg::is_link_downs_lo(addr_q))
+      shell_value = link_downs_i[broker_regmap_pkg::link_down_counters_index(addr_q)*64 +: 64];
   end
 
   always_comb begin
@@ -244,6 +251,7 @@ module broker_csr #(
       shell_hi_q       <= '0;
       csr_timeouts_q   <= '0;
       window_us_o      <= broker_regmap_pkg::UTIL_WINDOW_US_RESET;
+      link_admin_down_o <= NUM_OUT'(broker_regmap_pkg::LINK_ADMIN_DOWN_RESET);
       clk_hz_o         <= broker_regmap_pkg::KERNEL_CLK_HZ_RESET;
       for (int p = 0; p < NUM_OUT; p++) begin
         scale_o[p*32 +: 32] <= broker_regmap_pkg::OUT_UTIL_SCALE_RESET;
@@ -313,6 +321,7 @@ module broker_csr #(
             // Taken by the core: the shell's copies follow (the shadow RAM: ram_we).
             if (broker_regmap_pkg::is_util_window_us(addr_q)) window_us_o <= data_q;
             if (broker_regmap_pkg::is_kernel_clk_hz(addr_q)) clk_hz_o <= data_q;
+            if (broker_regmap_pkg::is_link_admin_down(addr_q)) link_admin_down_o <= data_q[NUM_OUT-1:0];
             if (broker_regmap_pkg::is_out_util_scale(addr_q)) scale_o[a_scale_port*32 +: 32] <= data_q;
             if (broker_regmap_pkg::is_out_util_shift(addr_q)) shift_o[a_scale_port*7 +: 7] <= data_q[6:0];
             if (broker_regmap_pkg::is_command(addr_q) &&

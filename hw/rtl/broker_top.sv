@@ -5,6 +5,8 @@
 //   -> TDEST demultiplexer -> packet_fifo per port as its egress queue (drops whole frames for
 //   that port only; never back-pressures the core) -> tx ports
 //   drop counters per port (TX_DROPS, RX_DROPS) -> the CSR block
+//   link_up_i & ~LINK_ADMIN_DOWN -> LINK_STATUS: the core's link_up (failover: a member whose
+//   link is down leaves selection), each egress queue's flush, LINK_DOWNS per port
 //   tx_meter per port (accepted TX beats) -> util_bp to the core, OUT_UTIL_* to the CSR block
 //   us_tick -> now_us to the core and the meters; broker_csr (AXI4-Lite) -> csr_wr / ctr_req
 //
@@ -48,7 +50,10 @@ module broker_top #(
   output logic [NUM_OUT-1:0][511:0] tx_tdata, output logic [NUM_OUT-1:0][63:0] tx_tkeep,
 `endif
   output logic [NUM_OUT-1:0] tx_tlast, output logic [NUM_OUT-1:0] tx_tvalid,
-  input  logic [NUM_OUT-1:0] tx_tready
+  input  logic [NUM_OUT-1:0] tx_tready,
+  // Link state of each egress port (a MAC's receive status, through a synchronizer into clk;
+  // broker_kernel ties it up and fails over through LINK_ADMIN_DOWN, see there).
+  input  logic [NUM_OUT-1:0] link_up_i
 );
   localparam int unsigned DATA_W = 512;
   localparam int unsigned KEEP_W = 64;
@@ -104,7 +109,7 @@ module broker_top #(
   logic [NUM_IN*DATA_W-1:0] fifo_tdata;
   logic [NUM_IN*KEEP_W-1:0] fifo_tkeep;
   logic [NUM_IN-1:0]        fifo_tlast, fifo_tvalid, fifo_tready;
-  logic [NUM_IN-1:0]        rx_commit_unused, rx_empty_unused;
+  logic [NUM_IN-1:0]        rx_commit_unused, rx_empty_unused, rx_discard_unused;
   logic [NUM_IN-1:0]        rx_drop /*verilator public_flat_rd*/;
   logic [NUM_IN*64-1:0]     rx_drops;
   logic                     clear_counters;
@@ -117,6 +122,7 @@ module broker_top #(
     assign fifo_tlast[i] = 1'b0;
     assign fifo_tvalid[i] = 1'b0;
     assign rx_commit_unused[i] = 1'b0;
+    assign rx_discard_unused[i] = 1'b0;
     assign rx_empty_unused[i] = 1'b1;
     assign rx_drop[i] = 1'b0;
     assign rx_drops[i*64 +: 64] = '0;
@@ -132,7 +138,9 @@ module broker_top #(
       .s_tlast(rx_tlast[i]), .s_tvalid(rx_tvalid[i]), .s_tready(rx_tready[i]),
       .m_tdata(fifo_tdata[i*DATA_W +: DATA_W]), .m_tkeep(fifo_tkeep[i*KEEP_W +: KEEP_W]),
       .m_tlast(fifo_tlast[i]), .m_tvalid(fifo_tvalid[i]), .m_tready(fifo_tready[i]),
-      .commit_o(rx_commit_unused[i]), .drop_o(rx_drop[i]), .empty_o(rx_empty_unused[i]));
+      .flush_i(1'b0),
+      .commit_o(rx_commit_unused[i]), .drop_o(rx_drop[i]), .discard_o(rx_discard_unused[i]),
+      .empty_o(rx_empty_unused[i]));
     logic [63:0] drops_q;
     always_ff @(posedge clk) begin
       if (!rst_n || clear_counters) drops_q <= '0;
@@ -160,10 +168,25 @@ module broker_top #(
   logic              ctr_req_tvalid, ctr_req_tready, ctr_rsp_tvalid, ctr_rsp_tready;
   logic [NUM_OUT*16-1:0]    util_bp, peak_bp;
   logic [UTIL_PORTS*16-1:0] core_util_bp;
+  logic [UTIL_PORTS-1:0]    core_link_up;
+
+  // ---- link state --------------------------------------------------------------------
+  // LINK_STATUS: the wire's state unless forced down; ports without a wire are never up. It
+  // is registered once, and the core, the queues and LINK_DOWNS all see the same register.
+  logic [NUM_OUT-1:0]    admin_down, link_q;
+  logic [NUM_OUT*64-1:0] link_downs;
+  localparam logic [NUM_OUT-1:0] WIRED_MASK = NUM_OUT'((64'd1 << TX_WIRED) - 64'd1);
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) link_q <= '0;
+    else link_q <= link_up_i & ~admin_down & WIRED_MASK;
+  end
 
   always_comb begin
     core_util_bp = '0;
     core_util_bp[NUM_OUT*16-1:0] = util_bp;
+    core_link_up = '0;
+    core_link_up[NUM_OUT-1:0] = link_q;
   end
 
   broker_core_top u_core (
@@ -177,7 +200,7 @@ module broker_top #(
     .csr_wr_TDATA(csr_wr_tdata), .csr_wr_TVALID(csr_wr_tvalid), .csr_wr_TREADY(csr_wr_tready),
     .ctr_req_TDATA(ctr_req_tdata), .ctr_req_TVALID(ctr_req_tvalid), .ctr_req_TREADY(ctr_req_tready),
     .ctr_rsp_TDATA(ctr_rsp_tdata), .ctr_rsp_TVALID(ctr_rsp_tvalid), .ctr_rsp_TREADY(ctr_rsp_tready),
-    .now_us(now_us), .util_bp(core_util_bp));
+    .now_us(now_us), .util_bp(core_util_bp), .link_up(core_link_up));
 
   // ---- TDEST demultiplexer -> egress queues -> tx ports -----------------------------------
   // The queues never hold the core back (a frame without room is dropped for its port only),
@@ -185,6 +208,7 @@ module broker_top #(
   logic [NUM_OUT-1:0] q_in_valid, q_in_ready_unused, q_empty, tx_fire;
   logic [NUM_OUT-1:0] tx_commit /*verilator public_flat_rd*/;
   logic [NUM_OUT-1:0] tx_drop /*verilator public_flat_rd*/;
+  logic [NUM_OUT-1:0] tx_discard /*verilator public_flat_rd*/;
   logic [NUM_OUT*64-1:0] tx_drops;
 
   assign core_tx_tready = 1'b1;
@@ -210,13 +234,16 @@ module broker_top #(
     assign tx_tvalid[p] = 1'b0;
     assign tx_commit[p] = 1'b0;
     assign tx_drop[p] = 1'b0;
+    assign tx_discard[p] = 1'b0;
     assign q_empty[p] = 1'b1;
     assign tx_drops[p*64 +: 64] = '0;
+    assign link_downs[p*64 +: 64] = '0;
     assign util_bp[p*16 +: 16] = '0;
     assign peak_bp[p*16 +: 16] = '0;
     // Nothing is built for this port: what the core would send it goes nowhere.
     /* verilator lint_off UNUSEDSIGNAL */
-    wire unused_out = &{1'b0, q_in_valid[p], util_scale[p*32 +: 32], util_shift[p*7 +: 7]};
+    wire unused_out = &{1'b0, q_in_valid[p], util_scale[p*32 +: 32], util_shift[p*7 +: 7],
+                        link_up_i[p], admin_down[p]};
     /* verilator lint_on UNUSEDSIGNAL */
    end else begin : g_wired
     packet_fifo #(.DATA_W(DATA_W), .KEEP_W(KEEP_W), .DEPTH(QUEUE_BEATS)) u_queue (
@@ -225,13 +252,24 @@ module broker_top #(
       .s_tvalid(q_in_valid[p]), .s_tready(q_in_ready_unused[p]),
       .m_tdata(tx_tdata_flat[p*DATA_W +: DATA_W]), .m_tkeep(tx_tkeep_flat[p*KEEP_W +: KEEP_W]),
       .m_tlast(tx_tlast[p]), .m_tvalid(tx_tvalid[p]), .m_tready(tx_tready[p]),
-      .commit_o(tx_commit[p]), .drop_o(tx_drop[p]), .empty_o(q_empty[p]));
-    logic [63:0] drops_q;
+      .flush_i(!link_q[p]),
+      .commit_o(tx_commit[p]), .drop_o(tx_drop[p]), .discard_o(tx_discard[p]), .empty_o(q_empty[p]));
+    // TX_DROPS: frames dropped on arrival (no room, or the link is down) and frames discarded
+    // unsent from the queue when the link went down; both can happen in one clock.
+    logic [63:0] drops_q, link_downs_q;
+    logic        link_was;
     always_ff @(posedge clk) begin
       if (!rst_n || clear_counters) drops_q <= '0;
-      else if (tx_drop[p]) drops_q <= drops_q + 64'd1;
+      else drops_q <= drops_q + 64'(tx_drop[p]) + 64'(tx_discard[p]);
+    end
+    always_ff @(posedge clk) begin
+      if (!rst_n) link_was <= 1'b0;
+      else link_was <= link_q[p];
+      if (!rst_n || clear_counters) link_downs_q <= '0;
+      else if (link_was && !link_q[p]) link_downs_q <= link_downs_q + 64'd1;
     end
     assign tx_drops[p*64 +: 64] = drops_q;
+    assign link_downs[p*64 +: 64] = link_downs_q;
 
     // Every meter starts its first window on the first TX beat of any port, so all ports
     // share one window alignment (as the soft card's single meter clock does). The meters
@@ -262,7 +300,7 @@ module broker_top #(
     .ctr_req_tdata(ctr_req_tdata), .ctr_req_tvalid(ctr_req_tvalid), .ctr_req_tready(ctr_req_tready),
     .ctr_rsp_tdata(ctr_rsp_tdata), .ctr_rsp_tvalid(ctr_rsp_tvalid), .ctr_rsp_tready(ctr_rsp_tready),
     .now_us_i(now_us[31:0]), .out_empty_i(q_empty), .util_bp_i(util_bp), .peak_bp_i(peak_bp),
-    .tx_drops_i(tx_drops), .rx_drops_i(rx_drops),
-    .window_us_o(window_us), .clk_hz_o(clk_hz), .scale_o(util_scale), .shift_o(util_shift),
+    .tx_drops_i(tx_drops), .rx_drops_i(rx_drops), .link_status_i(link_q), .link_downs_i(link_downs),
+    .link_admin_down_o(admin_down), .window_us_o(window_us), .clk_hz_o(clk_hz), .scale_o(util_scale), .shift_o(util_shift),
     .clear_counters_o(clear_counters));
 endmodule

@@ -162,7 +162,7 @@ TEST(SimCosimNative, SameEgressAndSameDecisionsAsTheStepFunction) {
   const ap_uint<256> util = 0;
   for (const CsrWrite& w : bus.writes) {
     s->csr_wr.write(w);
-    core_step(*s, *st, now, util, zip);
+    core_step(*s, *st, now, util, ap_uint<16>(0xFFFF), zip);
   }
   std::map<int, std::vector<std::vector<uint8_t>>> native_out;
   std::vector<uint8_t> cur;
@@ -188,12 +188,12 @@ TEST(SimCosimNative, SameEgressAndSameDecisionsAsTheStepFunction) {
       b.last = off + n == f.data.size();
       b.id = f.port;
       s->rx.write(b);
-      core_step(*s, *st, now, util, zip);
+      core_step(*s, *st, now, util, ap_uint<16>(0xFFFF), zip);
       drain_tx();
     }
   }
   for (int i = 0; i < 200; ++i) {
-    core_step(*s, *st, now, util, zip);
+    core_step(*s, *st, now, util, ap_uint<16>(0xFFFF), zip);
     drain_tx();
   }
   const auto native_dec = zip.take();

@@ -17,7 +17,7 @@ using cards::VerilatorCard;
 // Counters count and status registers tell the present state: not reset values to compare.
 bool is_live_value(const rm::RegInfo& r) {
   const std::string n = r.name;
-  return r.is_counter64_lo || r.is_counter64_hi || n == "NOW_US";
+  return r.is_counter64_lo || r.is_counter64_hi || n == "NOW_US" || n == "LINK_STATUS";
 }
 
 // Every mapped word offset of the aperture.

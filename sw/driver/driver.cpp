@@ -35,9 +35,9 @@ static_assert(rm::GRP_TUPLE_DST_PORT_MASK == core::kTupleDstPort);
 
 // The oldest register map this driver can program: 1.1 added GRP_FRAG_TIMEOUT_US and the
 // FRAG_FOLLOWS/FRAG_MISSES counters, 1.2 the shell's TX_DROPS/RX_DROPS/CSR_TIMEOUTS counters
-// and KERNEL_CLK_HZ.
+// and KERNEL_CLK_HZ, 1.3 LINK_STATUS, LINK_ADMIN_DOWN and LINK_DOWNS (failover).
 // Newer minor versions only add registers.
-constexpr uint32_t kMinVersionMinor = 2;
+constexpr uint32_t kMinVersionMinor = 3;
 
 // The slowest clock the shell's meters work at (broker_top.sv).
 constexpr uint32_t kMinKernelClockHz = 64'000'000;
@@ -135,6 +135,7 @@ Driver::Driver(RegisterBus& bus) : bus_(bus) {
     bus_.write32(rm::KERNEL_CLK_HZ, *hz);
     id.kernel_clock_hz = *hz;
   }
+  link_up_ = bus_.read32(rm::LINK_STATUS);
 }
 
 config::Limits Driver::limits() const {
@@ -220,6 +221,7 @@ void Driver::program_group(uint32_t hw, const v1::PortGroup& g) {
   if (created || st.name != g.name()) {
     st.name = g.name();
     st.slot_port.fill(-1);
+    st.base.assign(rm::kBuckets, kUnassigned);
     st.table.assign(rm::kBuckets, kUnassigned);
   }
 
@@ -251,7 +253,9 @@ void Driver::program_group(uint32_t hw, const v1::PortGroup& g) {
     if (std::find(leaving.begin(), leaving.end(), s) == leaving.end()) staying.push_back(uint8_t(s));
   }
   write_if_changed(rm::GRP_LIVE_at(hw), live_all);
-  const std::vector<uint8_t> table = rebalance(st.table, staying);
+  st.base = rebalance(st.base, staying);
+  st.staying = staying;
+  const std::vector<uint8_t> table = with_links(st);
   write_table(hw, table);
   st.table = table;
 
@@ -271,6 +275,53 @@ void Driver::program_group(uint32_t hw, const v1::PortGroup& g) {
       place(g.mode() == v1::MODE_DYNAMIC ? rm::GRP_CTRL_MODE_DYNAMIC : rm::GRP_CTRL_MODE_STATIC,
             rm::GRP_CTRL_MODE_LSB, rm::GRP_CTRL_MODE_MASK);
   write_if_changed(rm::GRP_CTRL_at(hw), ctrl);
+}
+
+std::vector<uint8_t> Driver::with_links(const GroupState& st) const {
+  std::vector<uint8_t> up;  // ascending, as the fabric counts live slots
+  std::vector<bool> down(rm::kMembers, false);
+  for (uint8_t s : st.staying) {
+    if (link_up_ >> uint32_t(st.slot_port[s]) & 1) up.push_back(s);
+    else down[s] = true;
+  }
+  std::vector<uint8_t> out = st.base;
+  if (up.size() == st.staying.size()) return out;
+  for (size_t b = 0; b < out.size(); ++b)
+    if (out[b] != kUnassigned && down[out[b]]) out[b] = up.empty() ? kUnassigned : up[b % up.size()];
+  return out;
+}
+
+std::vector<LinkChange> Driver::poll_links() {
+  const uint32_t now = bus_.read32(rm::LINK_STATUS) & ((1u << identity_.out_ports) - 1);
+  if (now == link_up_) return {};
+  const uint32_t changed = now ^ link_up_;
+  link_up_ = now;
+  std::map<uint32_t, uint32_t> moved_of;
+  for (auto& [hw, st] : groups_) {
+    const std::vector<uint8_t> table = with_links(st);
+    const uint32_t moved = uint32_t(buckets_moved(st.table, table));
+    if (moved == 0) continue;
+    write_table(hw, table);
+    st.table = table;
+    for (int port : st.slot_port)
+      if (port >= 0 && (changed >> uint32_t(port) & 1)) moved_of[uint32_t(port)] += moved;
+  }
+  std::vector<LinkChange> out;
+  for (uint32_t p = 0; p < identity_.out_ports; ++p)
+    if (changed >> p & 1) out.push_back({p, bool(now >> p & 1), moved_of[p]});
+  return out;
+}
+
+std::vector<LinkChange> Driver::set_admin_down(uint32_t port, bool down) {
+  if (port >= identity_.wired_out_ports)
+    throw DriverError(DriverError::Code::kInvalidArgument,
+                      fmt::format("egress port {} does not exist on this card (it has {})", port,
+                                  identity_.wired_out_ports));
+  uint32_t v = bus_.read32(rm::LINK_ADMIN_DOWN);
+  v = down ? (v | 1u << port) : (v & ~(1u << port));
+  bus_.write32(rm::LINK_ADMIN_DOWN, v);
+  shadow_[rm::LINK_ADMIN_DOWN] = v;
+  return poll_links();
 }
 
 void Driver::write_table(uint32_t hw, const std::vector<uint8_t>& table) {
@@ -353,6 +404,12 @@ Counters Driver::counters() {
     c.tx[p].drops = read64(rm::TX_DROPS_LO_at(p));
     c.tx[p].util_bp = bus_.read32(rm::OUT_UTIL_BP_at(p));
     c.tx[p].peak_bp = bus_.read32(rm::OUT_UTIL_PEAK_BP_at(p));
+    c.tx[p].link_downs = read64(rm::LINK_DOWNS_LO_at(p));
+  }
+  const uint32_t link = bus_.read32(rm::LINK_STATUS), admin = bus_.read32(rm::LINK_ADMIN_DOWN);
+  for (uint32_t p = 0; p < identity_.out_ports; ++p) {
+    c.tx[p].link_up = link >> p & 1;
+    c.tx[p].admin_down = admin >> p & 1;
   }
   for (const auto& g : applied_.groups()) {
     auto hw = group_index(g.name());
@@ -366,6 +423,7 @@ Counters Driver::counters() {
     for (uint32_t port : g.members()) {
       MemberStatus m;
       m.port = port;
+      m.link_up = link >> port & 1;
       for (int s = 0; s < int(rm::kMembers); ++s)
         if (st.slot_port[s] == int(port))
           m.buckets = uint32_t(std::count(st.table.begin(), st.table.end(), uint8_t(s)));

@@ -54,10 +54,20 @@ struct PortCounters {
 struct EgressCounters : PortCounters {
   uint32_t util_bp = 0;  // last complete window
   uint32_t peak_bp = 0;  // highest since counters were cleared
+  bool link_up = false;  // LINK_STATUS: the port takes part in selection
+  bool admin_down = false;   // forced down (LINK_ADMIN_DOWN)
+  uint64_t link_downs = 0;   // times its link went down (LINK_DOWNS)
 };
 struct MemberStatus {
   uint32_t port = 0;
   uint32_t buckets = 0;  // static indirection buckets naming this member
+  bool link_up = false;  // its port's link (a member whose link is down holds no bucket)
+};
+// A change of an egress port's link the driver acted on (poll_links).
+struct LinkChange {
+  uint32_t port = 0;
+  bool up = false;
+  uint32_t buckets_moved = 0;  // over every group the port is a member of
 };
 struct GroupCounters {
   std::string name;
@@ -105,6 +115,17 @@ class Driver {
   // Egress ports in member-slot order of a hardware group (-1 for a free slot).
   std::array<int, core::kMembers> member_slots(uint32_t hw_group) const;
 
+  // Tool-port failover. The fabric takes a member whose link is down out of selection at once
+  // (its buckets go to the live members in turn, bucket mod their count); this makes the
+  // indirection tables say the same (so a second failure moves only what it must, and the
+  // bucket counts are true) and gives a member its buckets back when its link returns. Reads
+  // LINK_STATUS; returns the ports whose link changed since the last call.
+  std::vector<LinkChange> poll_links();
+  // LINK_ADMIN_DOWN: forces an egress port's link down (or lets it follow the wire again),
+  // then acts on the change as poll_links does.
+  std::vector<LinkChange> set_admin_down(uint32_t port, bool down);
+  uint32_t link_status() const { return link_up_; }
+
   // How long remove_member waits for a member's egress queue to drain.
   void set_drain_timeout_ms(uint32_t ms) { drain_timeout_ms_ = ms; }
 
@@ -112,11 +133,18 @@ class Driver {
   struct GroupState {
     std::string name;
     std::array<int, core::kMembers> slot_port;  // -1: free slot
-    std::vector<uint8_t> table;                 // member slot per bucket (kUnassigned: none)
+    std::vector<uint8_t> base;                  // member slot per bucket, every link up
+    std::vector<uint8_t> table;                 // as written: base with down members' buckets
+                                                // dealt to the live ones (kUnassigned: none)
+    std::vector<uint8_t> staying;               // configured member slots, not leaving
   };
 
   void program_group(uint32_t hw, const v1::PortGroup& g);
   void write_table(uint32_t hw, const std::vector<uint8_t>& table);
+  // base with the buckets of members whose link is down dealt to the live ones as the fabric
+  // deals them (bucket b to the (b mod n)-th live slot), so writing it moves nothing.
+  std::vector<uint8_t> with_links(const GroupState& st) const;
+  uint32_t apply_links(uint32_t port_mask);  // rewrites tables; returns buckets moved
   void drain_port(uint32_t port);
   void write_if_changed(uint32_t offset, uint32_t value);
   uint64_t read64(uint32_t lo_offset);
@@ -128,6 +156,7 @@ class Driver {
   std::map<uint32_t, GroupState> groups_;       // by hardware index
   std::map<uint32_t, uint32_t> shadow_;         // last value written per register offset
   uint32_t drain_timeout_ms_ = 1000;
+  uint32_t link_up_ = 0;  // LINK_STATUS as last acted on
 };
 
 }  // namespace broker::driver

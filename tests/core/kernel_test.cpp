@@ -110,7 +110,7 @@ KernelRun run_kernel(const std::vector<InFrame>& in, const CoreConfig& cfg) {
   uint64_t quiet = 0;
   FrameTraceZip traces;
   while (run.steps < limit && quiet < 2 * kHeaderBeats + 8) {
-    core.step(0, util, traces);
+    core.step(0, util, kAllLinksUp, traces);
     ++run.steps;
     quiet = s.tx.empty() && s.rx.empty() ? quiet + 1 : 0;
     while (!s.tx.empty()) {

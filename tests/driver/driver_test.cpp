@@ -99,10 +99,13 @@ TEST(DriverIdentity, RefusesAnOlderMinorVersionWithoutRegistersItUses) {
   FaultBus v1_1(card);  // no shell drop counters yet
   v1_1.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 1u;
   expect_refused_card(v1_1, "version 1.1 lacks registers");
-  FaultBus v1_2(card);
+  FaultBus v1_2(card);  // no link registers (failover) yet
   v1_2.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 2u;
-  driver::Driver drv(v1_2);
-  EXPECT_EQ(drv.identity().version_minor, 2u);
+  expect_refused_card(v1_2, "version 1.2 lacks registers");
+  FaultBus v1_3(card);
+  v1_3.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 3u;
+  driver::Driver drv(v1_3);
+  EXPECT_EQ(drv.identity().version_minor, 3u);
 }
 
 TEST(DriverIdentity, RefusesACardOfOtherSizes) {

@@ -154,8 +154,8 @@ TEST(GraphTop, NativeTopDoesWhatTheStepFunctionDoes) {
   const ap_uint<256> util = 0;
   NoTap tap;
   auto step_both = [&] {
-    broker_core_top(rx, tx, csr, req, rsp, now, util);
-    core_step(*s, *st, now, util, tap);
+    broker_core_top(rx, tx, csr, req, rsp, now, util, ap_uint<16>(0xFFFF));
+    core_step(*s, *st, now, util, ap_uint<16>(0xFFFF), tap);
   };
   for (size_t i = 0; i < bus.writes.size() + 8; ++i) step_both();
 

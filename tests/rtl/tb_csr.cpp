@@ -55,7 +55,10 @@ class CsrBench {
     for (int i = 0; i < 8; ++i) d_->util_bp_i[i] = d_->peak_bp_i[i] = 0;
     for (int p = 0; p < int(rm::kOutPorts); ++p) set64(d_->tx_drops_i.data(), p, tx_drops(p));
     for (int p = 0; p < int(rm::kInPorts); ++p) set64(d_->rx_drops_i.data(), p, rx_drops(p));
+    for (int p = 0; p < int(rm::kOutPorts); ++p) set64(d_->link_downs_i.data(), p, link_downs(p));
+    d_->link_status_i = 0x5A5A;
   }
+  static uint64_t link_downs(int p) { return uint64_t(p + 0x61) << 32 | uint64_t(0x300 + p); }
   static uint64_t tx_drops(int p) { return uint64_t(p + 1) << 32 | uint64_t(0x100 + p); }
   static uint64_t rx_drops(int p) { return uint64_t(p + 0x41) << 32 | uint64_t(0x200 + p); }
   static void set64(uint32_t* words, int i, uint64_t v) {
@@ -205,6 +208,8 @@ TEST(RtlCsr, EveryRegisterReadsItsResetValue) {
         EXPECT_EQ(v, (info.reset & 0xFFFFu) | 2u << rm::CAPS3_TX_WIRED_LSB | 3u << rm::CAPS3_RX_WIRED_LSB);
       } else if (a == rm::NOW_US) {
         EXPECT_EQ(v, 12345u);
+      } else if (a == rm::LINK_STATUS) {
+        EXPECT_EQ(v, 0x5A5Au) << "LINK_STATUS is the shell's link register";
       } else if (info.offset == rm::OUT_STATUS) {
         EXPECT_EQ(v, (0xA5A5u >> i) & 1) << "OUT_STATUS.EMPTY of port " << i;
       } else if (info.access == rm::Access::kWO1) {
@@ -288,7 +293,7 @@ TEST(RtlCsr, CoreBackPressureDelaysBresp) {
   EXPECT_TRUE(b);
 }
 
-// TX_DROPS, RX_DROPS and CSR_TIMEOUTS are the shell's: read with no request to the core (here a
+// TX_DROPS, RX_DROPS, LINK_DOWNS, LINK_STATUS and CSR_TIMEOUTS are the shell's: read with no request to the core (here a
 // core that takes nothing), LO latching HI.
 TEST(RtlCsr, ShellCountersReadWithoutTheCore) {
   CsrBench tb;
@@ -306,6 +311,12 @@ TEST(RtlCsr, ShellCountersReadWithoutTheCore) {
     const auto hi = tb.read(rm::RX_DROPS_HI_at(uint32_t(p)));
     EXPECT_EQ(uint64_t(hi.second) << 32 | lo.second, CsrBench::rx_drops(p)) << "RX_DROPS " << p;
   }
+  for (int p : {0, int(rm::kOutPorts) - 1}) {
+    const auto lo = tb.read(rm::LINK_DOWNS_LO_at(uint32_t(p)));
+    const auto hi = tb.read(rm::LINK_DOWNS_HI_at(uint32_t(p)));
+    EXPECT_EQ(uint64_t(hi.second) << 32 | lo.second, CsrBench::link_downs(p)) << "LINK_DOWNS " << p;
+  }
+  EXPECT_EQ(tb.read(rm::LINK_STATUS).second, 0x5A5Au);
   EXPECT_EQ(tb.read(rm::CSR_TIMEOUTS_LO).second, 0u);
   EXPECT_EQ(tb.ctr_reqs, 0);
 }

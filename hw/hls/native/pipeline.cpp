@@ -59,9 +59,9 @@ Pipeline::Pipeline() : streams_(new CoreStreams), state_(new CoreTaskState) { re
 Pipeline::Pipeline(const CoreTaskState& state)
     : streams_(new CoreStreams), state_(new CoreTaskState(state)) {}
 
-void Pipeline::step(uint64_t now_us, const uint16_t util_bp[kOutPorts]) {
+void Pipeline::step(uint64_t now_us, const uint16_t util_bp[kOutPorts], uint16_t link_up) {
   const NoTap tap;
-  core_step(*streams_, *state_, Time(now_us), pack_util(util_bp), tap);
+  core_step(*streams_, *state_, Time(now_us), pack_util(util_bp), ap_uint<16>(link_up), tap);
 }
 
 void Pipeline::post_csr(uint32_t addr, uint32_t data) {
@@ -90,7 +90,7 @@ uint32_t Pipeline::read_counter(uint32_t addr) {
 }
 
 void Pipeline::forward(uint8_t in_port, const uint8_t* frame, uint32_t len, uint64_t now_us,
-                       const uint16_t util_bp[kOutPorts], FrameResult& out) {
+                       const uint16_t util_bp[kOutPorts], FrameResult& out, uint16_t link_up) {
   CoreStreams& s = *streams_;
   frame_to_beats(frame, len, in_port, s.rx);
   const uint32_t beats = len == 0 ? 1 : (len + kBeatBytes - 1) / kBeatBytes;
@@ -102,7 +102,7 @@ void Pipeline::forward(uint8_t in_port, const uint8_t* frame, uint32_t len, uint
   // frame's beats plus the header window's; the bound only guards against a broken core.
   const uint32_t limit = beats + kHeaderBeats + 16;
   for (uint32_t i = 0; i < limit && tap.events == 0; ++i) {
-    core_step(s, *state_, Time(now_us), util, tap);
+    core_step(s, *state_, Time(now_us), util, ap_uint<16>(link_up), tap);
     while (!s.tx.empty()) {
       const AxisBeat b = s.tx.read();
       ++tx_beats;

@@ -15,6 +15,9 @@ namespace core {
 
 ap_uint<256> pack_util(const uint16_t util_bp[kOutPorts]);
 
+// Every egress port's link up (LINK_STATUS as the core's link_up input sees it).
+const uint16_t kAllLinksUp = 0xFFFF;
+
 class Pipeline {
  public:
   Pipeline();
@@ -24,12 +27,13 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  // One call of every task. util_bp: each egress port's TX utilization (basis points).
-  void step(uint64_t now_us, const uint16_t util_bp[kOutPorts]);
+  // One call of every task. util_bp: each egress port's TX utilization (basis points);
+  // link_up: bit p, egress port p's link is up.
+  void step(uint64_t now_us, const uint16_t util_bp[kOutPorts], uint16_t link_up = kAllLinksUp);
   // The same, showing the traced streams' items to tap(item, TraceStream) (core_step.h).
   template <class Tap>
-  void step(uint64_t now_us, const uint16_t util_bp[kOutPorts], Tap& tap) {
-    core_step(*streams_, *state_, Time(now_us), pack_util(util_bp), tap);
+  void step(uint64_t now_us, const uint16_t util_bp[kOutPorts], uint16_t link_up, Tap& tap) {
+    core_step(*streams_, *state_, Time(now_us), pack_util(util_bp), ap_uint<16>(link_up), tap);
   }
 
   // A register write through the CSR stream, applied before this returns.
@@ -44,7 +48,7 @@ class Pipeline {
   // stepped until its last beat has left the core. `out` gets what the core decided; the
   // frame's TX beats are checked against the decision and discarded.
   void forward(uint8_t in_port, const uint8_t* frame, uint32_t len, uint64_t now_us,
-               const uint16_t util_bp[kOutPorts], FrameResult& out);
+               const uint16_t util_bp[kOutPorts], FrameResult& out, uint16_t link_up = kAllLinksUp);
 
   const CoreTaskState& state() const { return *state_; }
   // The streams, for tests that drive the core beat by beat.

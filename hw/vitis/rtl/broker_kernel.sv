@@ -158,7 +158,12 @@ module broker_kernel (
     .tx_tkeep       (tx_tkeep),
     .tx_tlast       (tx_tlast),
     .tx_tvalid      (tx_tvalid),
-    .tx_tready      (tx_tready)
+    .tx_tready      (tx_tready),
+    // XUP VNx's cmac kernel gives its receive status (stat_rx_status) only as a register, and
+    // v++ links kernels by streams: the wired ports count as up here, and a port whose link
+    // is down is taken out through LINK_ADMIN_DOWN (the shell then fails over exactly as for
+    // a wire). A CMAC kernel that streams its status would drive this input directly.
+    .link_up_i      ({NUM_OUT{1'b1}})
   );
 
 endmodule

@@ -49,6 +49,7 @@ uint32_t SoftCard::read_locked(uint32_t offset) {
   if (info.is_counter64_lo || info.is_counter64_hi) return core_->read_counter(offset);
 
   if (offset == rm::NOW_US) return uint32_t(now_ns_ / 1000);
+  if (offset == rm::LINK_STATUS) return link_locked();
   if (register_instance(offset, rm::OUT_STATUS, rm::EGRESS_STRIDE, rm::kOutPorts) >= 0)
     return rm::OUT_STATUS_EMPTY_MASK;  // frames leave at once: the queue is always empty
   if (int p = register_instance(offset, rm::OUT_UTIL_BP, rm::EGRESS_STRIDE, rm::kOutPorts); p >= 0)
@@ -59,19 +60,45 @@ uint32_t SoftCard::read_locked(uint32_t offset) {
 }
 
 // The shell's counters, as the CSR block keeps them: a LO read latches HI, a HI read returns
-// the latch. Only TX_DROPS counts here; RX_DROPS and CSR_TIMEOUTS stay 0 (nothing waits).
+// the latch. TX_DROPS and LINK_DOWNS count here; RX_DROPS and CSR_TIMEOUTS stay 0 (nothing
+// waits).
 uint32_t SoftCard::read_shell_counter(uint32_t offset, const rm::RegInfo& info) {
   if (info.is_counter64_hi) return shell_hi_latch_;
   uint64_t v = 0;
   if (int p = register_instance(offset, rm::TX_DROPS_LO, rm::TX_DROP_COUNTERS_STRIDE, rm::kOutPorts); p >= 0)
     v = tx_drops_[size_t(p)];
+  if (int p = register_instance(offset, rm::LINK_DOWNS_LO, rm::LINK_DOWN_COUNTERS_STRIDE, rm::kOutPorts); p >= 0)
+    v = link_downs_[size_t(p)];
   shell_hi_latch_ = uint32_t(v >> 32);
   return uint32_t(v);
 }
 
-void SoftCard::count_tx_drop(uint8_t out_port) {
+void SoftCard::count_tx_drop(uint8_t out_port, uint64_t n) {
   std::lock_guard lock(mu_);
-  if (out_port < tx_drops_.size()) ++tx_drops_[out_port];
+  if (out_port < tx_drops_.size()) tx_drops_[out_port] += n;
+}
+
+uint16_t SoftCard::link_locked() const {
+  return uint16_t(wire_up_ & ~regs_[rm::LINK_ADMIN_DOWN / 4]);
+}
+
+uint16_t SoftCard::link_status() const {
+  std::lock_guard lock(mu_);
+  return link_locked();
+}
+
+void SoftCard::note_link_change(uint16_t before) {
+  const uint16_t went_down = before & ~link_locked();
+  for (int p = 0; p < core::kOutPorts; ++p)
+    if (went_down >> p & 1) ++link_downs_[size_t(p)];
+}
+
+void SoftCard::set_wire_link(uint8_t out_port, bool up) {
+  std::lock_guard lock(mu_);
+  if (out_port >= core::kOutPorts) return;
+  const uint16_t before = link_locked();
+  wire_up_ = up ? uint16_t(wire_up_ | (1u << out_port)) : uint16_t(wire_up_ & ~(1u << out_port));
+  note_link_change(before);
 }
 
 void SoftCard::write32(uint32_t offset, uint32_t value) {
@@ -80,7 +107,9 @@ void SoftCard::write32(uint32_t offset, uint32_t value) {
     throw driver::BusError(fmt::format("soft card: write to unmapped offset 0x{:04x}", offset));
   const auto& info = rm::kRegisters[size_t(reg_of_word_[offset / 4])];
   if (info.access == rm::Access::kRO) return;  // ignored, as the CSR block does
+  const uint16_t link_before = link_locked();
   if (info.access == rm::Access::kRW) regs_[offset / 4] = value;
+  note_link_change(link_before);
   decode_write(offset, value);
   core_->flush_csr(now_ns_ / 1000);
 }
@@ -91,6 +120,7 @@ void SoftCard::decode_write(uint32_t offset, uint32_t v) {
   if (offset == rm::COMMAND && (v & rm::COMMAND_CLEAR_COUNTERS_MASK)) {
     meter_.clear_peaks();
     tx_drops_.fill(0);
+    link_downs_.fill(0);
   }
   if (offset == rm::UTIL_WINDOW_US) {
     meter_.set_window_us(v);
@@ -107,7 +137,7 @@ const core::FrameResult& SoftCard::forward(uint8_t in_port, uint64_t ts_ns, cons
   std::lock_guard lock(mu_);
   now_ns_ = std::max(now_ns_, ts_ns);
   meter_.advance(now_ns_);
-  core_->forward(in_port, frame, len, now_ns_ / 1000, meter_.util_bp_all().data(), result_);
+  core_->forward(in_port, frame, len, now_ns_ / 1000, meter_.util_bp_all().data(), result_, link_locked());
   if (result_.decision.out_port != core::kNoPort) meter_.record(result_.decision.out_port, len);
   return result_;
 }
@@ -117,7 +147,7 @@ core::FrameResult SoftCard::explain(uint8_t in_port, const uint8_t* frame, uint3
   // A copy of the core's state: explaining must not age, assign or count anything.
   core::Pipeline scratch(core_->state());
   core::FrameResult r;
-  scratch.forward(in_port, frame, len, now_ns_ / 1000, meter_.util_bp_all().data(), r);
+  scratch.forward(in_port, frame, len, now_ns_ / 1000, meter_.util_bp_all().data(), r, link_locked());
   return r;
 }
 

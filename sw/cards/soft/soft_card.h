@@ -37,7 +37,13 @@ class SoftCard final : public driver::RegisterBus {
   // TX_DROPS of the shell: the soft card's egress bindings count here the frames they drop
   // whole (a queue without room, an output that failed). RX_DROPS stays 0: the soft card's
   // ingress waits for the core rather than dropping.
-  void count_tx_drop(uint8_t out_port);
+  void count_tx_drop(uint8_t out_port, uint64_t n = 1);
+
+  // The wire's link state of an egress port (what a card's MAC reports): the soft card's
+  // interface-bound ports follow the interface's operstate; other ports are up. LINK_STATUS
+  // is this and not LINK_ADMIN_DOWN; selection sees LINK_STATUS.
+  void set_wire_link(uint8_t out_port, bool up);
+  uint16_t link_status() const;
 
  private:
   uint32_t read_locked(uint32_t offset);
@@ -49,7 +55,12 @@ class SoftCard final : public driver::RegisterBus {
   std::vector<int16_t> reg_of_word_;   // word -> index in regmap::kRegisters, -1 unmapped
   std::unique_ptr<core::Pipeline> core_;  // the data path: its configuration, tables, counters
   TxMeter meter_;
+  uint16_t link_locked() const;
+  void note_link_change(uint16_t before);
+
   std::array<uint64_t, core::kOutPorts> tx_drops_{};
+  std::array<uint64_t, core::kOutPorts> link_downs_{};
+  uint16_t wire_up_ = 0xFFFF;
   uint32_t shell_hi_latch_ = 0;   // HI word latched by a LO read of a shell counter
   uint64_t now_ns_ = 0;
   core::FrameResult result_{};

@@ -91,6 +91,7 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
     top->clk = 0;
     top->rst_n = 0;
     top->tx_tready = 0xFFFF;
+    top->link_up_i = 0xFFFF;
     top->s_axil_bready = 1;
     top->s_axil_rready = 1;
     apply_inputs();
@@ -123,6 +124,7 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
     started.fill(0);
     tx_next = 0;
     for (auto& o : queued) o.clear();
+    for (auto& o : stored) o.clear();
     top->rst_n = 1;
     for (uint64_t i = 0; i < kResetCycles; ++i) tick();
   }
@@ -155,15 +157,22 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
   }
   core::FrameTraceZip* trace() override { return &zip; }
 
-  // The egress queues' pulses of the clock edge just taken: each settles the fate of the
-  // oldest frame the core sent to that port (frames reach a queue in order).
+  // The egress queues' pulses of the clock edge just taken: commit or drop settles the oldest
+  // frame the core sent to that port (frames reach a queue in order); a stored frame then
+  // leaves (take_beat) or is discarded unsent when the port's link goes down.
   void settle_queues() {
     const uint32_t commit = uint32_t(top->rootp->broker_top__DOT__tx_commit);
     const uint32_t drop = uint32_t(top->rootp->broker_top__DOT__tx_drop);
-    if ((commit | drop) == 0) return;
+    const uint32_t discard = uint32_t(top->rootp->broker_top__DOT__tx_discard);
+    if ((commit | drop | discard) == 0) return;
     for (int q = 0; q < kOutPorts; ++q) {
+      if ((discard >> q & 1) && !stored[q].empty()) {
+        frame(stored[q].front()).tx_dropped = true;
+        stored[q].pop_front();
+      }
       if (!((commit | drop) >> q & 1) || queued[q].empty()) continue;
       if (drop >> q & 1) frame(queued[q].front()).tx_dropped = true;
+      else stored[q].push_back(queued[q].front());
       queued[q].pop_front();
     }
   }
@@ -171,6 +180,8 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
   uint64_t settled_before() const {
     uint64_t k = tx_next;
     for (const auto& o : queued)
+      if (!o.empty()) k = std::min(k, o.front());
+    for (const auto& o : stored)
       if (!o.empty()) k = std::min(k, o.front());
     return k;
   }
@@ -308,6 +319,7 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
       s.bytes += e.data.size();
       done.push_back(Frame{uint8_t(q), std::move(e.data), e.first_cycle, cycle});
       e.data.clear();
+      if (!stored[q].empty()) stored[q].pop_front();
     }
   }
 
@@ -357,7 +369,8 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
   std::array<int, core::kCoreStreamCount> stage_of = make_stage_of();  // -1: not a stage
   uint64_t tx_next = 0;  // the next frame whose first beat leaves the core (if not dropped)
   // Per egress port: the frames the core sent to it whose queue has not yet stored or dropped them.
-  std::array<std::deque<uint64_t>, kOutPorts> queued;
+  std::array<std::deque<uint64_t>, kOutPorts> queued;  // sent by the core, not yet stored or dropped
+  std::array<std::deque<uint64_t>, kOutPorts> stored;  // stored in the egress queue, not yet out
   uint64_t line_sent = 0, line_next = 0;  // IngressMode::kOneLine: frames sent, frames taken in
 
   static std::array<int, core::kCoreStreamCount> make_stage_of() {
@@ -466,6 +479,12 @@ void VerilatorCard::clear_stats() {
   std::lock_guard lock(mu_);
   for (auto& e : impl_->egress) e.stats = PortStats{};
   for (auto& in : impl_->ingress) in.stats = PortStats{};
+}
+
+void VerilatorCard::set_link_up(uint32_t mask) {
+  std::lock_guard lock(mu_);
+  impl_->top->link_up_i = mask & ((1u << kOutPorts) - 1);
+  impl_->top->eval();
 }
 
 void VerilatorCard::set_tx_ready(uint32_t mask) {

@@ -65,7 +65,8 @@ class VerilatorCard final : public driver::RegisterBus {
     // core::kStageStreams (core::stream_info(...).name), in that order
     std::array<uint64_t, core::kStageCount> fifo_in;
     uint64_t core_out = kNever;  // its first beat left the core (tx handshake); kNever: dropped
-    bool tx_dropped = false;     // its egress queue had no room: dropped whole there (TX_DROPS)
+    bool tx_dropped = false;     // dropped whole at its egress queue (TX_DROPS): no room, or the
+                                 // port's link went down before it left
     StageCycles() { fifo_in.fill(kNever); }
   };
   // A frame the core decided: what its traced streams carried, and when it passed each stage.
@@ -129,6 +130,9 @@ class VerilatorCard final : public driver::RegisterBus {
   void clear_stats();
   // tx_tready of every egress port (bit p = port p); all ones after construction.
   void set_tx_ready(uint32_t mask);
+  // link_up_i of every egress port (bit p = port p's MAC reports its link up); all ones after
+  // construction.
+  void set_link_up(uint32_t mask);
 
   uint64_t cycles() const;
   static uint64_t clk_hz();
