@@ -31,6 +31,7 @@ Examples:
   brokerctl status
   brokerctl --target unix:/tmp/brokerd.sock config set broker.conf --expected-generation 3
   brokerctl group add-member tools 5
+  brokerctl port down 2          # fail tool port 2 over to the other members
   brokerctl counters --watch --interval 500
   brokerctl explain --port 0 --pcap trace.pcap --frame 12)";
 
@@ -142,6 +143,22 @@ int main(int argc, char** argv) {
       member_opts.add = add;
       if (exp->count() > 0) member_opts.expected_generation = member_expected;
       run = [&](auto& stub) { return cmd_group_member(stub, global, member_opts); };
+    });
+  }
+
+  // port down|up
+  auto* port = app.add_subcommand("port", "Take a tool port out of its groups (failover) or back in");
+  port->require_subcommand(1);
+  uint32_t link_port = 0;
+  for (const bool down : {true, false}) {
+    auto* sub = port->add_subcommand(
+        down ? "down" : "up",
+        down ? "Force an egress port's link down: its buckets go to the other members, frames "
+               "queued for it are dropped and counted"
+             : "Let an egress port's link follow its wire again: it takes its buckets back");
+    sub->add_option("PORT", link_port, "Egress (tool) port number")->required();
+    sub->callback([&, down] {
+      run = [&, down](auto& stub) { return cmd_port_link(stub, global, link_port, down); };
     });
   }
 

@@ -110,6 +110,12 @@ std::string join(const Container& items, std::string_view sep) {
 
 std::string dash_if_empty(const std::string& s) { return s.empty() ? "-" : s; }
 
+// An egress port's link: up, down (the wire), or down because an operator forced it.
+std::string link_text(const v1::EgressCounters& p) {
+  if (p.admin_down()) return "down (forced)";
+  return p.link_up() ? "up" : "down";
+}
+
 // Port names from every source that has them (configuration first).
 struct PortNames {
   std::map<uint32_t, std::string> in, out;
@@ -252,7 +258,7 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
   }
   out += '\n';
   {
-    std::vector<Table::Column> cols = {{"EGRESS", Align::kRight}, {"NAME"},
+    std::vector<Table::Column> cols = {{"EGRESS", Align::kRight}, {"NAME"}, {"LINK"},
                                        {"PACKETS", Align::kRight}, {"BYTES", Align::kRight},
                                        {"DROPS", Align::kRight}};
     if (rates) {
@@ -269,8 +275,8 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
         continue;
       }
       std::vector<std::string> row = {fmt::format("{}", p.port()), dash_if_empty(p.name()),
-                                      fmt::format("{}", p.packets()), bytes(p.bytes()),
-                                      fmt::format("{}", p.drops())};
+                                      link_text(p), fmt::format("{}", p.packets()),
+                                      bytes(p.bytes()), fmt::format("{}", p.drops())};
       if (rates) rate_cells(rates->out, p.port(), row);
       row.push_back(percent_from_bp(p.utilization_bp()));
       row.push_back(percent_from_bp(p.peak_utilization_bp()));
@@ -285,7 +291,7 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
     for (const auto& p : s.egress())
       if (!p.name().empty()) egress_names[p.port()] = p.name();
     Table t({{"GROUP"}, {"MEMBER"}, {"PACKETS", Align::kRight}, {"NEW FLOWS", Align::kRight},
-             {"BUCKETS", Align::kRight}, {"UTIL", Align::kRight}});
+             {"BUCKETS", Align::kRight}, {"UTIL", Align::kRight}, {"LINK"}});
     for (const auto& g : s.groups()) {
       t.add_row({g.name().empty() ? fmt::format("#{}", g.index()) : g.name(), "",
                  fmt::format("{}", g.packets()), fmt::format("{}", g.new_flows())});
@@ -294,7 +300,7 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
         t.add_row({"", it == egress_names.end() ? fmt::format("{}", m.port())
                                                 : fmt::format("{} {}", m.port(), it->second),
                    fmt::format("{}", m.packets()), "", fmt::format("{}", m.buckets()),
-                   percent_from_bp(m.utilization_bp())});
+                   percent_from_bp(m.utilization_bp()), m.link_up() ? "up" : "down"});
       }
     }
     if (t.rows() == 0) t.add_row({"(none)"});
@@ -897,6 +903,28 @@ int cmd_group_member(v1::Broker::StubInterface& stub, const GlobalOptions& g,
              o.add ? "added" : "removed", o.port, o.add ? "to" : "from", o.group,
              resp.buckets_moved(), resp.buckets_moved() == 1 ? "" : "s", resp.generation());
   print_issues(resp.warnings());
+  return kExitOk;
+}
+
+// -----------------------------------------------------------------------------------------
+// port
+
+int cmd_port_link(v1::Broker::StubInterface& stub, const GlobalOptions& g, uint32_t port, bool admin_down) {
+  v1::SetEgressLinkRequest req;
+  req.set_port(port);
+  req.set_admin_down(admin_down);
+  v1::SetEgressLinkResponse resp;
+  grpc::ClientContext ctx;
+  set_deadline(ctx, g);
+  const auto st = stub.SetEgressLink(&ctx, req, &resp);
+  if (!st.ok()) return report_rpc_error(st, g);
+  if (g.json) {
+    print_json(proto_json(resp));
+    return kExitOk;
+  }
+  fmt::print("egress port {}: {}, link {}; {} bucket{} moved\n", port,
+             admin_down ? "forced down" : "follows its wire", resp.link_up() ? "up" : "down",
+             resp.buckets_moved(), resp.buckets_moved() == 1 ? "" : "s");
   return kExitOk;
 }
 

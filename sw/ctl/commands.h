@@ -78,6 +78,10 @@ struct GroupMemberOptions {
 int cmd_group_member(v1::Broker::StubInterface& stub, const GlobalOptions& global,
                      const GroupMemberOptions& options);
 
+// port down|up: force an egress port's link down (failover) or let it follow the wire.
+int cmd_port_link(v1::Broker::StubInterface& stub, const GlobalOptions& global, uint32_t port,
+                  bool admin_down);
+
 struct CountersOptions {
   bool clear = false;
   bool watch = false;

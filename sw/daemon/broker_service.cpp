@@ -143,11 +143,41 @@ BrokerService::BrokerService(CardHandle card, StateStore store)
     spdlog::info("event=restored generation={} groups={} state_file={}", generation_.load(),
                  saved->config().groups_size(), store_.path().string());
   }
+  link_thread_ = std::thread([this] { watch_links(); });
 }
 
 BrokerService::~BrokerService() {
   shutdown();
+  if (link_thread_.joinable()) link_thread_.join();
   if (ports_) ports_->stop();
+}
+
+void BrokerService::watch_links() {
+  while (!shutting_down_) {
+    std::this_thread::sleep_for(kLinkPoll);
+    try {
+      std::lock_guard lock(mu_);
+      on_link_changes(driver_->poll_links(), "wire");
+    } catch (const std::exception& e) {
+      spdlog::error("event=link_poll_failed error=\"{}\"", e.what());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+}
+
+void BrokerService::on_link_changes(const std::vector<driver::LinkChange>& changes, const char* cause) {
+  for (const auto& c : changes) {
+    const std::string name = port_name(driver_->applied().egress_ports(), c.port);
+    if (c.up)
+      spdlog::info("event=link_up port={} name=\"{}\" cause={} buckets_moved={}", c.port, name, cause,
+                   c.buckets_moved);
+    else
+      spdlog::warn("event=link_down port={} name=\"{}\" cause={} buckets_moved={}", c.port, name, cause,
+                   c.buckets_moved);
+    // Explanations run on a soft card programmed alike: it sees the same links.
+    if (shadow_card_) shadow_card_->set_wire_link(uint8_t(c.port), c.up);
+  }
+  if (shadow_driver_ && !changes.empty()) shadow_driver_->poll_links();
 }
 
 void BrokerService::shutdown() { shutting_down_ = true; }
@@ -336,6 +366,9 @@ void BrokerService::snapshot(v1::CountersSnapshot* out) {
     e->set_utilization_bp(c.tx[p].util_bp);
     e->set_peak_utilization_bp(c.tx[p].peak_bp);
     e->set_speed_mbps(card_.bus->read32(regmap::OUT_SPEED_MBPS_at(p)));
+    e->set_link_up(c.tx[p].link_up);
+    e->set_admin_down(c.tx[p].admin_down);
+    e->set_link_downs(c.tx[p].link_downs);
   }
   for (const auto& g : c.groups) {
     auto* o = out->add_groups();
@@ -347,6 +380,7 @@ void BrokerService::snapshot(v1::CountersSnapshot* out) {
       auto* mo = o->add_members();
       mo->set_port(m.port);
       mo->set_buckets(m.buckets);
+      mo->set_link_up(m.link_up);
       if (m.port < c.tx.size()) {
         mo->set_packets(c.tx[m.port].packets);
         mo->set_utilization_bp(c.tx[m.port].util_bp);
@@ -399,6 +433,22 @@ Status BrokerService::ClearCounters(grpc::ServerContext*, const v1::ClearCounter
     std::lock_guard lock(mu_);
     driver_->clear_counters();
     spdlog::info("rpc=ClearCounters");
+    return Status::OK;
+  });
+}
+
+Status BrokerService::SetEgressLink(grpc::ServerContext*, const v1::SetEgressLinkRequest* req,
+                                    v1::SetEgressLinkResponse* out) {
+  return guarded("SetEgressLink", [&] {
+    std::lock_guard lock(mu_);
+    // Changes the wire made before this one are acted on (and logged) as theirs.
+    on_link_changes(driver_->poll_links(), "wire");
+    const std::vector<driver::LinkChange> changes = driver_->set_admin_down(req->port(), req->admin_down());
+    spdlog::info("rpc=SetEgressLink port={} admin_down={}", req->port(), req->admin_down());
+    on_link_changes(changes, "admin");
+    for (const auto& c : changes)
+      if (c.port == req->port()) out->set_buckets_moved(c.buckets_moved);
+    out->set_link_up(driver_->link_status() >> req->port() & 1);
     return Status::OK;
   });
 }

@@ -3,6 +3,8 @@
 // status codes whose messages name the field at fault.
 #pragma once
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,6 +44,11 @@ class BrokerService final {
   grpc::Status StreamCounters(grpc::ServerContext*, const v1::StreamCountersRequest*,
                               grpc::ServerWriter<v1::CountersSnapshot>*);
   grpc::Status ClearCounters(grpc::ServerContext*, const v1::ClearCountersRequest*, v1::ClearCountersResponse*);
+  grpc::Status SetEgressLink(grpc::ServerContext*, const v1::SetEgressLinkRequest*, v1::SetEgressLinkResponse*);
+
+  // How often the link monitor reads the card's LINK_STATUS (the fabric fails over at once;
+  // this is how soon the tables, the counters and the log follow).
+  static constexpr std::chrono::milliseconds kLinkPoll{20};
   grpc::Status ExplainPacket(grpc::ServerContext*, const v1::ExplainPacketRequest*, v1::ExplainPacketResponse*);
 
  private:
@@ -49,6 +56,10 @@ class BrokerService final {
   grpc::Status commit(const v1::Config& previous);  // persist the driver's applied config
   void snapshot(v1::CountersSnapshot* out);
   void apply_everywhere(const v1::Config& config);
+  // Acts on link changes (the driver rewrites the tables), logs them and mirrors them on the
+  // explanation card. Called with mu_ held.
+  void on_link_changes(const std::vector<driver::LinkChange>& changes, const char* cause);
+  void watch_links();
 
   CardHandle card_;
   StateStore store_;
@@ -60,6 +71,7 @@ class BrokerService final {
   std::mutex mu_;                                 // one change at a time
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> shutting_down_{false};
+  std::thread link_thread_;
 };
 
 }  // namespace broker::daemon

@@ -61,6 +61,11 @@ grpc::Status BrokerEndpoint::ClearCounters(grpc::ServerContext* c, const v1::Cle
   if (grpc::Status s = may_write(c, "ClearCounters"); !s.ok()) return s;
   return service_.ClearCounters(c, q, r);
 }
+grpc::Status BrokerEndpoint::SetEgressLink(grpc::ServerContext* c, const v1::SetEgressLinkRequest* q,
+                                           v1::SetEgressLinkResponse* r) {
+  if (grpc::Status s = may_write(c, "SetEgressLink"); !s.ok()) return s;
+  return service_.SetEgressLink(c, q, r);
+}
 grpc::Status BrokerEndpoint::ExplainPacket(grpc::ServerContext* c, const v1::ExplainPacketRequest* q,
                                            v1::ExplainPacketResponse* r) {
   return service_.ExplainPacket(c, q, r);

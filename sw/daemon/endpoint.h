@@ -31,6 +31,7 @@ class BrokerEndpoint final : public v1::Broker::Service {
   grpc::Status StreamCounters(grpc::ServerContext*, const v1::StreamCountersRequest*,
                               grpc::ServerWriter<v1::CountersSnapshot>*) override;
   grpc::Status ClearCounters(grpc::ServerContext*, const v1::ClearCountersRequest*, v1::ClearCountersResponse*) override;
+  grpc::Status SetEgressLink(grpc::ServerContext*, const v1::SetEgressLinkRequest*, v1::SetEgressLinkResponse*) override;
   grpc::Status ExplainPacket(grpc::ServerContext*, const v1::ExplainPacketRequest*, v1::ExplainPacketResponse*) override;
 
  private:

@@ -2,9 +2,12 @@
 
 #include <net/if.h>
 #include <pcap/pcap.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -62,6 +65,7 @@ struct SoftPorts::Egress {
   std::string binding;
   std::unique_ptr<io::PcapSink> file;
   pcap_t* live = nullptr;
+  std::string interface;  // the interface of `live`, whose link the port's link follows
 
   std::mutex m;
   std::condition_variable cv;       // the writer waits for frames, a sync or the stop
@@ -105,6 +109,16 @@ struct SoftPorts::Egress {
     std::unique_lock lock(m);
     if (room_cv.wait_for(lock, wait, [&] { return !error.empty() || bytes + len <= kEgressQueueBytes; }))
       full = false;
+  }
+
+  // The port's link went down: what waits in the queue is dropped, counted (a frame the
+  // writer already took is written, as a card's queue finishes a frame that began to leave).
+  void discard_queued(cards::SoftCard& card, uint8_t port) {
+    std::lock_guard lock(m);
+    uint64_t n = 0;
+    for (; !queue.empty(); queue.pop_front(), ++n) bytes -= queue.front().data.size();
+    if (n > 0) card.count_tx_drop(port, n);
+    room_cv.notify_all();
   }
 
   // Everything offered is written and flushed; asks the writer to flush otherwise.
@@ -268,7 +282,10 @@ SoftPorts::SoftPorts(cards::SoftCard& card) : card_(card) {
   thread_ = std::thread([this] { run(); });
 }
 
-SoftPorts::~SoftPorts() { stop(); }
+SoftPorts::~SoftPorts() {
+  stop();
+  if (link_fd_ >= 0) ::close(link_fd_);
+}
 
 void SoftPorts::stop() {
   running_ = false;
@@ -339,8 +356,12 @@ void SoftPorts::configure(const v1::Config& c) {
     out->binding = out_bind[i];
     if (!out_bind[i].empty()) {
       try {
-        if (out_b[i]->has_pcap_file()) out->file = std::make_unique<io::PcapSink>(out_b[i]->pcap_file());
-        else out->live = open_interface(out_b[i]->interface(), false, out->error);
+        if (out_b[i]->has_pcap_file()) {
+          out->file = std::make_unique<io::PcapSink>(out_b[i]->pcap_file());
+        } else {
+          out->live = open_interface(out_b[i]->interface(), false, out->error);
+          out->interface = out_b[i]->interface();
+        }
       } catch (const std::exception& e) {
         out->error = e.what();
       }
@@ -348,7 +369,42 @@ void SoftPorts::configure(const v1::Config& c) {
     egress_[i]->finish(kWriterStopWait);
     egress_[i] = out;
     out->start(card_, uint8_t(i), out);
+    // Only an interface has a link of its own to follow (watch_links); other ports are up.
+    if (out->interface.empty()) card_.set_wire_link(uint8_t(i), true);
   }
+  next_link_check_ = {};
+}
+
+namespace {
+
+// An interface's link as a MAC reports it: administratively up and running (carrier).
+bool interface_link_up(int fd, const std::string& name) {
+  ifreq req{};
+  if (name.size() >= sizeof(req.ifr_name)) return false;
+  std::memcpy(req.ifr_name, name.data(), name.size());
+  if (::ioctl(fd, SIOCGIFFLAGS, &req) != 0) return false;  // gone: no link
+  return (req.ifr_flags & IFF_UP) && (req.ifr_flags & IFF_RUNNING);
+}
+
+}  // namespace
+
+void SoftPorts::watch_links() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= next_link_check_) {
+    next_link_check_ = now + kLinkCheck;
+    for (int p = 0; p < core::kOutPorts; ++p) {
+      const Egress& e = *egress_[p];
+      if (e.interface.empty()) continue;
+      if (link_fd_ < 0) link_fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      card_.set_wire_link(uint8_t(p), link_fd_ >= 0 && interface_link_up(link_fd_, e.interface));
+    }
+  }
+  // Frames queued for a port whose link went down were decided before it went: dropped.
+  const uint16_t link = card_.link_status();
+  const uint16_t went_down = uint16_t(link_seen_ & ~link);
+  link_seen_ = link;
+  for (int p = 0; p < core::kOutPorts; ++p)
+    if (went_down >> p & 1) egress_[p]->discard_queued(card_, uint8_t(p));
 }
 
 std::vector<IngressStatus> SoftPorts::ingress_status() const {
@@ -466,6 +522,7 @@ void SoftPorts::run() {
       for (int n = 0; n < 256 && !stalled_ && forward_one_file_frame(); ++n) busy = true;
       if (!stalled_) busy |= poll_interfaces();
       if (!stalled_) settle_finished_captures();
+      watch_links();
     }
     if (stalled_) {
       wait_for_stalled_egress();

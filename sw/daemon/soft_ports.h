@@ -1,7 +1,9 @@
 // The soft card's packet ports: each ingress port bound to a capture file (read once, as fast
 // as the data path goes, frames merged in timestamp order) or to a Linux interface (captured
 // through libpcap, inbound direction only); each egress port bound to a capture file or an
-// interface (injected through libpcap). Unbound egress ports count and discard.
+// interface (injected through libpcap). Unbound egress ports count and discard. An egress
+// port bound to an interface has that interface's link (failover); the others are up unless
+// forced down (SetEgressLink).
 //
 // Drop, never stall (as the card's shell): every bound egress port has a queue of at most
 // kEgressQueueBytes and a writer thread of its own. When a port's queue fills, forwarding waits
@@ -75,6 +77,11 @@ class SoftPorts {
   // holding mu_ (wait_for_stalled_egress) before it forwards anything else.
   bool emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint32_t len, uint32_t wire_len);
   void wait_for_stalled_egress();
+  // Links: an interface-bound egress port's link follows the interface (up and running,
+  // checked every kLinkCheck); when a port's link goes down (wire or LINK_ADMIN_DOWN) the
+  // frames waiting in its queue are dropped and counted, as the card's queue does.
+  void watch_links();
+  static constexpr std::chrono::milliseconds kLinkCheck{50};
 
   cards::SoftCard& card_;
   mutable std::mutex mu_;  // guards the bindings; held by the forwarding thread per frame
@@ -88,6 +95,9 @@ class SoftPorts {
     std::vector<uint8_t> data;
   };
   std::optional<Stalled> stalled_;  // forwarding thread only
+  std::chrono::steady_clock::time_point next_link_check_{};
+  uint16_t link_seen_ = 0xFFFF;     // LINK_STATUS at the last check
+  int link_fd_ = -1;                // a socket for SIOCGIFFLAGS
   std::atomic<bool> running_{true};
   std::thread thread_;
 };

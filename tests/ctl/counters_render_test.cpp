@@ -58,8 +58,33 @@ TEST(CtlCounters, PortTablesShowDrops) {
   const std::string out = render_counters(snapshot_with_data_path(), nullptr, false, false);
   EXPECT_NE(out.find("INGRESS  NAME   PACKETS  BYTES  DROPS"), std::string::npos) << out;
   EXPECT_NE(out.find("      0  tap-a      109      0      7"), std::string::npos) << out;
-  EXPECT_NE(out.find("EGRESS  NAME   PACKETS  BYTES  DROPS"), std::string::npos) << out;
-  EXPECT_NE(out.find("     2  ids-1      100   6400      9"), std::string::npos) << out;
+  EXPECT_NE(out.find("EGRESS  NAME   LINK  PACKETS  BYTES  DROPS"), std::string::npos) << out;
+  EXPECT_NE(out.find("     2  ids-1  down      100   6400      9"), std::string::npos) << out;
+}
+
+// Failover: each egress port says whether its link is up, down on the wire, or forced down;
+// each member whether it takes part.
+TEST(CtlCounters, LinkStateOfPortsAndMembers) {
+  v1::CountersSnapshot s = snapshot_with_data_path();
+  s.mutable_egress(0)->set_link_up(true);
+  auto* e = s.add_egress();
+  e->set_port(3);
+  e->set_name("ids-2");
+  e->set_packets(5);
+  e->set_admin_down(true);
+  auto* g = s.add_groups();
+  g->set_name("ids");
+  auto* m2 = g->add_members();
+  m2->set_port(2);
+  m2->set_buckets(1024);
+  m2->set_link_up(true);
+  auto* m3 = g->add_members();
+  m3->set_port(3);
+  const std::string out = render_counters(s, nullptr, false, false);
+  EXPECT_NE(out.find("     2  ids-1  up                 100   6400      9"), std::string::npos) << out;
+  EXPECT_NE(out.find("     3  ids-2  down (forced)        5"), std::string::npos) << out;
+  EXPECT_NE(out.find("2 ids-1        0                1024  0.00%  up"), std::string::npos) << out;
+  EXPECT_NE(out.find("3 ids-2        0                   0  0.00%  down"), std::string::npos) << out;
 }
 
 TEST(CtlCounters, WatchScreenHasTheSameDataPathSection) {
