@@ -72,6 +72,7 @@ class Stream:
     producer: "Task | None" = None
     consumer: "Task | None" = None
     least_depth: int = 0           # bypass: computed from the latencies
+    lane: int | None = None        # carries the frames of this lane only (None: every frame)
 
     @property
     def external(self) -> bool:
@@ -158,8 +159,9 @@ class Graph:
 
     @property
     def stages(self) -> list[Stream]:
-        """Internal FIFOs that carry every frame: the stages of per-stage timing."""
-        return [s for s in self.internal if s.unit in ("frame", "beat")]
+        """Internal FIFOs that carry every frame, in one order: the stages of per-stage timing
+        (a lane's FIFOs carry only its frames, and are not stages)."""
+        return [s for s in self.internal if s.unit in ("frame", "beat") and s.lane is None]
 
     def task(self, name: str) -> Task:
         return next(t for t in self.tasks if t.name == name)
@@ -205,7 +207,7 @@ def load(path: str) -> Graph:
                                      "beat" if p.item == "AxisBeat" else "word", port=p)
     for i, s in enumerate(doc["stream"]):
         where = f"stream #{i + 1} ({s.get('name', '?')})"
-        _keys(errors, where, s, {"name", "item", "depth", "unit", "trace", "why", "bypass"},
+        _keys(errors, where, s, {"name", "item", "depth", "unit", "trace", "why", "bypass", "lane"},
               {"name", "item", "depth", "unit", "why"})
         name = s.get("name", "")
         if not NAME_RE.match(str(name)):
@@ -228,8 +230,14 @@ def load(path: str) -> Graph:
         trace = s.get("trace", False)
         if trace and unit != "frame":
             errors.append(f"stream {name}: only a stream with one item per frame can be traced")
+        lane = s.get("lane")
+        if lane is not None and (not isinstance(lane, int) or lane < 0):
+            errors.append(f"stream {name}: lane is the index of the lane whose frames it carries")
+            lane = None
+        if trace and lane is not None:
+            errors.append(f"stream {name}: a traced stream carries every frame (in one order), not one lane's")
         streams[name] = Stream(name, item, items[item], depth if isinstance(depth, int) else 0,
-                               unit, bool(trace), s.get("why", ""), s.get("bypass"))
+                               unit, bool(trace), s.get("why", ""), s.get("bypass"), lane=lane)
 
     tasks = _load_tasks(doc["task"], streams, errors)
     kernel = _load_kernel(doc["kernel"], errors)

@@ -7,6 +7,7 @@ namespace broker {
 namespace core {
 
 const int kInPorts = 8;        // ingress (network) ports
+const int kLanes = 2;          // beat pipelines (one per CMAC): ingress port p enters lane p % kLanes
 const int kOutPorts = 16;      // egress (tool) ports
 const int kGroups = 16;        // port groups
 const int kMembers = 16;       // members per group

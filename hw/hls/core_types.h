@@ -23,6 +23,8 @@ typedef ap_uint<128> IpAddr;                // wire bytes; IPv4 in bytes 12..15,
 typedef ap_uint<64> CsrWrite;               // {address[63:32], data[31:0]}
 typedef ap_uint<32> CsrWord;
 typedef ap_uint<8> PortId;                  // ingress or egress port (8 bits like TID/TDEST)
+typedef ap_uint<2> LaneId;                  // the beat lane of a frame (ingress port % kLanes); two bits
+                                            // keep the order FIFO's word a vector for the co-simulation's DPI
 typedef ap_uint<4> GroupId;
 typedef ap_uint<4> SlotId;                  // member slot within a group
 typedef ap_uint<kBucketBits> BucketId;

@@ -1,14 +1,22 @@
 // The core as a dataflow of small free-running tasks joined by FIFOs (DESIGN.md "The fabric
 // pipeline"):
 //
-//   rx ─► align ─┬─ HeaderItem ─► parse_eth ─► parse_ip ─► parse_l4 ─► parse_inner ─► key ─► hash
-//                │                                                                         │
-//                │                                           DecisionItem ◄─ select ◄──────┘
-//                │                                                │  (flow table, fragment table)
-//                └──────────── payload beats (bypass FIFO) ─────► egress ─► tx
-//                                                                   │ StatsEvent
-//   csr_wr ─► csr_fanout ─► key, select, stats (config)             ▼
-//   ctr_req ───────────────────────────────────────────────────► stats ─► ctr_rsp
+//   rx0 ─► align0 ─┬─ HeaderItem ─┐
+//   rx1 ─► align1 ─┼─ HeaderItem ─┴► hdr_merge ─► parse_eth ─► parse_ip ─► parse_l4 ─► parse_inner
+//                  │                                                                       │
+//                  │     decision0, decision1 ◄─ decision_split ◄─ select ◄─ hash ◄─ key ◄─┘
+//                  │                    │  (lane order) │        (flow table, fragment table)
+//                  └─ payload beats ──► egress0 ─► tx0, egress1 ─► tx1 (one per lane)
+//                                          │ StatsEvent           ▼
+//                                       stats_merge (in decision order) ─► stats ─► ctr_rsp
+//   csr_wr ─► csr_fanout ─► key, select, stats (config);  ctr_req ─► stats
+//
+// Two lanes, one per CMAC: the tasks that see every beat (align, the payload bypass, egress)
+// run once per lane, each at one beat per clock; the tasks that see one item per frame run
+// once, shared by both lanes. 2 x 100 GbE is at most 2 x 148.8 M frames/s (64-byte frames),
+// below one item per clock at 322.265625 MHz, and a single select means a single flow table:
+// both directions of a session reach the same member whichever CMAC each comes in on, in
+// static and in dynamic mode, with no state to copy between pipelines.
 //
 // Every task, per call, takes at most one item from each input and writes at most one item to
 // each output, reading an input only when it may write every output it could produce from it
@@ -23,6 +31,26 @@
 
 namespace broker {
 namespace core {
+
+// ---- the lanes: merge and split -----------------------------------------------------------
+// hdr_merge takes the two lanes' header items in turn (round robin; the other lane's when one
+// is empty): at most one item per call. decision_split sends each decision to its frame's lane
+// and notes the lane in `order`; stats_merge takes the lanes' StatsEvents in that order, so
+// the shared part sees every frame in one order (the decision log's). II=1 each: one item in,
+// one out per call, a 1-bit state; latency 1.
+struct MergeState {
+  bool prefer1;   // lane 1 goes first when both offer
+};
+void hdr_merge_task(hls::stream<HeaderItem>& hdr0, hls::stream<HeaderItem>& hdr1,
+                    hls::stream<HeaderItem>& hdr, MergeState& st);
+void decision_split_task(hls::stream<DecisionItem>& decision, hls::stream<DecisionItem>& decision0,
+                         hls::stream<DecisionItem>& decision1, hls::stream<LaneId>& order);
+struct StatsMergeState {
+  bool have;      // `lane` was read from order; its event has not come yet
+  LaneId lane;
+};
+void stats_merge_task(hls::stream<StatsEvent>& ev0, hls::stream<StatsEvent>& ev1,
+                      hls::stream<LaneId>& order, hls::stream<StatsEvent>& ev, StatsMergeState& st);
 
 // ---- csr_fanout ------------------------------------------------------------------------
 // Copies each register write to the three tasks that hold configuration; each keeps its own
@@ -187,10 +215,12 @@ void stats_task(hls::stream<StatsEvent>& ev, hls::stream<CsrWrite>& cfg,
 
 // Every task's state: what a card resets and what an explanation copies.
 struct CoreTaskState {
-  AlignState align;
+  AlignState align0, align1;
+  MergeState hdr_merge;
+  StatsMergeState stats_merge;
   KeyState key;
   SelectState select;
-  EgressState egress;
+  EgressState egress0, egress1;
   StatsState stats;
 };
 // The state after reset, as the fabric's reset leaves it: every register and table zero (the

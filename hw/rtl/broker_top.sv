@@ -1,9 +1,11 @@
 // Top of the packet broker data path: the RTL shell around the HLS core.
 //
 //   rx ports -> packet_fifo per port (drops whole frames it has no room for; never back-pressures
-//   the network) -> ingress_arbiter (round robin, frame atomic, TID = port) -> broker_core_top
-//   -> TDEST demultiplexer -> packet_fifo per port as its egress queue (drops whole frames for
-//   that port only; never back-pressures the core) -> tx ports
+//   the network) -> per lane (one per CMAC: ingress port i in lane i % 2) an ingress_arbiter
+//   (round robin, frame atomic, TID = port) -> broker_core_top's rx0 / rx1 (each lane one beat
+//   per clock) -> per lane a TDEST demultiplexer -> packet_fifo per port and lane as egress
+//   queue (drops whole frames for that port only; never back-pressures the core) -> per port an
+//   arbiter joining its two lanes' frames -> tx ports
 //   drop counters per port (TX_DROPS, RX_DROPS) -> the CSR block
 //   link_up_i & ~LINK_ADMIN_DOWN -> LINK_STATUS: the core's link_up (failover: a member whose
 //   link is down leaves selection), each egress queue's flush, LINK_DOWNS per port
@@ -99,10 +101,12 @@ module broker_top #(
     .clk(clk), .rst_n(rst_n), .clk_hz_i(clk_hz), .tick(tick_unused), .now_us(now_us), .frac(now_frac));
 
   // ---- ingress -----------------------------------------------------------------------
-  logic [DATA_W-1:0] core_rx_tdata;
-  logic [KEEP_W-1:0] core_rx_tkeep;
-  logic              core_rx_tlast, core_rx_tvalid, core_rx_tready;
-  logic [7:0]        core_rx_tid;
+  localparam int unsigned LANES = 2;              // = core_params.h kLanes: one per CMAC
+  localparam int unsigned PER_LANE = NUM_IN / LANES;
+  logic [LANES-1:0][DATA_W-1:0] core_rx_tdata;
+  logic [LANES-1:0][KEEP_W-1:0] core_rx_tkeep;
+  logic [LANES-1:0]             core_rx_tlast, core_rx_tvalid, core_rx_tready;
+  logic [LANES-1:0][7:0]        core_rx_tid;
 
   // Each ingress port's frames wait whole in its FIFO; one that finds no room is dropped whole
   // and counted (a CMAC's receive side cannot be held back).
@@ -150,18 +154,33 @@ module broker_top #(
    end
   end
 
-  ingress_arbiter #(.NUM_IN(NUM_IN), .DATA_W(DATA_W), .KEEP_W(KEEP_W), .ID_W(8)) u_arb (
-    .clk(clk), .rst_n(rst_n),
-    .s_tdata(fifo_tdata), .s_tkeep(fifo_tkeep), .s_tlast(fifo_tlast),
-    .s_tvalid(fifo_tvalid), .s_tready(fifo_tready),
-    .m_tdata(core_rx_tdata), .m_tkeep(core_rx_tkeep), .m_tlast(core_rx_tlast),
-    .m_tid(core_rx_tid), .m_tvalid(core_rx_tvalid), .m_tready(core_rx_tready));
+  // Two lanes, one per CMAC: ingress port i goes to lane i % LANES, whose arbiter takes its
+  // ports' frames round robin into the core's rx<lane>.
+  for (genvar l = 0; l < LANES; l++) begin : g_lane_in
+    logic [PER_LANE*DATA_W-1:0] d;
+    logic [PER_LANE*KEEP_W-1:0] k;
+    logic [PER_LANE-1:0]        last, valid, ready;
+    logic [7:0]                 idx;
+    for (genvar j = 0; j < PER_LANE; j++) begin : g_port
+      assign d[j*DATA_W +: DATA_W] = fifo_tdata[(j*LANES+l)*DATA_W +: DATA_W];
+      assign k[j*KEEP_W +: KEEP_W] = fifo_tkeep[(j*LANES+l)*KEEP_W +: KEEP_W];
+      assign last[j]  = fifo_tlast[j*LANES+l];
+      assign valid[j] = fifo_tvalid[j*LANES+l];
+      assign fifo_tready[j*LANES+l] = ready[j];
+    end
+    ingress_arbiter #(.NUM_IN(PER_LANE), .DATA_W(DATA_W), .KEEP_W(KEEP_W), .ID_W(8)) u_arb (
+      .clk(clk), .rst_n(rst_n),
+      .s_tdata(d), .s_tkeep(k), .s_tlast(last), .s_tvalid(valid), .s_tready(ready),
+      .m_tdata(core_rx_tdata[l]), .m_tkeep(core_rx_tkeep[l]), .m_tlast(core_rx_tlast[l]),
+      .m_tid(idx), .m_tvalid(core_rx_tvalid[l]), .m_tready(core_rx_tready[l]));
+    assign core_rx_tid[l] = 8'(idx * LANES + l);  // the ingress port
+  end
 
   // ---- the HLS core ------------------------------------------------------------------
-  logic [DATA_W-1:0] core_tx_tdata;
-  logic [KEEP_W-1:0] core_tx_tkeep, core_tx_tstrb_unused;
-  logic              core_tx_tlast, core_tx_tvalid, core_tx_tready;
-  logic [7:0]        core_tx_tid_unused, core_tx_tdest;
+  logic [LANES-1:0][DATA_W-1:0] core_tx_tdata;
+  logic [LANES-1:0][KEEP_W-1:0] core_tx_tkeep, core_tx_tstrb_unused;
+  logic [LANES-1:0]             core_tx_tlast, core_tx_tvalid, core_tx_tready;
+  logic [LANES-1:0][7:0]        core_tx_tid_unused, core_tx_tdest;
   logic [63:0]       csr_wr_tdata;
   logic              csr_wr_tvalid, csr_wr_tready;
   logic [31:0]       ctr_req_tdata, ctr_rsp_tdata;
@@ -191,31 +210,43 @@ module broker_top #(
 
   broker_core_top u_core (
     .ap_clk(clk), .ap_rst_n(rst_n),
-    .rx_TDATA(core_rx_tdata), .rx_TKEEP(core_rx_tkeep), .rx_TSTRB(core_rx_tkeep),
-    .rx_TLAST(core_rx_tlast), .rx_TID(core_rx_tid), .rx_TDEST(8'd0),
-    .rx_TVALID(core_rx_tvalid), .rx_TREADY(core_rx_tready),
-    .tx_TDATA(core_tx_tdata), .tx_TKEEP(core_tx_tkeep), .tx_TSTRB(core_tx_tstrb_unused),
-    .tx_TLAST(core_tx_tlast), .tx_TID(core_tx_tid_unused), .tx_TDEST(core_tx_tdest),
-    .tx_TVALID(core_tx_tvalid), .tx_TREADY(core_tx_tready),
+    .rx0_TDATA(core_rx_tdata[0]), .rx0_TKEEP(core_rx_tkeep[0]), .rx0_TSTRB(core_rx_tkeep[0]),
+    .rx0_TLAST(core_rx_tlast[0]), .rx0_TID(core_rx_tid[0]), .rx0_TDEST(8'd0),
+    .rx0_TVALID(core_rx_tvalid[0]), .rx0_TREADY(core_rx_tready[0]),
+    .rx1_TDATA(core_rx_tdata[1]), .rx1_TKEEP(core_rx_tkeep[1]), .rx1_TSTRB(core_rx_tkeep[1]),
+    .rx1_TLAST(core_rx_tlast[1]), .rx1_TID(core_rx_tid[1]), .rx1_TDEST(8'd0),
+    .rx1_TVALID(core_rx_tvalid[1]), .rx1_TREADY(core_rx_tready[1]),
+    .tx0_TDATA(core_tx_tdata[0]), .tx0_TKEEP(core_tx_tkeep[0]), .tx0_TSTRB(core_tx_tstrb_unused[0]),
+    .tx0_TLAST(core_tx_tlast[0]), .tx0_TID(core_tx_tid_unused[0]), .tx0_TDEST(core_tx_tdest[0]),
+    .tx0_TVALID(core_tx_tvalid[0]), .tx0_TREADY(core_tx_tready[0]),
+    .tx1_TDATA(core_tx_tdata[1]), .tx1_TKEEP(core_tx_tkeep[1]), .tx1_TSTRB(core_tx_tstrb_unused[1]),
+    .tx1_TLAST(core_tx_tlast[1]), .tx1_TID(core_tx_tid_unused[1]), .tx1_TDEST(core_tx_tdest[1]),
+    .tx1_TVALID(core_tx_tvalid[1]), .tx1_TREADY(core_tx_tready[1]),
     .csr_wr_TDATA(csr_wr_tdata), .csr_wr_TVALID(csr_wr_tvalid), .csr_wr_TREADY(csr_wr_tready),
     .ctr_req_TDATA(ctr_req_tdata), .ctr_req_TVALID(ctr_req_tvalid), .ctr_req_TREADY(ctr_req_tready),
     .ctr_rsp_TDATA(ctr_rsp_tdata), .ctr_rsp_TVALID(ctr_rsp_tvalid), .ctr_rsp_TREADY(ctr_rsp_tready),
     .now_us(now_us), .util_bp(core_util_bp), .link_up(core_link_up));
 
-  // ---- TDEST demultiplexer -> egress queues -> tx ports -----------------------------------
-  // The queues never hold the core back (a frame without room is dropped for its port only),
-  // so the core's tx is always ready; a TDEST beyond the ports (never emitted) is discarded.
-  logic [NUM_OUT-1:0] q_in_valid, q_in_ready_unused, q_empty, tx_fire;
-  logic [NUM_OUT-1:0] tx_commit /*verilator public_flat_rd*/;
-  logic [NUM_OUT-1:0] tx_drop /*verilator public_flat_rd*/;
-  logic [NUM_OUT-1:0] tx_discard /*verilator public_flat_rd*/;
-  logic [NUM_OUT*64-1:0] tx_drops;
+  // ---- TDEST demultiplexers -> egress queues -> tx ports -----------------------------------
+  // Each lane's tx goes by TDEST to that lane's queue of the port; a port's two queues take
+  // turns frame by frame into the port (a round-robin, frame-atomic arbiter). The queues never
+  // hold the core back (a frame without room is dropped for its port only), so the core's tx
+  // is always ready; a TDEST beyond the ports (never emitted) is discarded.
+  logic [LANES*NUM_OUT-1:0] q_in_valid, q_in_ready_unused;
+  logic [NUM_OUT-1:0]       q_empty, tx_fire;
+  // queue of port p in lane l: bit l*NUM_OUT + p
+  logic [LANES*NUM_OUT-1:0] tx_commit /*verilator public_flat_rd*/;
+  logic [LANES*NUM_OUT-1:0] tx_drop /*verilator public_flat_rd*/;
+  logic [LANES*NUM_OUT-1:0] tx_discard /*verilator public_flat_rd*/;
+  logic [LANES*NUM_OUT-1:0] tx_sent /*verilator public_flat_rd*/;  // a queue's frame left (TLAST), a clock later
+  logic [NUM_OUT*64-1:0]    tx_drops;
 
-  assign core_tx_tready = 1'b1;
+  assign core_tx_tready = '1;
   always_comb begin
     q_in_valid = '0;
-    for (int p = 0; p < NUM_OUT; p++)
-      if (core_tx_tdest == 8'(p)) q_in_valid[p] = core_tx_tvalid;
+    for (int l = 0; l < LANES; l++)
+      for (int p = 0; p < NUM_OUT; p++)
+        if (core_tx_tdest[l] == 8'(p)) q_in_valid[l*NUM_OUT + p] = core_tx_tvalid[l];
   end
 
   assign tx_fire = tx_tvalid & tx_tready;
@@ -227,40 +258,69 @@ module broker_top #(
 
   for (genvar p = 0; p < NUM_OUT; p++) begin : g_port
    if (p >= TX_WIRED) begin : g_unwired
-    assign q_in_ready_unused[p] = 1'b1;
     assign tx_tdata_flat[p*DATA_W +: DATA_W] = '0;
     assign tx_tkeep_flat[p*KEEP_W +: KEEP_W] = '0;
     assign tx_tlast[p] = 1'b0;
     assign tx_tvalid[p] = 1'b0;
-    assign tx_commit[p] = 1'b0;
-    assign tx_drop[p] = 1'b0;
-    assign tx_discard[p] = 1'b0;
     assign q_empty[p] = 1'b1;
     assign tx_drops[p*64 +: 64] = '0;
     assign link_downs[p*64 +: 64] = '0;
     assign util_bp[p*16 +: 16] = '0;
     assign peak_bp[p*16 +: 16] = '0;
+    for (genvar l = 0; l < LANES; l++) begin : g_lane
+      assign q_in_ready_unused[l*NUM_OUT + p] = 1'b1;
+      assign tx_commit[l*NUM_OUT + p] = 1'b0;
+      assign tx_drop[l*NUM_OUT + p] = 1'b0;
+      assign tx_discard[l*NUM_OUT + p] = 1'b0;
+      assign tx_sent[l*NUM_OUT + p] = 1'b0;
+    end
     // Nothing is built for this port: what the core would send it goes nowhere.
     /* verilator lint_off UNUSEDSIGNAL */
-    wire unused_out = &{1'b0, q_in_valid[p], util_scale[p*32 +: 32], util_shift[p*7 +: 7],
-                        link_up_i[p], admin_down[p]};
+    wire unused_out = &{1'b0, q_in_valid[p], q_in_valid[NUM_OUT + p], util_scale[p*32 +: 32],
+                        util_shift[p*7 +: 7], link_up_i[p], admin_down[p]};
     /* verilator lint_on UNUSEDSIGNAL */
    end else begin : g_wired
-    packet_fifo #(.DATA_W(DATA_W), .KEEP_W(KEEP_W), .DEPTH(QUEUE_BEATS)) u_queue (
+    logic [LANES*DATA_W-1:0] qd;
+    logic [LANES*KEEP_W-1:0] qk;
+    logic [LANES-1:0]        ql, qv, qr, qe;
+    for (genvar l = 0; l < LANES; l++) begin : g_lane
+      packet_fifo #(.DATA_W(DATA_W), .KEEP_W(KEEP_W), .DEPTH(QUEUE_BEATS)) u_queue (
+        .clk(clk), .rst_n(rst_n),
+        .s_tdata(core_tx_tdata[l]), .s_tkeep(core_tx_tkeep[l]), .s_tlast(core_tx_tlast[l]),
+        .s_tvalid(q_in_valid[l*NUM_OUT + p]), .s_tready(q_in_ready_unused[l*NUM_OUT + p]),
+        .m_tdata(qd[l*DATA_W +: DATA_W]), .m_tkeep(qk[l*KEEP_W +: KEEP_W]),
+        .m_tlast(ql[l]), .m_tvalid(qv[l]), .m_tready(qr[l]),
+        .flush_i(!link_q[p]),
+        .commit_o(tx_commit[l*NUM_OUT + p]), .drop_o(tx_drop[l*NUM_OUT + p]),
+        .discard_o(tx_discard[l*NUM_OUT + p]), .empty_o(qe[l]));
+      // Registered like the queue's own pulses, so every fate of a stored frame is seen in
+      // order (for the co-simulation's bookkeeping; nothing in the data path uses it).
+      logic sent_q;
+      always_ff @(posedge clk) begin
+        if (!rst_n) sent_q <= 1'b0;
+        else sent_q <= qv[l] && qr[l] && ql[l];
+      end
+      assign tx_sent[l*NUM_OUT + p] = sent_q;
+    end
+    logic [7:0] lane_unused;
+    ingress_arbiter #(.NUM_IN(LANES), .DATA_W(DATA_W), .KEEP_W(KEEP_W), .ID_W(8)) u_join (
       .clk(clk), .rst_n(rst_n),
-      .s_tdata(core_tx_tdata), .s_tkeep(core_tx_tkeep), .s_tlast(core_tx_tlast),
-      .s_tvalid(q_in_valid[p]), .s_tready(q_in_ready_unused[p]),
+      .s_tdata(qd), .s_tkeep(qk), .s_tlast(ql), .s_tvalid(qv), .s_tready(qr),
       .m_tdata(tx_tdata_flat[p*DATA_W +: DATA_W]), .m_tkeep(tx_tkeep_flat[p*KEEP_W +: KEEP_W]),
-      .m_tlast(tx_tlast[p]), .m_tvalid(tx_tvalid[p]), .m_tready(tx_tready[p]),
-      .flush_i(!link_q[p]),
-      .commit_o(tx_commit[p]), .drop_o(tx_drop[p]), .discard_o(tx_discard[p]), .empty_o(q_empty[p]));
+      .m_tlast(tx_tlast[p]), .m_tid(lane_unused), .m_tvalid(tx_tvalid[p]), .m_tready(tx_tready[p]));
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire unused_lane = &{1'b0, lane_unused};
+    /* verilator lint_on UNUSEDSIGNAL */
+    // Empty: both queues, and no beat held in the join's register slice.
+    assign q_empty[p] = &qe && !tx_tvalid[p];
     // TX_DROPS: frames dropped on arrival (no room, or the link is down) and frames discarded
-    // unsent from the queue when the link went down; both can happen in one clock.
+    // unsent from a queue when the link went down, both lanes; several can happen in one clock.
     logic [63:0] drops_q, link_downs_q;
     logic        link_was;
     always_ff @(posedge clk) begin
       if (!rst_n || clear_counters) drops_q <= '0;
-      else drops_q <= drops_q + 64'(tx_drop[p]) + 64'(tx_discard[p]);
+      else drops_q <= drops_q + 64'(tx_drop[p]) + 64'(tx_discard[p]) +
+                      64'(tx_drop[NUM_OUT + p]) + 64'(tx_discard[NUM_OUT + p]);
     end
     always_ff @(posedge clk) begin
       if (!rst_n) link_was <= 1'b0;

@@ -3,6 +3,9 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <deque>
+#include <map>
+#include <set>
 #include <random>
 #include <string>
 #include <vector>
@@ -104,6 +107,59 @@ inline v1::Config fan_in_config(uint32_t out_port, const char* mode) {
       "groups {{ name: \"g\" ingress_ports: [0, 1, 2, 3, 4, 5, 6, 7] members: [{}] "
       "hash: HASH_CRC32 symmetric: true tuple: [SRC_IP, DST_IP] mode: {} }}\n",
       out_port, out_port, mode));
+}
+
+// Which sent frame each decided frame is. The core decides frames in the order their headers
+// reach its shared tasks: each ingress port's frames in the order sent, the ports interleaved
+// (two lanes run side by side, and each lane's arbiter serves its ports in turn).
+// sent_port[i]: the ingress port of the i-th frame sent.
+inline std::vector<size_t> sent_index_of(const std::vector<cards::VerilatorCard::DecidedFrame>& decided,
+                                         const std::vector<uint8_t>& sent_port) {
+  std::map<int, std::deque<size_t>> of_port;
+  for (size_t i = 0; i < sent_port.size(); ++i) of_port[sent_port[i]].push_back(i);
+  std::vector<size_t> out;
+  for (const auto& d : decided) {
+    auto& q = of_port[int(d.trace.decision.in_port.to_uint())];
+    EXPECT_FALSE(q.empty()) << "a decision for a frame never sent";
+    out.push_back(q.empty() ? ~size_t(0) : q.front());
+    if (!q.empty()) q.pop_front();
+  }
+  return out;
+}
+
+// What left each egress port (got) is exactly the sent frames expected there (expect_out: sent
+// indices in decision order), whole and byte for byte, in order per lane: a port's two lane
+// queues take turns as their frames are stored whole, so the lanes interleave by the frames'
+// lengths, while each lane (so each ingress port and session direction) keeps its order.
+// Sent frames must differ from each other (numbered_frame).
+inline void expect_port_output(const std::map<int, std::vector<size_t>>& expect_out,
+                               const std::map<int, std::vector<std::vector<uint8_t>>>& got,
+                               const std::vector<std::vector<uint8_t>>& sent,
+                               const std::vector<uint8_t>& sent_port) {
+  std::map<std::vector<uint8_t>, size_t> index_of;
+  for (size_t i = 0; i < sent.size(); ++i) index_of[sent[i]] = i;
+  std::set<int> ports;
+  for (const auto& [p, v] : expect_out) ports.insert(p);
+  for (const auto& [p, v] : got) ports.insert(p);
+  for (int p : ports) {
+    const auto e = expect_out.count(p) ? expect_out.at(p) : std::vector<size_t>{};
+    const auto g = got.count(p) ? got.at(p) : std::vector<std::vector<uint8_t>>{};
+    EXPECT_EQ(g.size(), e.size()) << "frames out of port " << p;
+    for (int lane = 0; lane < 2; ++lane) {
+      std::vector<size_t> want, have;
+      for (size_t i : e)
+        if (sent_port[i] % 2 == lane) want.push_back(i);
+      for (const auto& f : g) {
+        const auto it = index_of.find(f);
+        if (it == index_of.end()) {
+          ADD_FAILURE() << "port " << p << " sent a frame of " << f.size() << " bytes that was never sent (truncated?)";
+          return;
+        }
+        if (sent_port[it->second] % 2 == lane) have.push_back(it->second);
+      }
+      EXPECT_EQ(have, want) << "port " << p << ", lane " << lane << ": frames out of order or missing";
+    }
+  }
 }
 
 // A card whose ingress ports each run as an independent link (IngressMode::kPerPort).

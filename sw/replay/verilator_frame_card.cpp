@@ -1,5 +1,6 @@
 #include "verilator_frame_card.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -25,10 +26,12 @@ void VerilatorFrameCard::forward(uint8_t in_port, uint64_t /*ts_ns: the model ke
                                  const uint8_t* frame, uint32_t len, const Done& done) {
   if (in_port >= VerilatorCard::kInPorts)
     throw std::invalid_argument(fmt::format("verilator card: no ingress port {}", in_port));
-  // Another port may start only when every frame sent before has entered the core: frames
-  // waiting in two ingress FIFOs at once would pass the arbiter in its round-robin order.
+  // Another port may start only when every frame sent before has been decided: frames waiting
+  // in two ingress FIFOs at once would pass a lane's arbiter in its round-robin order, and a
+  // frame of the other lane could reach the shared tasks first.
   if (last_port_ >= 0 && in_port != last_port_)
-    run_until([&] { return into_core() == sent_total_; }, done, "the core to take the frames sent before");
+    run_until([&] { return into_core() == sent_total_ && decided_ == sent_.size(); }, done,
+              "the core to decide the frames sent before");
   run_until([&] { return sent_.size() < kWindow; }, done, "frames in flight to leave");
   sent_.push_back(Sent{in_port, std::vector<uint8_t>(frame, frame + len)});
   card_.send(in_port, frame, len);
@@ -92,14 +95,19 @@ void VerilatorFrameCard::collect(const Done& done) {
       if (out >= VerilatorCard::kOutPorts)
         throw std::runtime_error(fmt::format("verilator card: frame {} decided for egress port {}, "
                                              "which the model does not have", reported_ + 1, out));
+      // A port's two lane queues take turns as their frames are stored whole: a shorter frame of
+      // the other lane may leave before this one. Each lane keeps its order.
       auto& q = egress_[out];
-      if (q.empty()) return;
-      if (q.front() != s.data)
-        throw std::runtime_error(fmt::format(
-            "verilator card: frame {} in replay order ({} bytes from ingress port {}) was decided for "
-            "egress port {}, but the next frame out of that port differs ({} bytes)",
-            reported_ + 1, s.data.size(), s.in_port, out, q.front().size()));
-      q.pop_front();
+      const auto it = std::find(q.begin(), q.end(), s.data);
+      if (it == q.end()) {
+        if (q.size() > sent_.size())
+          throw std::runtime_error(fmt::format(
+              "verilator card: frame {} in replay order ({} bytes from ingress port {}) was decided for "
+              "egress port {}, but none of the {} frames out of that port is it",
+              reported_ + 1, s.data.size(), s.in_port, out, q.size()));
+        return;
+      }
+      q.erase(it);
     }
     done(s.result);
     sent_.pop_front();

@@ -13,14 +13,14 @@
 
 namespace broker::replay {
 
-// Frame order: the core decides frames in the order their first beats pass the ingress
-// arbiter, which serves the ingress FIFOs round robin. A frame on another port than the
-// previous frame is queued only once every frame sent before it has entered the core
-// (frames_into_core()), so no two ports ever wait in the arbiter together and the core's order
-// is the order of forward(). Frames of one port still go back to back. take_decisions() is then mapped to the
-// frames in flight in that order (the ParsedItem's in_port must agree), and each frame not
-// dropped must be the next frame out of its egress port, byte for byte. Any disagreement
-// throws std::runtime_error.
+// Frame order: the core decides frames in the order their headers reach the shared tasks: each
+// lane's arbiter serves its ingress FIFOs round robin, and the lanes' headers merge. A frame on
+// another port than the previous frame is queued only once every frame sent before it has been
+// decided, so no two ports ever race and the core's order is the order of forward(). Frames of
+// one port still go back to back. take_decisions() is then mapped to the frames in flight in
+// that order (the ParsedItem's in_port must agree), and each frame not dropped must come out of
+// its egress port, byte for byte (in its lane's order; the two lanes of a port interleave as
+// their frames are stored). Any disagreement throws std::runtime_error.
 //
 // Time is the model's clock (cycles, its microsecond tick), not the capture's: ts_ns is not
 // used, so decisions that depend on time (dynamic idle timeouts, utilization thresholds,

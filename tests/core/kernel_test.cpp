@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <deque>
+
 #include <gtest/gtest.h>
 
 #include "core_test_util.h"
@@ -85,53 +87,74 @@ struct OutFrame {
 };
 
 struct KernelRun {
-  std::vector<OutFrame> frames;
+  std::vector<OutFrame> frames[kLanes];   // per lane, as they left its tx stream
   std::vector<FrameResult> decided;  // in core order: what the traced streams carried
-  std::vector<uint64_t> beat_step;  // the step each output beat left on
+  std::vector<size_t> order;         // the input index of each decided frame
+  std::vector<uint64_t> beat_step;  // the step each output beat left on (either lane)
   uint64_t steps = 0;
   uint64_t beats_in = 0;
   CoreCounters counters;
 };
 
-// Every frame's beats into RX up front, then one step of every task per clock until drained.
+// Every frame's beats into its lane's RX up front, then one step of every task per clock
+// until drained.
 KernelRun run_kernel(const std::vector<InFrame>& in, const CoreConfig& cfg) {
   KernelRun run;
   Pipeline core;
   write_config(core, cfg);
   CoreStreams& s = core.streams();
-  for (const auto& f : in) {
-    const size_t before = s.rx.size();
-    frame_to_beats(f.data.data(), uint32_t(f.data.size()), f.port, s.rx);
-    run.beats_in += s.rx.size() - before;
+  hls::stream<AxisBeat>* rx[kLanes] = {&s.rx0, &s.rx1};
+  hls::stream<AxisBeat>* tx[kLanes] = {&s.tx0, &s.tx1};
+  std::deque<size_t> lane_inputs[kLanes];
+  for (size_t i = 0; i < in.size(); ++i) {
+    const InFrame& f = in[i];
+    const int lane = lane_of(f.port);
+    const size_t before = rx[lane]->size();
+    frame_to_beats(f.data.data(), uint32_t(f.data.size()), f.port, *rx[lane]);
+    run.beats_in += rx[lane]->size() - before;
+    lane_inputs[lane].push_back(i);
   }
   const uint16_t util[kOutPorts] = {};
-  OutFrame cur;
+  OutFrame cur[kLanes];
   const uint64_t limit = run.beats_in * 2 + 100;
   uint64_t quiet = 0;
   FrameTraceZip traces;
   while (run.steps < limit && quiet < 2 * kHeaderBeats + 8) {
     core.step(0, util, kAllLinksUp, traces);
     ++run.steps;
-    quiet = s.tx.empty() && s.rx.empty() ? quiet + 1 : 0;
-    while (!s.tx.empty()) {
-      const AxisBeat b = s.tx.read();
-      run.beat_step.push_back(run.steps);
-      bool contiguous;
-      const int n = keep_count(b, contiguous);
-      if (!contiguous || n == 0 || (!b.last && n != kBeatBytes)) cur.keep_ok = false;
-      for (int i = 0; i < n; ++i) cur.data.push_back(uint8_t(b.data.range(8 * i + 7, 8 * i).to_uint()));
-      const int dest = int(b.dest.to_uint());
-      if (cur.dest >= 0 && cur.dest != dest) cur.dest_constant = false;
-      cur.dest = dest;
-      if (b.last) {
-        run.frames.push_back(std::move(cur));
-        cur = OutFrame{};
+    bool idle = true;
+    for (int lane = 0; lane < kLanes; ++lane) {
+      idle = idle && tx[lane]->empty() && rx[lane]->empty();
+      while (!tx[lane]->empty()) {
+        const AxisBeat b = tx[lane]->read();
+        OutFrame& c = cur[lane];
+        run.beat_step.push_back(run.steps);
+        bool contiguous;
+        const int n = keep_count(b, contiguous);
+        if (!contiguous || n == 0 || (!b.last && n != kBeatBytes)) c.keep_ok = false;
+        for (int i = 0; i < n; ++i) c.data.push_back(uint8_t(b.data.range(8 * i + 7, 8 * i).to_uint()));
+        const int dest = int(b.dest.to_uint());
+        if (c.dest >= 0 && c.dest != dest) c.dest_constant = false;
+        c.dest = dest;
+        if (b.last) {
+          run.frames[lane].push_back(std::move(c));
+          c = OutFrame{};
+        }
       }
     }
+    quiet = idle ? quiet + 1 : 0;
   }
-  EXPECT_TRUE(cur.data.empty()) << "a frame left without TLAST";
+  for (int lane = 0; lane < kLanes; ++lane) EXPECT_TRUE(cur[lane].data.empty()) << "a frame left without TLAST";
   EXPECT_LT(run.steps, limit) << "kernel did not drain";
-  for (const FrameTrace& t : traces.take()) run.decided.push_back(frame_result_of(t));
+  for (const FrameTrace& t : traces.take()) {
+    run.decided.push_back(frame_result_of(t));
+    // Each lane keeps its frames' order; the decisions interleave the lanes.
+    auto& q = lane_inputs[lane_of(uint8_t(t.decision.in_port))];
+    EXPECT_FALSE(q.empty()) << "a decision for a frame never sent";
+    if (q.empty()) break;
+    run.order.push_back(q.front());
+    q.pop_front();
+  }
   run.counters = read_counters(core);
   return run;
 }
@@ -171,41 +194,45 @@ void expect_same_counters(const CoreCounters& a, const CoreCounters& b) {
   EXPECT_EQ(a.frag_misses, b.frag_misses);
 }
 
-// Everything a streamed run must share with the one-at-a-time run. Returns frames checked.
+// Everything a streamed run must share with the one-at-a-time run (which takes the frames in
+// the order the core decided them: each lane in its own order, the lanes interleaved).
+// Returns frames checked.
 size_t check_run(const std::vector<InFrame>& in, const CoreConfig& cfg) {
   const KernelRun run = run_kernel(in, cfg);
-  const Reference ref = reference(in, cfg);
-  size_t expected_out = 0;
-  for (const auto& r : ref.results) expected_out += r.decision.out_port != kNoPort;
-  EXPECT_EQ(run.frames.size(), expected_out) << "frames out";
-  size_t k = 0;
+  EXPECT_EQ(run.decided.size(), in.size()) << "frames decided";
+  std::vector<InFrame> in_core_order;
+  for (size_t i : run.order) in_core_order.push_back(in[i]);
+  const Reference ref = reference(in_core_order, cfg);
+  std::vector<uint8_t> want_port(in.size(), kNoPort);
+  for (size_t k = 0; k < run.order.size(); ++k) want_port[run.order[k]] = ref.results[k].decision.out_port;
   int mismatches = 0;
-  for (size_t i = 0; i < in.size() && k < run.frames.size(); ++i) {
-    const uint8_t want = ref.results[i].decision.out_port;
-    if (want == kNoPort) continue;  // dropped: emits no beats
-    const OutFrame& o = run.frames[k++];
-    const bool ok = o.data == in[i].data && o.dest == want && o.dest_constant && o.keep_ok;
-    if (!ok && ++mismatches <= 10) {
-      ADD_FAILURE() << "input frame " << i << " (" << in[i].what << ", " << in[i].data.size()
-                    << " bytes, TID " << int(in[i].port) << "): out " << o.data.size()
-                    << " bytes, bytes equal " << (o.data == in[i].data) << ", TDEST " << o.dest
-                    << " vs one-at-a-time " << int(want) << ", TDEST constant "
-                    << o.dest_constant << ", TKEEP ok " << o.keep_ok;
+  for (int lane = 0; lane < kLanes; ++lane) {
+    size_t expected_out = 0, k = 0;
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (lane_of(in[i].port) != lane || want_port[i] == kNoPort) continue;  // dropped: no beats
+      ++expected_out;
+      if (k >= run.frames[lane].size()) continue;
+      const OutFrame& o = run.frames[lane][k++];
+      const bool ok = o.data == in[i].data && o.dest == want_port[i] && o.dest_constant && o.keep_ok;
+      if (!ok && ++mismatches <= 10) {
+        ADD_FAILURE() << "input frame " << i << " (" << in[i].what << ", " << in[i].data.size()
+                      << " bytes, TID " << int(in[i].port) << "): out " << o.data.size()
+                      << " bytes, bytes equal " << (o.data == in[i].data) << ", TDEST " << o.dest
+                      << " vs one-at-a-time " << int(want_port[i]) << ", TDEST constant "
+                      << o.dest_constant << ", TKEEP ok " << o.keep_ok;
+      }
     }
+    EXPECT_EQ(run.frames[lane].size(), expected_out) << "frames out of lane " << lane;
   }
   EXPECT_EQ(mismatches, 0);
   // Every frame decided alike: parsed fields, settled verdicts, key, hash, bucket, member.
-  EXPECT_EQ(run.decided.size(), in.size()) << "frames decided";
   int differ = 0;
-  for (size_t i = 0; i < in.size() && i < run.decided.size(); ++i) {
-    const FrameResult& a = run.decided[i];
-    const FrameResult& b = ref.results[i];
+  for (size_t k = 0; k < run.decided.size() && k < ref.results.size(); ++k) {
     uint64_t ha = 0, hb = 0;
-    digest_result(ha, a);
-    digest_result(hb, b);
-    const bool same = ha == hb;
-    if (!same && ++differ <= 5)
-      ADD_FAILURE() << "frame " << i << " (" << in[i].what << ") decided differently streamed";
+    digest_result(ha, run.decided[k]);
+    digest_result(hb, ref.results[k]);
+    if (ha != hb && ++differ <= 5)
+      ADD_FAILURE() << "frame " << run.order[k] << " (" << in[run.order[k]].what << ") decided differently streamed";
   }
   EXPECT_EQ(differ, 0);
   expect_same_counters(run.counters, ref.counters);
@@ -264,7 +291,7 @@ TEST(CoreKernel, BackToBack64ByteFramesOneBeatPerStep) {
   std::vector<InFrame> in;
   for (int i = 0; i < kN; ++i) in.push_back({sized_frame(64, uint16_t(i)), 0, "64"});
   const KernelRun run = run_kernel(in, *cfg);
-  ASSERT_EQ(run.frames.size(), size_t(kN));
+  ASSERT_EQ(run.frames[0].size(), size_t(kN));
   ASSERT_EQ(run.beat_step.size(), size_t(kN));
   // Every task takes one item per step: one beat out per step from the first step on.
   EXPECT_EQ(run.beat_step.back(), uint64_t(kN)) << "steps until the last beat left";

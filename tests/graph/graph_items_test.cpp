@@ -140,7 +140,7 @@ TEST(GraphTop, NativeTopDoesWhatTheStepFunctionDoes) {
   ASSERT_FALSE(bus.writes.empty());
 
   // The top keeps its state and FIFOs in statics: this is the only test that calls it.
-  hls::stream<AxisBeat> rx, tx;
+  hls::stream<AxisBeat> rx[kLanes], tx[kLanes];
   hls::stream<CsrWrite> csr;
   hls::stream<CsrWord> req, rsp;
   auto s = std::make_unique<CoreStreams>();
@@ -154,7 +154,7 @@ TEST(GraphTop, NativeTopDoesWhatTheStepFunctionDoes) {
   const ap_uint<256> util = 0;
   NoTap tap;
   auto step_both = [&] {
-    broker_core_top(rx, tx, csr, req, rsp, now, util, ap_uint<16>(0xFFFF));
+    broker_core_top(rx[0], rx[1], tx[0], tx[1], csr, req, rsp, now, util, ap_uint<16>(0xFFFF));
     core_step(*s, *st, now, util, ap_uint<16>(0xFFFF), tap);
   };
   for (size_t i = 0; i < bus.writes.size() + 8; ++i) step_both();
@@ -162,7 +162,8 @@ TEST(GraphTop, NativeTopDoesWhatTheStepFunctionDoes) {
   int frames = 0, beats = 0;
   for (uint32_t i = 0; i < 60; ++i) {
     const uint32_t len = i % 3 == 0 ? 64 : i % 3 == 1 ? 65 : 300;
-    write_frame(udp_frame(len, 1000 + i % 7), uint8_t(i % 2), rx, s->rx);
+    const uint8_t port = uint8_t(i % 2);
+    write_frame(udp_frame(len, 1000 + i % 7), port, rx[port % kLanes], port % kLanes ? s->rx1 : s->rx0);
     ++frames;
     beats += int((len + 63) / 64);
   }
@@ -171,13 +172,16 @@ TEST(GraphTop, NativeTopDoesWhatTheStepFunctionDoes) {
   int out = 0;
   for (int i = 0; i < beats + 500; ++i) {
     step_both();
-    while (!tx.empty() && !s->tx.empty()) {
-      ASSERT_EQ(words(tx.read()), words(s->tx.read())) << "beat " << out;
-      ++out;
+    for (int lane = 0; lane < kLanes; ++lane) {
+      hls::stream<AxisBeat>& native = lane ? s->tx1 : s->tx0;
+      while (!tx[lane].empty() && !native.empty()) {
+        ASSERT_EQ(words(tx[lane].read()), words(native.read())) << "beat " << out << " of lane " << lane;
+        ++out;
+      }
     }
   }
-  EXPECT_TRUE(tx.empty());
-  EXPECT_TRUE(s->tx.empty());
+  for (int lane = 0; lane < kLanes; ++lane) EXPECT_TRUE(tx[lane].empty());
+  EXPECT_TRUE(s->tx0.empty() && s->tx1.empty());
   EXPECT_EQ(out, beats) << "every frame goes to a member: all beats out";
   ASSERT_FALSE(rsp.empty());
   ASSERT_FALSE(s->ctr_rsp.empty());

@@ -74,11 +74,11 @@ def case_nobody_reads(d):
 
 
 def case_bypass_too_shallow(d):
-    stream(d, "payload")["depth"] = 20
+    stream(d, "payload0")["depth"] = 20
 
 
 def case_decisions_shallower(d):
-    stream(d, "decision")["depth"] = 8
+    stream(d, "decision0")["depth"] = 8
 
 
 def case_depth_one(d):
@@ -90,7 +90,7 @@ def case_unknown_stream(d):
 
 
 def case_axis_bits(d):
-    next(p for p in d["port"] if p["name"] == "rx")["signals"][1] = ["TKEEP", 32]
+    next(p for p in d["port"] if p["name"] == "rx0")["signals"][1] = ["TKEEP", 32]
 
 
 def case_trace_word(d):
@@ -118,7 +118,7 @@ def case_item_bits(d):
 
 
 def case_writes_input_port(d):
-    task(d, "egress")["args"].append({"out": "rx"})
+    task(d, "egress0")["args"].append({"out": "rx0"})
 
 
 def case_kernel_arg_port(d):
@@ -129,18 +129,18 @@ CASES = [
     (case_cycle, ["cycle", "parse_eth", "parse_ip"]),
     (case_two_writers, ["eth", "hash"]),
     (case_nobody_reads, ["orphan", "no task reads"]),
-    (case_bypass_too_shallow, ["payload", "20", "46"]),
-    (case_decisions_shallower, ["decision", "8", "payload"]),
+    (case_bypass_too_shallow, ["payload0", "20", "least"]),
+    (case_decisions_shallower, ["decision0", "8", "payload0"]),
     (case_depth_one, ["hdr", "depth"]),
     (case_unknown_stream, ["key", "parsd"]),
-    (case_axis_bits, ["rx", "AxisBeat"]),
+    (case_axis_bits, ["rx0", "AxisBeat"]),
     (case_trace_word, ["key_cfg", "traced"]),
     (case_state_twice, ["hash", "key"]),
     (case_unknown_key, ["select", "latncy"]),
     (case_missing_time, ["now_us"]),
     (case_takes_order, ["select", "takes"]),
     (case_item_bits, ["HeaderItem"]),
-    (case_writes_input_port, ["egress", "rx"]),
+    (case_writes_input_port, ["egress0", "rx0"]),
     (case_kernel_arg_port, ["kernel arg", "id"]),
 ]
 

@@ -92,7 +92,9 @@ uint32_t Pipeline::read_counter(uint32_t addr) {
 void Pipeline::forward(uint8_t in_port, const uint8_t* frame, uint32_t len, uint64_t now_us,
                        const uint16_t util_bp[kOutPorts], FrameResult& out, uint16_t link_up) {
   CoreStreams& s = *streams_;
-  frame_to_beats(frame, len, in_port, s.rx);
+  hls::stream<AxisBeat>& rx = lane_of(in_port) == 0 ? s.rx0 : s.rx1;
+  hls::stream<AxisBeat>& tx = lane_of(in_port) == 0 ? s.tx0 : s.tx1;
+  frame_to_beats(frame, len, in_port, rx);
   const uint32_t beats = len == 0 ? 1 : (len + kBeatBytes - 1) / kBeatBytes;
   const ap_uint<256> util = pack_util(util_bp);
   FrameTap tap;
@@ -103,13 +105,13 @@ void Pipeline::forward(uint8_t in_port, const uint8_t* frame, uint32_t len, uint
   const uint32_t limit = beats + kHeaderBeats + 16;
   for (uint32_t i = 0; i < limit && tap.events == 0; ++i) {
     core_step(s, *state_, Time(now_us), util, ap_uint<16>(link_up), tap);
-    while (!s.tx.empty()) {
-      const AxisBeat b = s.tx.read();
+    while (!tx.empty()) {
+      const AxisBeat b = tx.read();
       ++tx_beats;
       dest_ok = dest_ok && b.dest == tap.trace.decision.out_port;
     }
   }
-  if (tap.events != 1 || !s.rx.empty())
+  if (tap.events != 1 || !rx.empty())
     throw std::logic_error("core: the frame did not leave the pipeline");
   const DecisionItem& d = tap.trace.decision;
   if (!dest_ok || (d.out_port != kNoPort && tx_beats != int(beats)) ||

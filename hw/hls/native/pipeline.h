@@ -15,6 +15,9 @@ namespace core {
 
 ap_uint<256> pack_util(const uint16_t util_bp[kOutPorts]);
 
+// The lane (rx0/tx0 or rx1/tx1) of a frame that enters on ingress port in_port.
+inline int lane_of(uint8_t in_port) { return in_port % kLanes; }
+
 // Every egress port's link up (LINK_STATUS as the core's link_up input sees it).
 const uint16_t kAllLinksUp = 0xFFFF;
 
@@ -61,7 +64,7 @@ class Pipeline {
 };
 
 // A frame as the beats the AXI4-Stream bus carries (TKEEP contiguous from byte 0, TLAST on the
-// last, TID = in_port).
+// last, TID = in_port); `out` is the lane's rx stream (lane_of(in_port)).
 void frame_to_beats(const uint8_t* frame, uint32_t len, uint8_t in_port, hls::stream<AxisBeat>& out);
 
 // What the core decided about one frame, from the items its traced streams carried (the

@@ -122,9 +122,11 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
     zip.clear();
     frames.clear();
     started.fill(0);
-    tx_next = 0;
-    for (auto& o : queued) o.clear();
-    for (auto& o : stored) o.clear();
+    in_next = 0;
+    tx_next.fill(0);
+    for (auto& l : lane_in) l.clear();
+    for (auto& o : queued) for (auto& q : o) q.clear();
+    for (auto& o : stored) for (auto& q : o) q.clear();
     top->rst_n = 1;
     for (uint64_t i = 0; i < kResetCycles; ++i) tick();
   }
@@ -134,56 +136,90 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
     while (frames.size() <= k - zip.first()) frames.emplace_back();
     return frames[k - zip.first()];
   }
-  // Moves tx_next past the frames whose decision is known and drops them (they emit no beat).
-  void skip_dropped() {
-    while (tx_next < zip.arrived(core::TraceStream::kDecision) &&
-           zip.frame(tx_next).decision.out_port == core::kNoPort)
-      ++tx_next;
+  static int lane_of(const core::FrameTrace& t) { return int(t.decision.in_port.to_uint()) % core::kLanes; }
+  // Frames are numbered in the order the core decides them (the shared tasks' order); a lane's
+  // frames keep their order. Once a frame's decision is in, its lane says which of the first
+  // beats seen entering rx0 / rx1 was its own.
+  void settle_core_in() {
+    for (; in_next < zip.arrived(core::TraceStream::kDecision); ++in_next) {
+      auto& q = lane_in[size_t(lane_of(zip.frame(in_next)))];
+      if (q.empty()) break;  // cannot happen: a frame is seen entering before it is decided
+      frame(in_next).core_in = q.front();
+      q.pop_front();
+    }
   }
   void on_word(core::CoreStream s, bool frame_start) override {
     if (!frame_start) return;
     const int i = int(s);
-    if (s == core::CoreStream::kRx) {
-      frame(started[i]++).core_in = cycle;
-    } else if (s == core::CoreStream::kTx) {
-      skip_dropped();  // a frame's decision is in before its first beat can leave
-      frame(tx_next).core_out = cycle;
-      const uint8_t port = zip.frame(tx_next).decision.out_port;
-      if (port < kOutPorts) queued[port].push_back(tx_next);
-      ++tx_next;
+    if (s == core::CoreStream::kRx0 || s == core::CoreStream::kRx1) {
+      lane_in[s == core::CoreStream::kRx0 ? 0 : 1].push_back(cycle);
+      ++started[i];
+    } else if (s == core::CoreStream::kTx0 || s == core::CoreStream::kTx1) {
+      // The next frame of this lane that leaves (dropped ones emit no beat); its decision is in
+      // before its first beat can leave.
+      const int lane = s == core::CoreStream::kTx0 ? 0 : 1;
+      uint64_t& k = tx_next[size_t(lane)];
+      while (k < zip.arrived(core::TraceStream::kDecision) &&
+             (lane_of(zip.frame(k)) != lane || zip.frame(k).decision.out_port == core::kNoPort))
+        ++k;
+      frame(k).core_out = cycle;
+      const uint8_t port = zip.frame(k).decision.out_port;
+      if (port < kOutPorts) queued[port][size_t(lane)].push_back(k);
+      ++k;
     } else if (stage_of[i] >= 0) {
       frame(started[i]++).fifo_in[size_t(stage_of[i])] = cycle;
     }
   }
   core::FrameTraceZip* trace() override { return &zip; }
 
-  // The egress queues' pulses of the clock edge just taken: commit or drop settles the oldest
-  // frame the core sent to that port (frames reach a queue in order); a stored frame then
-  // leaves (take_beat) or is discarded unsent when the port's link goes down.
+  // The egress queues' pulses of the clock edge just taken (queue of port q in lane l: bit
+  // l * kOutPorts + q): commit or drop settles the oldest frame the core sent to that queue
+  // (frames reach a queue in order); a stored frame then leaves (sent) or is discarded unsent
+  // when the port's link goes down, in order too.
   void settle_queues() {
-    const uint32_t commit = uint32_t(top->rootp->broker_top__DOT__tx_commit);
-    const uint32_t drop = uint32_t(top->rootp->broker_top__DOT__tx_drop);
-    const uint32_t discard = uint32_t(top->rootp->broker_top__DOT__tx_discard);
-    if ((commit | drop | discard) == 0) return;
-    for (int q = 0; q < kOutPorts; ++q) {
-      if ((discard >> q & 1) && !stored[q].empty()) {
-        frame(stored[q].front()).tx_dropped = true;
-        stored[q].pop_front();
+    const uint64_t commit = uint64_t(top->rootp->broker_top__DOT__tx_commit);
+    const uint64_t drop = uint64_t(top->rootp->broker_top__DOT__tx_drop);
+    const uint64_t discard = uint64_t(top->rootp->broker_top__DOT__tx_discard);
+    const uint64_t sent = uint64_t(top->rootp->broker_top__DOT__tx_sent);
+    if ((commit | drop | discard | sent) == 0) return;
+    for (int l = 0; l < core::kLanes; ++l) {
+      for (int q = 0; q < kOutPorts; ++q) {
+        const int bit = l * kOutPorts + q;
+        auto& st = stored[size_t(q)][size_t(l)];
+        auto& qu = queued[size_t(q)][size_t(l)];
+        if (((discard | sent) >> bit & 1) && !st.empty()) {
+          if (discard >> bit & 1) frame(st.front()).tx_dropped = true;
+          st.pop_front();
+        }
+        if (!((commit | drop) >> bit & 1) || qu.empty()) continue;
+        if (drop >> bit & 1) frame(qu.front()).tx_dropped = true;
+        else st.push_back(qu.front());
+        qu.pop_front();
       }
-      if (!((commit | drop) >> q & 1) || queued[q].empty()) continue;
-      if (drop >> q & 1) frame(queued[q].front()).tx_dropped = true;
-      else stored[q].push_back(queued[q].front());
-      queued[q].pop_front();
     }
   }
   // Frames before this one have a known fate.
-  uint64_t settled_before() const {
-    uint64_t k = tx_next;
+  uint64_t settled_before() {
+    settle_core_in();
+    skip_dropped();
+    uint64_t k = in_next;
+    for (uint64_t t : tx_next) k = std::min(k, t);
     for (const auto& o : queued)
-      if (!o.empty()) k = std::min(k, o.front());
+      for (const auto& q : o)
+        if (!q.empty()) k = std::min(k, q.front());
     for (const auto& o : stored)
-      if (!o.empty()) k = std::min(k, o.front());
+      for (const auto& q : o)
+        if (!q.empty()) k = std::min(k, q.front());
     return k;
+  }
+  // Moves each lane's tx_next past the frames decided already that will not leave on it.
+  void skip_dropped() {
+    for (int lane = 0; lane < core::kLanes; ++lane) {
+      uint64_t& k = tx_next[size_t(lane)];
+      while (k < zip.arrived(core::TraceStream::kDecision) &&
+             (lane_of(zip.frame(k)) != lane || zip.frame(k).decision.out_port == core::kNoPort))
+        ++k;
+    }
   }
 
   std::vector<DecidedFrame> take_decisions(uint64_t limit = ~uint64_t(0)) {
@@ -319,7 +355,6 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
       s.bytes += e.data.size();
       done.push_back(Frame{uint8_t(q), std::move(e.data), e.first_cycle, cycle});
       e.data.clear();
-      if (!stored[q].empty()) stored[q].pop_front();
     }
   }
 
@@ -327,7 +362,9 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
     for (const Ingress& in : ingress)
       if (!in.queue.empty()) return false;
     // Every frame that entered the core has left it (its last beat passed egress).
-    if (started[size_t(core::CoreStream::kRx)] != zip.arrived(core::TraceStream::kStatsEv)) return false;
+    if (started[size_t(core::CoreStream::kRx0)] + started[size_t(core::CoreStream::kRx1)] !=
+        zip.arrived(core::TraceStream::kStatsEv))
+      return false;
     return quiet >= kQuietCycles;
   }
 
@@ -367,10 +404,13 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
   std::deque<StageCycles> frames;
   std::array<uint64_t, core::kCoreStreamCount> started{};  // frames seen starting per stream
   std::array<int, core::kCoreStreamCount> stage_of = make_stage_of();  // -1: not a stage
-  uint64_t tx_next = 0;  // the next frame whose first beat leaves the core (if not dropped)
-  // Per egress port: the frames the core sent to it whose queue has not yet stored or dropped them.
-  std::array<std::deque<uint64_t>, kOutPorts> queued;  // sent by the core, not yet stored or dropped
-  std::array<std::deque<uint64_t>, kOutPorts> stored;  // stored in the egress queue, not yet out
+  uint64_t in_next = 0;  // the next frame whose core_in is not yet known
+  std::array<std::deque<uint64_t>, core::kLanes> lane_in;  // cycles frames started into rx0 / rx1
+  std::array<uint64_t, core::kLanes> tx_next{};  // per lane: where to look for its next frame out
+  // Per egress port and lane: the frames the core sent to that queue.
+  using PerLane = std::array<std::deque<uint64_t>, core::kLanes>;
+  std::array<PerLane, kOutPorts> queued;  // sent by the core, not yet stored or dropped
+  std::array<PerLane, kOutPorts> stored;  // stored in the egress queue, not yet out
   uint64_t line_sent = 0, line_next = 0;  // IngressMode::kOneLine: frames sent, frames taken in
 
   static std::array<int, core::kCoreStreamCount> make_stage_of() {
@@ -500,7 +540,7 @@ VerilatorCard::PortStats VerilatorCard::rx_stats(int in_port) const {
 
 uint64_t VerilatorCard::frames_into_core() const {
   std::lock_guard lock(mu_);
-  return impl_->started[size_t(core::CoreStream::kRx)];
+  return impl_->started[size_t(core::CoreStream::kRx0)] + impl_->started[size_t(core::CoreStream::kRx1)];
 }
 
 uint64_t VerilatorCard::cycles() const {
