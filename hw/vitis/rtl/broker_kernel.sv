@@ -9,7 +9,8 @@
 //
 // broker_top is built with the register map's sizes (NUM_IN=8, NUM_OUT=16) so the register map,
 // the driver and every other card stay the same. This card has two network ports, so:
-//   ingress port 0 = rx0, 1 = rx1; ports 2..7 are idle (no beat ever arrives);
+//   ingress port 0 = rx0, 1 = rx1, each in a pipeline (lane) of its own in the core (port i is
+//   in lane i % 2); ports 2..7 are idle (no beat ever arrives);
 //   egress port 0 = tx0, 1 = tx1; ports 2..15 have no wire, and broker_top builds no FIFO,
 //   queue or meter for them (RX_WIRED = TX_WIRED = 2, read back in CAPS3): the driver refuses
 //   a configuration that uses them.
