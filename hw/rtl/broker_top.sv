@@ -103,10 +103,11 @@ module broker_top #(
   // ---- ingress -----------------------------------------------------------------------
   localparam int unsigned LANES = 2;              // = core_params.h kLanes: one per CMAC
   localparam int unsigned PER_LANE = NUM_IN / LANES;
-  logic [LANES-1:0][DATA_W-1:0] core_rx_tdata;
-  logic [LANES-1:0][KEEP_W-1:0] core_rx_tkeep;
-  logic [LANES-1:0]             core_rx_tlast, core_rx_tvalid, core_rx_tready;
-  logic [LANES-1:0][7:0]        core_rx_tid;
+  // Per lane l at [l*W +: W] (flat: yosys 0.23 takes no packed 2-D arrays).
+  logic [LANES*DATA_W-1:0] core_rx_tdata;
+  logic [LANES*KEEP_W-1:0] core_rx_tkeep;
+  logic [LANES-1:0]        core_rx_tlast, core_rx_tvalid, core_rx_tready;
+  logic [LANES*8-1:0]      core_rx_tid;
 
   // Each ingress port's frames wait whole in its FIFO; one that finds no room is dropped whole
   // and counted (a CMAC's receive side cannot be held back).
@@ -171,16 +172,17 @@ module broker_top #(
     ingress_arbiter #(.NUM_IN(PER_LANE), .DATA_W(DATA_W), .KEEP_W(KEEP_W), .ID_W(8)) u_arb (
       .clk(clk), .rst_n(rst_n),
       .s_tdata(d), .s_tkeep(k), .s_tlast(last), .s_tvalid(valid), .s_tready(ready),
-      .m_tdata(core_rx_tdata[l]), .m_tkeep(core_rx_tkeep[l]), .m_tlast(core_rx_tlast[l]),
+      .m_tdata(core_rx_tdata[l*DATA_W +: DATA_W]), .m_tkeep(core_rx_tkeep[l*KEEP_W +: KEEP_W]),
+      .m_tlast(core_rx_tlast[l]),
       .m_tid(idx), .m_tvalid(core_rx_tvalid[l]), .m_tready(core_rx_tready[l]));
-    assign core_rx_tid[l] = 8'(idx * LANES + l);  // the ingress port
+    assign core_rx_tid[l*8 +: 8] = 8'(idx * LANES + l);  // the ingress port
   end
 
   // ---- the HLS core ------------------------------------------------------------------
-  logic [LANES-1:0][DATA_W-1:0] core_tx_tdata;
-  logic [LANES-1:0][KEEP_W-1:0] core_tx_tkeep, core_tx_tstrb_unused;
-  logic [LANES-1:0]             core_tx_tlast, core_tx_tvalid, core_tx_tready;
-  logic [LANES-1:0][7:0]        core_tx_tid_unused, core_tx_tdest;
+  logic [LANES*DATA_W-1:0] core_tx_tdata;
+  logic [LANES*KEEP_W-1:0] core_tx_tkeep, core_tx_tstrb_unused;
+  logic [LANES-1:0]        core_tx_tlast, core_tx_tvalid, core_tx_tready;
+  logic [LANES*8-1:0]      core_tx_tid_unused, core_tx_tdest;
   logic [63:0]       csr_wr_tdata;
   logic              csr_wr_tvalid, csr_wr_tready;
   logic [31:0]       ctr_req_tdata, ctr_rsp_tdata;
@@ -210,17 +212,17 @@ module broker_top #(
 
   broker_core_top u_core (
     .ap_clk(clk), .ap_rst_n(rst_n),
-    .rx0_TDATA(core_rx_tdata[0]), .rx0_TKEEP(core_rx_tkeep[0]), .rx0_TSTRB(core_rx_tkeep[0]),
-    .rx0_TLAST(core_rx_tlast[0]), .rx0_TID(core_rx_tid[0]), .rx0_TDEST(8'd0),
+    .rx0_TDATA(core_rx_tdata[0*DATA_W +: DATA_W]), .rx0_TKEEP(core_rx_tkeep[0*KEEP_W +: KEEP_W]), .rx0_TSTRB(core_rx_tkeep[0*KEEP_W +: KEEP_W]),
+    .rx0_TLAST(core_rx_tlast[0]), .rx0_TID(core_rx_tid[0*8 +: 8]), .rx0_TDEST(8'd0),
     .rx0_TVALID(core_rx_tvalid[0]), .rx0_TREADY(core_rx_tready[0]),
-    .rx1_TDATA(core_rx_tdata[1]), .rx1_TKEEP(core_rx_tkeep[1]), .rx1_TSTRB(core_rx_tkeep[1]),
-    .rx1_TLAST(core_rx_tlast[1]), .rx1_TID(core_rx_tid[1]), .rx1_TDEST(8'd0),
+    .rx1_TDATA(core_rx_tdata[1*DATA_W +: DATA_W]), .rx1_TKEEP(core_rx_tkeep[1*KEEP_W +: KEEP_W]), .rx1_TSTRB(core_rx_tkeep[1*KEEP_W +: KEEP_W]),
+    .rx1_TLAST(core_rx_tlast[1]), .rx1_TID(core_rx_tid[1*8 +: 8]), .rx1_TDEST(8'd0),
     .rx1_TVALID(core_rx_tvalid[1]), .rx1_TREADY(core_rx_tready[1]),
-    .tx0_TDATA(core_tx_tdata[0]), .tx0_TKEEP(core_tx_tkeep[0]), .tx0_TSTRB(core_tx_tstrb_unused[0]),
-    .tx0_TLAST(core_tx_tlast[0]), .tx0_TID(core_tx_tid_unused[0]), .tx0_TDEST(core_tx_tdest[0]),
+    .tx0_TDATA(core_tx_tdata[0*DATA_W +: DATA_W]), .tx0_TKEEP(core_tx_tkeep[0*KEEP_W +: KEEP_W]), .tx0_TSTRB(core_tx_tstrb_unused[0*KEEP_W +: KEEP_W]),
+    .tx0_TLAST(core_tx_tlast[0]), .tx0_TID(core_tx_tid_unused[0*8 +: 8]), .tx0_TDEST(core_tx_tdest[0*8 +: 8]),
     .tx0_TVALID(core_tx_tvalid[0]), .tx0_TREADY(core_tx_tready[0]),
-    .tx1_TDATA(core_tx_tdata[1]), .tx1_TKEEP(core_tx_tkeep[1]), .tx1_TSTRB(core_tx_tstrb_unused[1]),
-    .tx1_TLAST(core_tx_tlast[1]), .tx1_TID(core_tx_tid_unused[1]), .tx1_TDEST(core_tx_tdest[1]),
+    .tx1_TDATA(core_tx_tdata[1*DATA_W +: DATA_W]), .tx1_TKEEP(core_tx_tkeep[1*KEEP_W +: KEEP_W]), .tx1_TSTRB(core_tx_tstrb_unused[1*KEEP_W +: KEEP_W]),
+    .tx1_TLAST(core_tx_tlast[1]), .tx1_TID(core_tx_tid_unused[1*8 +: 8]), .tx1_TDEST(core_tx_tdest[1*8 +: 8]),
     .tx1_TVALID(core_tx_tvalid[1]), .tx1_TREADY(core_tx_tready[1]),
     .csr_wr_TDATA(csr_wr_tdata), .csr_wr_TVALID(csr_wr_tvalid), .csr_wr_TREADY(csr_wr_tready),
     .ctr_req_TDATA(ctr_req_tdata), .ctr_req_TVALID(ctr_req_tvalid), .ctr_req_TREADY(ctr_req_tready),
@@ -246,7 +248,7 @@ module broker_top #(
     q_in_valid = '0;
     for (int l = 0; l < LANES; l++)
       for (int p = 0; p < NUM_OUT; p++)
-        if (core_tx_tdest[l] == 8'(p)) q_in_valid[l*NUM_OUT + p] = core_tx_tvalid[l];
+        if (core_tx_tdest[l*8 +: 8] == 8'(p)) q_in_valid[l*NUM_OUT + p] = core_tx_tvalid[l];
   end
 
   assign tx_fire = tx_tvalid & tx_tready;
@@ -286,7 +288,8 @@ module broker_top #(
     for (genvar l = 0; l < LANES; l++) begin : g_lane
       packet_fifo #(.DATA_W(DATA_W), .KEEP_W(KEEP_W), .DEPTH(QUEUE_BEATS)) u_queue (
         .clk(clk), .rst_n(rst_n),
-        .s_tdata(core_tx_tdata[l]), .s_tkeep(core_tx_tkeep[l]), .s_tlast(core_tx_tlast[l]),
+        .s_tdata(core_tx_tdata[l*DATA_W +: DATA_W]), .s_tkeep(core_tx_tkeep[l*KEEP_W +: KEEP_W]),
+        .s_tlast(core_tx_tlast[l]),
         .s_tvalid(q_in_valid[l*NUM_OUT + p]), .s_tready(q_in_ready_unused[l*NUM_OUT + p]),
         .m_tdata(qd[l*DATA_W +: DATA_W]), .m_tkeep(qk[l*KEEP_W +: KEEP_W]),
         .m_tlast(ql[l]), .m_tvalid(qv[l]), .m_tready(qr[l]),

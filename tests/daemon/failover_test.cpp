@@ -63,7 +63,9 @@ class DaemonFailover : public ::testing::Test {
     if (!why.empty()) GTEST_SKIP() << why;
   }
   void TearDown() override {
-    if (daemon_.running()) EXPECT_TRUE(daemon_.stop());
+    if (daemon_.running()) {
+      EXPECT_TRUE(daemon_.stop());
+    }
   }
 
   // Sends one frame per flow (sequence numbers from `first`), then captures on every tool
