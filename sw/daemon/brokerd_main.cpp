@@ -28,6 +28,7 @@
 #include "broker_service.h"
 #include "card_factory.h"
 #include "endpoint.h"
+#include "instance_lock.h"
 #include "listen_address.h"
 #include "state_store.h"
 
@@ -153,6 +154,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   std::unique_ptr<broker::daemon::BrokerService> service;
+  std::vector<std::unique_ptr<broker::daemon::InstanceLock>> locks;
   Listener rw, ro;
   try {
     if (tls.enabled() != !tls.key.empty())
@@ -165,6 +167,14 @@ int main(int argc, char** argv) {
                                                         "--listen-read-only");
     for (const auto* l : {&rw, &ro})
       if (!l->address.warning.empty()) spdlog::warn("{}", l->address.warning);
+
+    // One daemon per state directory and per socket, before anything else is touched.
+    locks.push_back(std::make_unique<broker::daemon::InstanceLock>(
+        std::filesystem::path(state_dir) / "brokerd.lock", fmt::format("state directory {}", state_dir)));
+    for (const auto* l : {&rw, &ro})
+      if (l->address.unix_path)
+        locks.push_back(std::make_unique<broker::daemon::InstanceLock>(
+            *l->address.unix_path + ".lock", fmt::format("socket {}", *l->address.unix_path)));
 
     service = std::make_unique<broker::daemon::BrokerService>(broker::daemon::open_card(card),
                                                               broker::daemon::StateStore(state_dir));
