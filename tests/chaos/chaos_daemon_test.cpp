@@ -30,7 +30,7 @@ TEST(ChaosDaemon, RandomMembershipChurnDuringReplayLosesNothing) {
   for (auto& in : *config.mutable_ingress_ports()) {
     if (in.port() >= 4) continue;
     in.mutable_binding()->set_pcap_file((traffic / tools::point_file_name(int(in.port()))).string());
-    in.mutable_binding()->set_pace(0.5);  // ~4 s of replay for the churn to land in
+    in.mutable_binding()->set_pace(0.25);  // ~8 s of replay for the churn to land in (sanitizers, fsync per change)
   }
   config.clear_egress_ports();
   for (uint32_t p = 0; p < 8; ++p) {
