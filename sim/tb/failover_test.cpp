@@ -227,6 +227,19 @@ TEST(SimFailover, AdminDownFailsOverLikeTheWire) {
   EXPECT_EQ(drv.set_admin_down(kDead, false).at(0).buckets_moved, rm::kBuckets / 4);
   EXPECT_TRUE(drv.counters().tx[kDead].link_up);
   EXPECT_THROW(drv.set_admin_down(16, true), driver::DriverError);
+
+  // A group whose members are all down drops its frames, counted as unmapped.
+  for (uint32_t p : kMembers) drv.set_admin_down(p, true);
+  const uint64_t unmapped_before = drv.counters().unmapped_drops;
+  card.take_egress();
+  for (uint32_t f = 0; f < 16; ++f) {
+    const auto frame = udp_frame(100, f);
+    card.send(uint8_t(f % 4), frame.data(), uint32_t(frame.size()));
+  }
+  ASSERT_TRUE(card.run_until_idle());
+  for (const auto& d : card.take_decisions()) EXPECT_EQ(d.trace.decision.out_port, core::kNoPort);
+  EXPECT_EQ(drv.counters().unmapped_drops, unmapped_before + 16);
+  EXPECT_EQ(card.take_egress().size(), 0u);
 }
 
 }  // namespace

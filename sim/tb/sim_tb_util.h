@@ -145,17 +145,17 @@ inline void expect_port_output(const std::map<int, std::vector<size_t>>& expect_
     const auto e = expect_out.count(p) ? expect_out.at(p) : std::vector<size_t>{};
     const auto g = got.count(p) ? got.at(p) : std::vector<std::vector<uint8_t>>{};
     EXPECT_EQ(g.size(), e.size()) << "frames out of port " << p;
-    for (int lane = 0; lane < 2; ++lane) {
+    for (int lane = 0; lane < core::kLanes; ++lane) {
       std::vector<size_t> want, have;
       for (size_t i : e)
-        if (sent_port[i] % 2 == lane) want.push_back(i);
+        if (sent_port[i] % core::kLanes == lane) want.push_back(i);
       for (const auto& f : g) {
         const auto it = index_of.find(f);
         if (it == index_of.end()) {
           ADD_FAILURE() << "port " << p << " sent a frame of " << f.size() << " bytes that was never sent (truncated?)";
           return;
         }
-        if (sent_port[it->second] % 2 == lane) have.push_back(it->second);
+        if (sent_port[it->second] % core::kLanes == lane) have.push_back(it->second);
       }
       EXPECT_EQ(have, want) << "port " << p << ", lane " << lane << ": frames out of order or missing";
     }

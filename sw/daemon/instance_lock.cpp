@@ -31,10 +31,9 @@ InstanceLock::InstanceLock(const std::filesystem::path& path, const std::string&
                                            holder.substr(0, holder.find_first_of("\n ")), path.string()));
     throw std::runtime_error(fmt::format("{}: cannot lock {}: {}", what, path.string(), std::strerror(err)));
   }
+  // The PID is what a second daemon shows; if it cannot be written the lock still holds.
   const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != ssize_t(pid.size())) {
-    // The lock holds; only the PID shown to a second daemon is missing.
-  }
+  if (::ftruncate(fd_, 0) == 0) (void)!::pwrite(fd_, pid.data(), pid.size(), 0);
 }
 
 InstanceLock::~InstanceLock() {

@@ -319,7 +319,7 @@ std::vector<LinkChange> Driver::set_admin_down(uint32_t port, bool down) {
                                   identity_.wired_out_ports));
   uint32_t v = bus_.read32(rm::LINK_ADMIN_DOWN);
   v = down ? (v | 1u << port) : (v & ~(1u << port));
-  bus_.write32(rm::LINK_ADMIN_DOWN, v);
+  bus_.write32(rm::LINK_ADMIN_DOWN, v);  // always: the read above, not the shadow, is the truth
   shadow_[rm::LINK_ADMIN_DOWN] = v;
   return poll_links();
 }

@@ -334,6 +334,14 @@ std::unique_ptr<grpc::ClientContext> ctx(std::chrono::milliseconds deadline) {
   return c;
 }
 
+v1::CountersSnapshot get_counters(v1::Broker::Stub& stub) {
+  v1::CountersSnapshot snap;
+  auto c = ctx();
+  const grpc::Status s = stub.GetCounters(c.get(), {}, &snap);
+  EXPECT_TRUE(s.ok()) << status_text(s);
+  return snap;
+}
+
 ::testing::AssertionResult apply_config(v1::Broker::Stub& stub, const v1::Config& config) {
   v1::SetConfigRequest req;
   *req.mutable_config() = config;

@@ -116,6 +116,9 @@ bool same_config(const v1::Config& a, const v1::Config& b, std::string* diff = n
 // A context with a deadline (every test call has one, so a hung daemon fails, not hangs).
 std::unique_ptr<grpc::ClientContext> ctx(std::chrono::milliseconds deadline = 10s);
 
+// GetCounters; a failed call is a test failure (and an empty snapshot).
+v1::CountersSnapshot get_counters(v1::Broker::Stub& stub);
+
 // SetConfig with `config`; fails with the status when brokerd refuses it.
 ::testing::AssertionResult apply_config(v1::Broker::Stub& stub, const v1::Config& config);
 

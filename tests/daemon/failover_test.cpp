@@ -26,12 +26,25 @@ namespace {
 constexpr const char* kMarker = "brokerd-failover";
 constexpr int kFlows = 64;
 
-v1::CountersSnapshot counters(v1::Broker::Stub& stub) {
-  v1::CountersSnapshot snap;
-  auto c = ctx();
-  const grpc::Status s = stub.GetCounters(c.get(), {}, &snap);
-  EXPECT_TRUE(s.ok()) << status_text(s);
-  return snap;
+// Three tool ports (0, 1, 2: "tool-N"), bound as `bind(port, binding)` says, in one static
+// group fed by ingress port 0 (symmetric 5-tuple CRC32).
+template <class Bind>
+v1::Config three_tools(const std::string& name, Bind bind) {
+  v1::Config config;
+  config.set_name(name);
+  auto* g = config.add_groups();
+  g->set_name("tools");
+  g->add_ingress_ports(0);
+  g->set_symmetric(true);
+  for (auto f : {v1::SRC_IP, v1::DST_IP, v1::SRC_PORT, v1::DST_PORT, v1::IP_PROTO}) g->add_tuple(f);
+  for (uint32_t p = 0; p < 3; ++p) {
+    auto* out = config.add_egress_ports();
+    out->set_port(p);
+    out->set_name("tool-" + std::to_string(p));
+    bind(p, *out->mutable_binding());
+    g->add_members(p);
+  }
+  return config;
 }
 
 // Members' buckets by port, of the one group.
@@ -46,7 +59,7 @@ std::map<uint32_t, uint32_t> buckets(const v1::CountersSnapshot& s) {
 bool wait_link(v1::Broker::Stub& stub, uint32_t port, bool up, std::chrono::seconds limit = std::chrono::seconds(10)) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
-    const auto s = counters(stub);
+    const auto s = get_counters(stub);
     for (const auto& m : s.groups(0).members())
       if (m.port() == port && s.egress(int(port)).link_up() == up && m.link_up() == up &&
           (up ? m.buckets() > 0 : m.buckets() == 0))
@@ -56,17 +69,9 @@ bool wait_link(v1::Broker::Stub& stub, uint32_t port, bool up, std::chrono::seco
   return false;
 }
 
-class DaemonFailover : public ::testing::Test {
+class DaemonFailover : public DaemonInNamespace {
  protected:
-  void SetUp() override {
-    const std::string why = ns_.create({{"vA", "vAp"}, {"vT0", "vT0p"}, {"vT1", "vT1p"}, {"vT2", "vT2p"}});
-    if (!why.empty()) GTEST_SKIP() << why;
-  }
-  void TearDown() override {
-    if (daemon_.running()) {
-      EXPECT_TRUE(daemon_.stop());
-    }
-  }
+  void SetUp() override { set_up({{"vA", "vAp"}, {"vT0", "vT0p"}, {"vT1", "vT1p"}, {"vT2", "vT2p"}}); }
 
   // Sends one frame per flow (sequence numbers from `first`), then captures on every tool
   // port until all arrived; returns the port each flow left on.
@@ -102,46 +107,21 @@ class DaemonFailover : public ::testing::Test {
     EXPECT_EQ(seen, kFlows) << "frames lost:" << lost << "; brokerd log:\n" << daemon_.log();
     return port_of_flow;
   }
-
-  VethNamespace ns_;
-  TempDir dir_;
-  DaemonProcess daemon_{dir_.path()};
 };
 
 TEST_F(DaemonFailover, ToolPortLinkDownMovesItsBucketsAndBackLosingNothing) {
-  DaemonProcess::StartOptions o;
-  o.wrapper = ns_.exec_wrapper();
-  ASSERT_TRUE(daemon_.start(o));
+  ASSERT_TRUE(start_daemon());
   auto stub = daemon_.stub();
-
-  v1::Config config;
-  config.set_name("failover");
+  v1::Config config = three_tools("failover", [](uint32_t p, v1::PortBinding& b) {
+    b.set_interface("vT" + std::to_string(p));
+  });
   auto* in = config.add_ingress_ports();
   in->set_port(0);
   in->mutable_binding()->set_interface("vA");
-  for (uint32_t p = 0; p < 3; ++p) {
-    auto* out = config.add_egress_ports();
-    out->set_port(p);
-    out->set_name("tool-" + std::to_string(p));
-    out->mutable_binding()->set_interface("vT" + std::to_string(p));
-  }
-  auto* g = config.add_groups();
-  g->set_name("tools");
-  g->add_ingress_ports(0);
-  for (uint32_t p = 0; p < 3; ++p) g->add_members(p);
-  g->set_symmetric(true);
-  for (auto f : {v1::SRC_IP, v1::DST_IP, v1::SRC_PORT, v1::DST_PORT, v1::IP_PROTO}) g->add_tuple(f);
-  {
-    v1::SetConfigRequest req;
-    *req.mutable_config() = config;
-    v1::SetConfigResponse r;
-    auto c = ctx();
-    const grpc::Status s = stub->SetConfig(c.get(), req, &r);
-    ASSERT_TRUE(s.ok()) << status_text(s) << "\nbrokerd log:\n" << daemon_.log();
-  }
+  ASSERT_TRUE(apply_config(*stub, config)) << "brokerd log:\n" << daemon_.log();
   ASSERT_TRUE(ns_.open_far_ends("vAp", {"vT0p", "vT1p", "vT2p"}));
-  const auto before = buckets(counters(*stub));
-  ASSERT_TRUE(counters(*stub).egress(1).link_up());
+  const auto before = buckets(get_counters(*stub));
+  ASSERT_TRUE(get_counters(*stub).egress(1).link_up());
 
   std::map<int, uint64_t> captured;
   const auto a = send_round(0, captured);
@@ -149,7 +129,7 @@ TEST_F(DaemonFailover, ToolPortLinkDownMovesItsBucketsAndBackLosingNothing) {
   // The far end of tool port 1 goes down: vT1 loses its carrier.
   ASSERT_TRUE(ns_.set_link("vT1p", false));
   ASSERT_TRUE(wait_link(*stub, 1, false)) << "brokerd log:\n" << daemon_.log();
-  const auto during = buckets(counters(*stub));
+  const auto during = buckets(get_counters(*stub));
   EXPECT_EQ(during.at(1), 0u);
   EXPECT_EQ(during.at(0) + during.at(2), 1024u);
   EXPECT_GE(during.at(0), before.at(0));
@@ -158,7 +138,7 @@ TEST_F(DaemonFailover, ToolPortLinkDownMovesItsBucketsAndBackLosingNothing) {
 
   ASSERT_TRUE(ns_.set_link("vT1p", true));
   ASSERT_TRUE(wait_link(*stub, 1, true)) << "brokerd log:\n" << daemon_.log();
-  EXPECT_EQ(buckets(counters(*stub)), before) << "the member got other buckets back";
+  EXPECT_EQ(buckets(get_counters(*stub)), before) << "the member got other buckets back";
   const auto c = send_round(2000, captured);
 
   int moved = 0;
@@ -175,7 +155,7 @@ TEST_F(DaemonFailover, ToolPortLinkDownMovesItsBucketsAndBackLosingNothing) {
   EXPECT_GT(moved, 0) << "no flow was on the port whose link went down";
 
   // Counters: exact per port, nothing dropped, one link-down on port 1; the log says it.
-  const auto snap = counters(*stub);
+  const auto snap = get_counters(*stub);
   for (int p = 0; p < 3; ++p) {
     EXPECT_EQ(snap.egress(p).packets(), captured[p]) << "tool port " << p;
     EXPECT_EQ(snap.egress(p).drops(), 0u) << "tool port " << p;
@@ -215,30 +195,11 @@ TEST(DaemonFailoverCapture, ForcedDownPortTakesNoFrameAndComesBack) {
     }
     sink.close();
   }
-  v1::Config config;
-  config.set_name("failover-capture");
-  for (uint32_t p = 0; p < 3; ++p) {
-    auto* out = config.add_egress_ports();
-    out->set_port(p);
-    out->set_name("tool-" + std::to_string(p));
-    out->mutable_binding()->set_pcap_file((dir.path() / ("out-" + std::to_string(p) + ".pcap")).string());
-  }
-  auto* g = config.add_groups();
-  g->set_name("tools");
-  g->add_ingress_ports(0);
-  for (uint32_t p = 0; p < 3; ++p) g->add_members(p);
-  g->set_symmetric(true);
-  for (auto f : {v1::SRC_IP, v1::DST_IP, v1::SRC_PORT, v1::DST_PORT, v1::IP_PROTO}) g->add_tuple(f);
-  auto set_config = [&](const v1::Config& cfg) {
-    v1::SetConfigRequest req;
-    *req.mutable_config() = cfg;
-    v1::SetConfigResponse r;
-    auto c = ctx();
-    const grpc::Status s = stub->SetConfig(c.get(), req, &r);
-    ASSERT_TRUE(s.ok()) << status_text(s);
-  };
-  ASSERT_NO_FATAL_FAILURE(set_config(config));
-  const auto before = buckets(counters(*stub));
+  v1::Config config = three_tools("failover-capture", [&](uint32_t p, v1::PortBinding& b) {
+    b.set_pcap_file((dir.path() / ("out-" + std::to_string(p) + ".pcap")).string());
+  });
+  ASSERT_TRUE(apply_config(*stub, config));
+  const auto before = buckets(get_counters(*stub));
 
   v1::SetEgressLinkRequest down;
   down.set_port(1);
@@ -252,7 +213,7 @@ TEST(DaemonFailoverCapture, ForcedDownPortTakesNoFrameAndComesBack) {
   EXPECT_FALSE(resp.link_up());
   EXPECT_EQ(resp.buckets_moved(), before.at(1));
   {
-    const auto s = counters(*stub);
+    const auto s = get_counters(*stub);
     EXPECT_TRUE(s.egress(1).admin_down());
     EXPECT_FALSE(s.egress(1).link_up());
     EXPECT_EQ(buckets(s).at(1), 0u);
@@ -262,7 +223,7 @@ TEST(DaemonFailoverCapture, ForcedDownPortTakesNoFrameAndComesBack) {
   auto* in = config.add_ingress_ports();
   in->set_port(0);
   in->mutable_binding()->set_pcap_file(input.string());
-  ASSERT_NO_FATAL_FAILURE(set_config(config));
+  ASSERT_TRUE(apply_config(*stub, config));
   v1::CountersSnapshot done;
   ASSERT_TRUE(wait_bindings_done(*stub, std::chrono::seconds(30), &done));
   EXPECT_EQ(done.egress(1).packets(), 0u);
@@ -286,7 +247,7 @@ TEST(DaemonFailoverCapture, ForcedDownPortTakesNoFrameAndComesBack) {
     ASSERT_TRUE(stub->SetEgressLink(c.get(), down, &resp).ok());
   }
   EXPECT_TRUE(resp.link_up());
-  EXPECT_EQ(buckets(counters(*stub)), before);
+  EXPECT_EQ(buckets(get_counters(*stub)), before);
   EXPECT_NE(d.log().find("event=link_down port=1 name=\"tool-1\" cause=admin"), std::string::npos) << d.log();
   stub.reset();
   EXPECT_TRUE(d.stop());

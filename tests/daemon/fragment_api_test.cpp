@@ -76,13 +76,7 @@ class DaemonFragments : public ::testing::Test {
     return resp;
   }
 
-  v1::CountersSnapshot counters() {
-    v1::CountersSnapshot snap;
-    auto c = ctx();
-    const grpc::Status s = stub_->GetCounters(c.get(), {}, &snap);
-    EXPECT_TRUE(s.ok()) << status_text(s);
-    return snap;
-  }
+  v1::CountersSnapshot counters() { return get_counters(*stub_); }
 
   ProcessResult ctl(const std::vector<std::string>& args) {
     std::vector<std::string> argv{BROKERCTL_PATH, "--target", daemon_.target()};

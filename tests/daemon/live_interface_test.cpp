@@ -22,30 +22,14 @@ constexpr const char* kMarker = "brokerd-live-test";
 
 std::vector<uint8_t> test_frame(int seq) { return marked_udp_frame(kMarker, seq, seq); }
 
-class DaemonLiveInterface : public ::testing::Test {
+class DaemonLiveInterface : public DaemonInNamespace {
  protected:
-  void SetUp() override {
-    const std::string why = ns_.create({{"vA", "vAp"}, {"vB", "vBp"}});
-    if (!why.empty()) GTEST_SKIP() << why;
-  }
-
-  void TearDown() override {
-    if (daemon_.running()) {
-      EXPECT_TRUE(daemon_.stop());
-    }
-  }
-
+  void SetUp() override { set_up({{"vA", "vAp"}, {"vB", "vBp"}}); }
   ::testing::AssertionResult open_far_ends() { return ns_.open_far_ends("vAp", {"vBp"}); }
-
-  VethNamespace ns_;
-  TempDir dir_;
-  DaemonProcess daemon_{dir_.path()};
 };
 
 TEST_F(DaemonLiveInterface, FramesFlowFromIngressInterfaceToEgressInterface) {
-  DaemonProcess::StartOptions o;
-  o.wrapper = ns_.exec_wrapper();
-  ASSERT_TRUE(daemon_.start(o));
+  ASSERT_TRUE(start_daemon());
   auto stub = daemon_.stub();
 
   v1::Config config;

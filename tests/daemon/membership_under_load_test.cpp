@@ -25,14 +25,6 @@ void PrintTo(const LoadCase& c, std::ostream* os) { *os << c.name; }
 
 class DaemonMembershipUnderLoad : public ::testing::TestWithParam<LoadCase> {};
 
-v1::CountersSnapshot counters(v1::Broker::Stub& stub) {
-  v1::CountersSnapshot snap;
-  auto c = ctx();
-  const grpc::Status s = stub.GetCounters(c.get(), {}, &snap);
-  EXPECT_TRUE(s.ok()) << status_text(s);
-  return snap;
-}
-
 uint64_t rx_sum(const v1::CountersSnapshot& s) {
   uint64_t n = 0;
   for (const auto& i : s.ingress()) n += i.packets();
@@ -92,7 +84,7 @@ TEST_P(DaemonMembershipUnderLoad, NoPacketLost) {
 
   auto change = [&](bool add, uint32_t port, std::chrono::milliseconds at) {
     std::this_thread::sleep_until(t0 + at);
-    const v1::CountersSnapshot before = counters(*stub);
+    const v1::CountersSnapshot before = get_counters(*stub);
     v1::GroupMemberRequest m;
     m.set_group("analyzers");
     m.set_port(port);

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon_process.h"
+
 namespace broker::testing {
 
 // Where a system program is (/usr/sbin, /sbin, /usr/bin, /bin), or "".
@@ -44,6 +46,31 @@ class VethNamespace {
   bool created_ = false;
   int tx_fd_ = -1, tx_ifindex_ = 0;
   std::vector<int> captures_;  // packet sockets
+};
+
+// A test with its own namespace (veth pairs given to set_up) and a brokerd running inside it.
+// Skips with the reason where namespaces are not permitted; stops the daemon at the end.
+class DaemonInNamespace : public ::testing::Test {
+ protected:
+  // Call from SetUp(); a skip recorded here skips the test body.
+  void set_up(const std::vector<std::pair<std::string, std::string>>& pairs) {
+    const std::string why = ns_.create(pairs);
+    if (!why.empty()) GTEST_SKIP() << why;
+  }
+  ::testing::AssertionResult start_daemon() {
+    DaemonProcess::StartOptions o;
+    o.wrapper = ns_.exec_wrapper();
+    return daemon_.start(o);
+  }
+  void TearDown() override {
+    if (daemon_.running()) {
+      EXPECT_TRUE(daemon_.stop());
+    }
+  }
+
+  VethNamespace ns_;  // declared first: deleted after the daemon that runs in it has stopped
+  TempDir dir_;
+  DaemonProcess daemon_{dir_.path()};
 };
 
 // An Ethernet/IPv4/UDP frame of 100 bytes carrying `marker`, `#` and its sequence number;

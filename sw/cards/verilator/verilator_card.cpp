@@ -158,10 +158,7 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
       // The next frame of this lane that leaves (dropped ones emit no beat); its decision is in
       // before its first beat can leave.
       const int lane = s == core::CoreStream::kTx0 ? 0 : 1;
-      uint64_t& k = tx_next[size_t(lane)];
-      while (k < zip.arrived(core::TraceStream::kDecision) &&
-             (lane_of(zip.frame(k)) != lane || zip.frame(k).decision.out_port == core::kNoPort))
-        ++k;
+      uint64_t& k = next_out_of_lane(lane);
       frame(k).core_out = cycle;
       const uint8_t port = zip.frame(k).decision.out_port;
       if (port < kOutPorts) queued[port][size_t(lane)].push_back(k);
@@ -214,12 +211,16 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
   }
   // Moves each lane's tx_next past the frames decided already that will not leave on it.
   void skip_dropped() {
-    for (int lane = 0; lane < core::kLanes; ++lane) {
-      uint64_t& k = tx_next[size_t(lane)];
-      while (k < zip.arrived(core::TraceStream::kDecision) &&
-             (lane_of(zip.frame(k)) != lane || zip.frame(k).decision.out_port == core::kNoPort))
-        ++k;
-    }
+    for (int lane = 0; lane < core::kLanes; ++lane) next_out_of_lane(lane);
+  }
+  // Moves a lane's tx_next past the decided frames that will not leave on it (the other lane's,
+  // dropped ones) and returns it: the next frame out of that lane once its decision is in.
+  uint64_t& next_out_of_lane(int lane) {
+    uint64_t& k = tx_next[size_t(lane)];
+    while (k < zip.arrived(core::TraceStream::kDecision) &&
+           (lane_of(zip.frame(k)) != lane || zip.frame(k).decision.out_port == core::kNoPort))
+      ++k;
+    return k;
   }
 
   std::vector<DecidedFrame> take_decisions(uint64_t limit = ~uint64_t(0)) {
