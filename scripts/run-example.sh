@@ -21,8 +21,8 @@ echo "== 1. example traffic: 8 measurement points, 2000 sessions"
 "$bin/tools/broker-gen-traffic" --out-dir "$work/taps" --points 8 --sessions 2000 --seed 1
 
 echo
-echo "== 2. brokerd --card soft --listen unix:$sock"
-"$bin/daemon/brokerd" --card soft --listen "unix:$sock" --state-dir "$work/state" \
+echo "== 2. brokerd --card soft --listen unix:$sock --capture-dir $work"
+"$bin/daemon/brokerd" --card soft --listen "unix:$sock" --state-dir "$work/state" --capture-dir "$work" \
   > "$work/brokerd.log" 2>&1 &
 daemon=$!
 trap 'kill -TERM $daemon 2>/dev/null || true' EXIT
@@ -34,8 +34,8 @@ echo "== 3. brokerctl config set: examples/seed.conf with the taps and analyzers
 # The seed itself, each port line given a binding: taps read the generated captures at their
 # recorded pace, analyzers write one capture each.
 sed -E \
-  -e "s|^(ingress_ports \\{ port: ([0-9]+) name: \"tap-([0-9]+)\") \\}|\\1 binding { pcap_file: \"$work/taps/tap-\\3.pcap\" pace: 1 } }|" \
-  -e "s|^(egress_ports \\{ port: ([0-9]+) name: \"analyzer-([0-9]+)\")(.*) \\}|\\1\\4 binding { pcap_file: \"$work/analyzers/analyzer-\\3.pcap\" } }|" \
+  -e "s|^(ingress_ports \\{ port: ([0-9]+) name: \"tap-([0-9]+)\") \\}|\\1 binding { pcap_file: \"taps/tap-\\3.pcap\" pace: 1 } }|" \
+  -e "s|^(egress_ports \\{ port: ([0-9]+) name: \"analyzer-([0-9]+)\")(.*) \\}|\\1\\4 binding { pcap_file: \"analyzers/analyzer-\\3.pcap\" } }|" \
   examples/seed.conf > "$work/seed-bound.conf"
 ctl config set "$work/seed-bound.conf"
 

@@ -1,6 +1,7 @@
 #include "broker_service.h"
 
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include <fmt/format.h>
@@ -122,13 +123,22 @@ void fill_fields(const core::PacketFields& f, v1::ParsedFields* out) {
   out->set_depth_exceeded(f.depth_exceeded);
 }
 
+bool has_capture_binding(const v1::Config& c) {
+  for (const auto& p : c.ingress_ports())
+    if (p.binding().has_pcap_file()) return true;
+  for (const auto& p : c.egress_ports())
+    if (p.binding().has_pcap_file()) return true;
+  return false;
+}
+
 }  // namespace
 
-BrokerService::BrokerService(CardHandle card, StateStore store)
+BrokerService::BrokerService(CardHandle card, StateStore store, const std::filesystem::path& capture_dir)
     : card_(std::move(card)), store_(std::move(store)) {
   driver_ = std::make_unique<driver::Driver>(*card_.bus);
   if (card_.soft) {
-    ports_ = std::make_unique<SoftPorts>(*card_.soft);
+    captures_.emplace(capture_dir, store_.path().parent_path());
+    ports_ = std::make_unique<SoftPorts>(*card_.soft, *captures_, store_.path().parent_path() / "inputs.progress");
   } else {
     shadow_card_ = std::make_unique<cards::SoftCard>();
     shadow_driver_ = std::make_unique<driver::Driver>(*shadow_card_);
@@ -138,7 +148,15 @@ BrokerService::BrokerService(CardHandle card, StateStore store)
     if (!r.ok())
       throw std::runtime_error(fmt::format("the saved configuration in {} is refused by this card:\n{}",
                                            store_.path().string(), r.summary()));
-    apply_everywhere(saved->config());
+    // A binding that cannot start (a capture gone, a disk full) does not keep the broker
+    // down: it is FAILED, with its reason, in GetCounters and here.
+    std::vector<config::Issue> issues;
+    std::unique_ptr<SoftPorts::Plan> plan;
+    if (ports_) plan = ports_->prepare(saved->config(), issues);
+    for (const auto& i : issues) spdlog::error("event=binding_failed field={} error=\"{}\"", i.field, i.message);
+    driver_->apply(saved->config());
+    if (ports_) ports_->install(std::move(plan), true);
+    if (shadow_driver_) shadow_driver_->apply(saved->config());
     generation_ = saved->generation();
     spdlog::info("event=restored generation={} groups={} state_file={}", generation_.load(),
                  saved->config().groups_size(), store_.path().string());
@@ -182,25 +200,59 @@ void BrokerService::on_link_changes(const std::vector<driver::LinkChange>& chang
 
 void BrokerService::shutdown() { shutting_down_ = true; }
 
-void BrokerService::apply_everywhere(const v1::Config& config) {
-  driver_->apply(config);
-  if (ports_) ports_->configure(config);
-  if (shadow_driver_) shadow_driver_->apply(config);
+BrokerService::Prepared BrokerService::prepare(const v1::Config& next, bool open_files) {
+  Prepared p;
+  p.result = driver_->validate(next);
+  if (!ports_) return p;
+  for (auto& issue : ports_->check_paths(next)) p.result.errors.push_back(std::move(issue));
+  if (!p.result.ok()) return p;
+  if (open_files)
+    p.plan = ports_->prepare(next, p.result.errors);
+  else if (has_capture_binding(next))
+    p.result.warnings.push_back({"binding", "the capture files were not opened (this caller may not look into "
+                                            "the capture directory): only their paths were checked"});
+  return p;
 }
 
-Status BrokerService::commit(const v1::Config& previous) {
+Status BrokerService::commit(const v1::Config& next, std::unique_ptr<SoftPorts::Plan> plan) {
+  auto abandon = [&] {
+    if (ports_) ports_->abandon(std::move(plan));
+  };
+  if (generation_ == std::numeric_limits<uint64_t>::max()) {
+    abandon();
+    return Status(StatusCode::FAILED_PRECONDITION,
+                  "the configuration generation is at its maximum (2^64-1): no further change can be numbered");
+  }
+  v1::PersistedState before;
+  before.set_generation(generation_);
+  *before.mutable_config() = driver_->applied();
   v1::PersistedState state;
   state.set_generation(generation_ + 1);
-  *state.mutable_config() = driver_->applied();
+  *state.mutable_config() = next;
   try {
     store_.save(state);
   } catch (const std::exception& e) {
-    // Not persisted means not applied: put the previous configuration back.
+    // Not saved means not applied: nothing has changed yet.
+    abandon();
     spdlog::error("event=persist_failed error=\"{}\"", e.what());
-    apply_everywhere(previous);
     return Status(StatusCode::UNAVAILABLE,
                   fmt::format("configuration not applied: it could not be saved ({})", e.what()));
   }
+  std::lock_guard lock(mu_);
+  try {
+    driver_->apply(next);
+  } catch (...) {
+    // The card refused to be written (a bus error): the saved state goes back to what runs.
+    abandon();
+    try {
+      store_.save(before);
+    } catch (const std::exception& e) {
+      spdlog::error("event=persist_failed error=\"{}\" while restoring generation {}", e.what(), before.generation());
+    }
+    throw;
+  }
+  if (ports_) ports_->install(std::move(plan), false);
+  if (shadow_driver_) shadow_driver_->apply(next);
   ++generation_;
   return Status::OK;
 }
@@ -254,38 +306,37 @@ Status BrokerService::GetConfig(grpc::ServerContext*, const v1::GetConfigRequest
   return Status::OK;
 }
 
-Status BrokerService::SetConfig(grpc::ServerContext*, const v1::SetConfigRequest* req, v1::SetConfigResponse* out) {
+Status BrokerService::SetConfig(grpc::ServerContext*, const v1::SetConfigRequest* req, v1::SetConfigResponse* out,
+                                bool may_look) {
   return guarded("SetConfig", [&] {
-    std::lock_guard lock(mu_);
+    std::lock_guard change_lock(change_mu_);
     if (req->has_expected_generation() && req->expected_generation() != generation_)
       return generation_mismatch(req->expected_generation(), generation_);
-    config::ValidationResult r = driver_->validate(req->config());
-    if (card_.soft)
-      for (auto& issue : SoftPorts::check_bindings(req->config())) r.errors.push_back(issue);
-    if (!r.ok()) {
-      spdlog::warn("rpc=SetConfig result=refused errors={}", r.errors.size());
-      return Status(StatusCode::INVALID_ARGUMENT, issues_text(r.errors));
+    Prepared p = prepare(req->config(), !req->validate_only() || may_look);
+    if (!p.result.ok()) {
+      if (ports_) ports_->abandon(std::move(p.plan));
+      spdlog::warn("rpc=SetConfig result=refused errors={}", p.result.errors.size());
+      return Status(StatusCode::INVALID_ARGUMENT, issues_text(p.result.errors));
     }
-    add_issues(r.warnings, out->mutable_warnings());
+    add_issues(p.result.warnings, out->mutable_warnings());
     if (req->validate_only()) {
+      if (ports_) ports_->abandon(std::move(p.plan));
       out->set_generation(generation_);
       out->set_applied(false);
       return Status::OK;
     }
-    const v1::Config previous = driver_->applied();
-    apply_everywhere(req->config());
-    if (Status s = commit(previous); !s.ok()) return s;
+    if (Status s = commit(req->config(), std::move(p.plan)); !s.ok()) return s;
     out->set_generation(generation_);
     out->set_applied(true);
     spdlog::info("rpc=SetConfig result=applied generation={} groups={} warnings={}", generation_.load(),
-                 req->config().groups_size(), r.warnings.size());
+                 req->config().groups_size(), p.result.warnings.size());
     return Status::OK;
   });
 }
 
 Status BrokerService::change_membership(bool add, const v1::GroupMemberRequest& req, v1::GroupMemberResponse* out) {
   return guarded(add ? "AddGroupMember" : "RemoveGroupMember", [&] {
-    std::lock_guard lock(mu_);
+    std::lock_guard change_lock(change_mu_);
     if (req.has_expected_generation() && req.expected_generation() != generation_)
       return generation_mismatch(req.expected_generation(), generation_);
     if (req.group().empty()) return Status(StatusCode::INVALID_ARGUMENT, "group: a group name is required");
@@ -294,6 +345,7 @@ Status BrokerService::change_membership(bool add, const v1::GroupMemberRequest& 
                     fmt::format("port: egress port {} does not exist (0 to {})", req.port(),
                                 driver_->identity().wired_out_ports - 1));
     auto buckets = [&] {
+      std::lock_guard lock(mu_);
       std::map<uint32_t, uint32_t> b;
       for (const auto& g : driver_->counters().groups)
         if (g.name == req.group())
@@ -301,12 +353,13 @@ Status BrokerService::change_membership(bool add, const v1::GroupMemberRequest& 
       return b;
     };
     const auto before = buckets();
-    const v1::Config previous = driver_->applied();
-    const auto warnings = add ? driver_->add_member(req.group(), req.port())
-                              : driver_->remove_member(req.group(), req.port());
-    if (ports_) ports_->configure(driver_->applied());
-    if (shadow_driver_) shadow_driver_->apply(driver_->applied());
-    if (Status s = commit(previous); !s.ok()) return s;
+    const v1::Config next = driver_->with_member(req.group(), req.port(), add);
+    Prepared p = prepare(next, true);
+    if (!p.result.ok()) {
+      if (ports_) ports_->abandon(std::move(p.plan));
+      return Status(StatusCode::INVALID_ARGUMENT, issues_text(p.result.errors));
+    }
+    if (Status s = commit(next, std::move(p.plan)); !s.ok()) return s;
     uint32_t moved = 0;
     for (const auto& [port, n] : buckets()) {
       const uint32_t was = before.count(port) ? before.at(port) : 0;
@@ -314,7 +367,7 @@ Status BrokerService::change_membership(bool add, const v1::GroupMemberRequest& 
     }
     out->set_generation(generation_);
     out->set_buckets_moved(moved);
-    add_issues(warnings, out->mutable_warnings());
+    add_issues(p.result.warnings, out->mutable_warnings());
     spdlog::info("rpc={} group=\"{}\" port={} buckets_moved={} generation={}",
                  add ? "AddGroupMember" : "RemoveGroupMember", req.group(), req.port(), moved,
                  generation_.load());
@@ -335,7 +388,11 @@ void BrokerService::snapshot(v1::CountersSnapshot* out) {
   // Binding states first, counters after: a capture reported done has then had every one of
   // its frames counted (the other order could pair "done" with counters read before the end).
   std::vector<IngressStatus> bindings;
-  if (ports_) bindings = ports_->ingress_status();
+  std::vector<EgressStatus> outputs;
+  if (ports_) {
+    bindings = ports_->ingress_status();
+    outputs = ports_->egress_status();
+  }
   const driver::Counters c = driver_->counters();
   const v1::Config& cfg = driver_->applied();
   out->set_timestamp_ns(uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -352,6 +409,7 @@ void BrokerService::snapshot(v1::CountersSnapshot* out) {
       i->set_binding_state(bindings[p].state);
       i->set_binding(bindings[p].binding);
       i->set_binding_error(bindings[p].error);
+      i->set_resumed_after(bindings[p].resumed_after);
     } else {
       i->set_binding_state(v1::BINDING_NONE);
     }
@@ -369,6 +427,14 @@ void BrokerService::snapshot(v1::CountersSnapshot* out) {
     e->set_link_up(c.tx[p].link_up);
     e->set_admin_down(c.tx[p].admin_down);
     e->set_link_downs(c.tx[p].link_downs);
+    if (p < outputs.size()) {
+      e->set_binding_state(outputs[p].state);
+      e->set_binding(outputs[p].binding);
+      e->set_binding_error(outputs[p].error);
+      e->set_unwritten(outputs[p].unwritten);
+    } else {
+      e->set_binding_state(v1::BINDING_NONE);
+    }
   }
   for (const auto& g : c.groups) {
     auto* o = out->add_groups();

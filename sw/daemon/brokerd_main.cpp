@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
   std::string listen = "unix:/run/brokerd/brokerd.sock", listen_ro;
   std::string socket_group, ro_socket_group;
   std::string state_dir = "/var/lib/brokerd";
+  std::string capture_dir;
   std::string log_level = "info";
   TlsOptions tls;
   std::vector<std::string> admin_cns;
@@ -134,6 +135,9 @@ int main(int argc, char** argv) {
   app.add_option("--admin-cn", admin_cns,
                  "With mutual TLS: certificate common names allowed to write (others read only)");
   app.add_option("--state-dir", state_dir, "Where the applied configuration is kept");
+  app.add_option("--capture-dir", capture_dir,
+                 "soft card: the only directory capture bindings may read and write; their paths are "
+                 "relative to it (default: STATE_DIR/captures)");
   app.add_option("--device", card.device, "xrt: card BDF (0000:3b:00.1) or index");
   app.add_option("--xclbin", card.xclbin, "xrt: the xclbin to load");
   app.add_option("--kernel", card.kernel, "xrt: the data path's compute unit name");
@@ -177,7 +181,10 @@ int main(int argc, char** argv) {
             *l->address.unix_path + ".lock", fmt::format("socket {}", *l->address.unix_path)));
 
     service = std::make_unique<broker::daemon::BrokerService>(broker::daemon::open_card(card),
-                                                              broker::daemon::StateStore(state_dir));
+                                                              broker::daemon::StateStore(state_dir),
+                                                              capture_dir.empty()
+                                                                  ? std::filesystem::path(state_dir) / "captures"
+                                                                  : std::filesystem::path(capture_dir));
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
@@ -192,11 +199,12 @@ int main(int argc, char** argv) {
       if (ro.address.unix_path)
         restrict_socket(*ro.address.unix_path, ro_socket_group.empty() ? 0666 : 0660, ro_socket_group);
     }
-    spdlog::info("event=started card={} listen={}{}{}{} state_dir={} generation={}", card.kind, listen,
+    spdlog::info("event=started card={} listen={}{}{}{} state_dir={}{} generation={}", card.kind, listen,
                  rw.port ? fmt::format(" port={}", rw.port) : "", tls.enabled() ? " tls=on" : "",
                  listen_ro.empty() ? "" : fmt::format(" listen_read_only={}{}", listen_ro,
                                                       ro.port ? fmt::format(" read_only_port={}", ro.port) : ""),
-                 state_dir, service->generation());
+                 state_dir, card.kind == "soft" ? fmt::format(" capture_dir={}", service->capture_dir()) : "",
+                 service->generation());
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     fmt::print(stderr, "brokerd: {}\n", e.what());

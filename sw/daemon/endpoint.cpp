@@ -37,7 +37,7 @@ grpc::Status BrokerEndpoint::SetConfig(grpc::ServerContext* c, const v1::SetConf
   // Validating changes nothing, so a read-only client may ask whether a config would pass.
   if (!q->validate_only())
     if (grpc::Status s = may_write(c, "SetConfig"); !s.ok()) return s;
-  return service_.SetConfig(c, q, r);
+  return service_.SetConfig(c, q, r, writer(c));
 }
 grpc::Status BrokerEndpoint::AddGroupMember(grpc::ServerContext* c, const v1::GroupMemberRequest* q,
                                             v1::GroupMemberResponse* r) {

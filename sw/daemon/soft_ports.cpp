@@ -4,6 +4,7 @@
 #include <pcap/pcap.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,8 +12,13 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "pcap_source.h"
 
@@ -24,6 +30,12 @@ struct SoftPorts::Ingress {
   std::string error;
   // capture file
   std::unique_ptr<io::PcapSource> file;
+  dev_t dev = 0;                // its identity, for the progress kept across restarts
+  ino_t ino = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  uint64_t consumed = 0;        // frames taken from it (forwarded), counting a resume's skip
+  uint64_t resumed_after = 0;
   io::Frame pending;
   bool has_pending = false;
   // pacing: frame time ts is due at wall0 + (ts - ts0) / pace
@@ -66,6 +78,12 @@ struct SoftPorts::Egress {
   std::unique_ptr<io::PcapSink> file;
   pcap_t* live = nullptr;
   std::string interface;  // the interface of `live`, whose link the port's link follows
+  // Prepared, not yet running: the opened capture (becomes `file` at install) and whether
+  // the configuration asks to empty it.
+  std::optional<CaptureFile> opened;
+  bool overwrite = false;
+  dev_t dev = 0;
+  ino_t ino = 0;
 
   std::mutex m;
   std::condition_variable cv;       // the writer waits for frames, a sync or the stop
@@ -78,9 +96,28 @@ struct SoftPorts::Egress {
   bool sync = false;                // flush as soon as idle
   uint64_t unflushed = 0;           // frames written since the last flush
   std::string error;                // the output failed: later frames are dropped
+  uint64_t unwritten = 0;           // frames the output could not take
+  uint64_t lost_seen = 0;           // file->frames_lost() already counted
   std::thread writer;
 
-  bool bound() const { return file || live; }
+  bool bound() const { return file || live || !binding.empty(); }
+
+  // Counts (as TX drops and unwritten) the frames the file lost since the last call, and
+  // records the first error. With m held.
+  void output_failed(cards::SoftCard& card, uint8_t port, const std::string& what) {
+    const uint64_t lost = file ? file->frames_lost() : 0;
+    const uint64_t n = lost - lost_seen;
+    lost_seen = lost;
+    if (n > 0) {
+      unwritten += n;
+      card.count_tx_drop(port, n);
+    }
+    if (error.empty() && !what.empty()) {
+      error = what;
+      spdlog::error("event=output_failed port={} binding=\"{}\" error=\"{}\" frames_unwritten={}", port, binding,
+                    what, unwritten);
+    }
+  }
 
   enum class Offer { kQueued, kDropped, kFull };
 
@@ -91,7 +128,11 @@ struct SoftPorts::Egress {
   // nothing else back for long.
   Offer offer(uint64_t ts_ns, const uint8_t* data, uint32_t len, uint32_t wire_len) {
     std::lock_guard lock(m);
-    if (!error.empty()) return Offer::kDropped;
+    if (!error.empty()) {
+      ++unwritten;
+      return Offer::kDropped;
+    }
+    if (!file && !live) return Offer::kDropped;  // the output could not be opened
     if (bytes + len > kEgressQueueBytes) {
       if (full) return Offer::kDropped;
       full = true;
@@ -155,7 +196,7 @@ struct SoftPorts::Egress {
               failed = e.what();
             }
             lock.lock();
-            if (!failed.empty()) error = failed;
+            if (!failed.empty()) output_failed(card, port, failed);
           }
           unflushed = 0;
           last_flush = now;
@@ -166,6 +207,7 @@ struct SoftPorts::Egress {
         if (!error.empty()) {
           for (; !queue.empty(); queue.pop_front()) {
             bytes -= queue.front().data.size();
+            ++unwritten;
             card.count_tx_drop(port);
           }
         }
@@ -184,28 +226,30 @@ struct SoftPorts::Egress {
         }
       } catch (const std::exception& e) {
         failed = e.what();
-        card.count_tx_drop(port);
       }
       lock.lock();
       bytes -= f.data.size();
       room_cv.notify_all();
       ++unflushed;
-      if (!failed.empty()) error = failed;
+      if (!failed.empty()) output_failed(card, port, failed);
     }
     if (file) {
       lock.unlock();
+      std::string failed;
       try {
         file->close();
-      } catch (const std::exception&) {
+      } catch (const std::exception& e) {
+        failed = e.what();
       }
       lock.lock();
+      if (!failed.empty()) output_failed(card, port, failed);
     }
     exited = true;
     exited_cv.notify_all();
   }
 
   void start(cards::SoftCard& card, uint8_t port, std::shared_ptr<Egress> self) {
-    if (!bound()) return;
+    if (!file && !live) return;
     writer = std::thread([self = std::move(self), &card, port] { self->run(card, port); });
   }
 
@@ -276,7 +320,8 @@ pcap_t* open_interface(const std::string& name, bool capture, std::string& error
 
 }  // namespace
 
-SoftPorts::SoftPorts(cards::SoftCard& card) : card_(card) {
+SoftPorts::SoftPorts(cards::SoftCard& card, const CaptureDir& captures, std::filesystem::path progress_file)
+    : card_(card), captures_(captures), progress_file_(std::move(progress_file)) {
   for (int i = 0; i < core::kInPorts; ++i) ingress_.push_back(std::make_unique<Ingress>());
   for (int i = 0; i < core::kOutPorts; ++i) egress_.push_back(std::make_shared<Egress>());
   thread_ = std::thread([this] { run(); });
@@ -290,82 +335,238 @@ SoftPorts::~SoftPorts() {
 void SoftPorts::stop() {
   running_ = false;
   if (thread_.joinable()) thread_.join();
-  std::lock_guard lock(mu_);
-  for (auto& e : egress_) e->finish(kWriterStopWait);
+  std::string progress;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& e : egress_) e->finish(kWriterStopWait);
+    progress = progress_text();
+  }
+  save_progress(progress);
 }
 
-std::vector<config::Issue> SoftPorts::check_bindings(const v1::Config& c) {
+SoftPorts::Plan::Plan() = default;
+SoftPorts::Plan::~Plan() = default;
+
+namespace {
+
+struct FileUse {
+  std::string field;
+  bool output = false;
+};
+
+}  // namespace
+
+std::vector<config::Issue> SoftPorts::check_paths(const v1::Config& c) const {
   std::vector<config::Issue> issues;
-  for (int i = 0; i < c.ingress_ports_size(); ++i) {
-    const auto& b = c.ingress_ports(i).binding();
-    const std::string field = fmt::format("ingress_ports[{}].binding", i);
-    if (b.has_pcap_file() && ::access(b.pcap_file().c_str(), R_OK) != 0)
-      issues.push_back({field + ".pcap_file", fmt::format("cannot read capture '{}'", b.pcap_file())});
+  std::map<std::string, FileUse> used;  // relative path -> its first binding
+  auto check = [&](const v1::PortBinding& b, const std::string& field, bool output) {
     if (b.has_interface() && if_nametoindex(b.interface().c_str()) == 0)
       issues.push_back({field + ".interface", fmt::format("no network interface named '{}'", b.interface())});
-  }
-  for (int i = 0; i < c.egress_ports_size(); ++i) {
-    const auto& b = c.egress_ports(i).binding();
-    const std::string field = fmt::format("egress_ports[{}].binding", i);
-    if (b.has_pcap_file()) {
-      std::filesystem::path dir = std::filesystem::path(b.pcap_file()).parent_path();
-      if (dir.empty()) dir = ".";
-      if (::access(dir.c_str(), W_OK) != 0)
-        issues.push_back({field + ".pcap_file", fmt::format("cannot write into directory '{}'", dir.string())});
+    if (!b.has_pcap_file()) return;
+    try {
+      const std::string rel = captures_.relative(b.pcap_file());
+      auto [it, fresh] = used.emplace(rel, FileUse{field, output});
+      if (!fresh && (output || it->second.output))
+        issues.push_back({field + ".pcap_file",
+                          fmt::format("'{}' is also bound by {}: one capture file per output binding",
+                                      b.pcap_file(), it->second.field)});
+    } catch (const PathRefused& e) {
+      issues.push_back({field + ".pcap_file", e.what()});
     }
-    if (b.has_interface() && if_nametoindex(b.interface().c_str()) == 0)
-      issues.push_back({field + ".interface", fmt::format("no network interface named '{}'", b.interface())});
-  }
+  };
+  for (int i = 0; i < c.ingress_ports_size(); ++i)
+    check(c.ingress_ports(i).binding(), fmt::format("ingress_ports[{}].binding", i), false);
+  for (int i = 0; i < c.egress_ports_size(); ++i)
+    check(c.egress_ports(i).binding(), fmt::format("egress_ports[{}].binding", i), true);
   return issues;
 }
 
-void SoftPorts::configure(const v1::Config& c) {
-  std::lock_guard lock(mu_);
+std::unique_ptr<SoftPorts::Plan> SoftPorts::prepare(const v1::Config& c, std::vector<config::Issue>& issues) const {
+  auto plan = std::make_unique<Plan>();
+  plan->ingress.resize(core::kInPorts);
+  plan->egress.resize(core::kOutPorts);
   std::vector<std::string> in_bind(core::kInPorts), out_bind(core::kOutPorts);
   std::vector<const v1::PortBinding*> in_b(core::kInPorts, nullptr), out_b(core::kOutPorts, nullptr);
-  for (const auto& p : c.ingress_ports())
-    if (p.port() < core::kInPorts) { in_bind[p.port()] = binding_text(p.binding()); in_b[p.port()] = &p.binding(); }
-  for (const auto& p : c.egress_ports())
-    if (p.port() < core::kOutPorts) { out_bind[p.port()] = binding_text(p.binding()); out_b[p.port()] = &p.binding(); }
+  std::vector<int> in_index(core::kInPorts, -1), out_index(core::kOutPorts, -1);
+  for (int i = 0; i < c.ingress_ports_size(); ++i)
+    if (const auto& p = c.ingress_ports(i); p.port() < core::kInPorts) {
+      in_bind[p.port()] = binding_text(p.binding());
+      in_b[p.port()] = &p.binding();
+      in_index[p.port()] = i;
+    }
+  for (int i = 0; i < c.egress_ports_size(); ++i)
+    if (const auto& p = c.egress_ports(i); p.port() < core::kOutPorts) {
+      out_bind[p.port()] = binding_text(p.binding()) + (p.binding().overwrite() ? " (overwrite)" : "");
+      out_b[p.port()] = &p.binding();
+      out_index[p.port()] = i;
+    }
+  // The files of the bindings that stay, to find an output shared with another binding.
+  std::map<std::pair<dev_t, ino_t>, FileUse> files;
+  {
+    std::lock_guard lock(mu_);
+    for (int i = 0; i < core::kInPorts; ++i)
+      if (ingress_[i]->binding == in_bind[i] && !in_bind[i].empty() && ingress_[i]->file)
+        files.emplace(std::pair{ingress_[i]->dev, ingress_[i]->ino},
+                      FileUse{fmt::format("ingress_ports[{}].binding.pcap_file", in_index[i]), false});
+      else
+        plan->ingress[i] = std::make_unique<Ingress>();
+    for (int i = 0; i < core::kOutPorts; ++i)
+      if (egress_[i]->binding == out_bind[i] && egress_[i]->file)
+        files.emplace(std::pair{egress_[i]->dev, egress_[i]->ino},
+                      FileUse{fmt::format("egress_ports[{}].binding.pcap_file", out_index[i]), true});
+      else if (egress_[i]->binding != out_bind[i])
+        plan->egress[i] = std::make_shared<Egress>();
+  }
+  auto claim = [&](dev_t dev, ino_t ino, const std::string& field, bool output) -> std::string {
+    auto [it, fresh] = files.emplace(std::pair{dev, ino}, FileUse{field, output});
+    if (fresh || (!output && !it->second.output)) return "";
+    return fmt::format("the same file as {}: one capture file per output binding", it->second.field);
+  };
 
+  // Nothing opened here is read past its header or written: that waits for install().
   for (int i = 0; i < core::kInPorts; ++i) {
-    if (ingress_[i]->binding == in_bind[i] && !in_bind[i].empty()) continue;
-    auto in = std::make_unique<Ingress>();
-    in->binding = in_bind[i];
-    if (in_bind[i].empty()) {
-      in->state = v1::BINDING_NONE;
-    } else if (in_b[i]->has_pcap_file()) {
+    if (!plan->ingress[i]) continue;
+    Ingress& in = *plan->ingress[i];
+    in.binding = in_bind[i];
+    if (in_bind[i].empty()) continue;
+    const std::string field = fmt::format("ingress_ports[{}].binding", in_index[i]);
+    auto fail = [&](const std::string& sub, const std::string& why) {
+      in.state = v1::BINDING_FAILED;
+      in.error = why;
+      issues.push_back({field + sub, why});
+    };
+    if (in_b[i]->has_pcap_file()) {
       try {
-        in->file = std::make_unique<io::PcapSource>(in_b[i]->pcap_file());
-        in->pace = in_b[i]->pace();
-        in->has_pending = in->file->next(in->pending);
-        in->state = in->has_pending ? v1::BINDING_RUNNING : v1::BINDING_DONE;
+        CaptureFile f = captures_.open_for_reading(in_b[i]->pcap_file());
+        struct stat st {};
+        ::fstat(f.fd.get(), &st);
+        in.dev = st.st_dev;
+        in.ino = st.st_ino;
+        in.size = uint64_t(st.st_size);
+        in.mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+        if (std::string why = claim(in.dev, in.ino, field + ".pcap_file", false); !why.empty()) {
+          fail(".pcap_file", why);
+          continue;
+        }
+        std::FILE* file = ::fdopen(f.fd.get(), "rb");
+        if (!file) throw std::runtime_error(fmt::format("'{}': {}", f.path, std::strerror(errno)));
+        f.fd.release();
+        in.file = std::make_unique<io::PcapSource>(file, f.path);
+        in.pace = in_b[i]->pace();
+        in.has_pending = in.file->next(in.pending);
+        in.state = in.has_pending ? v1::BINDING_RUNNING : v1::BINDING_DONE;
       } catch (const std::exception& e) {
-        in->state = v1::BINDING_FAILED;
-        in->error = e.what();
+        in.file.reset();
+        fail(".pcap_file", e.what());
       }
     } else {
-      in->live = open_interface(in_b[i]->interface(), true, in->error);
-      in->state = in->live ? v1::BINDING_RUNNING : v1::BINDING_FAILED;
+      in.live = open_interface(in_b[i]->interface(), true, in.error);
+      if (in.live)
+        in.state = v1::BINDING_RUNNING;
+      else
+        fail(".interface", in.error);
     }
-    ingress_[i] = std::move(in);
   }
   for (int i = 0; i < core::kOutPorts; ++i) {
-    if (egress_[i]->binding == out_bind[i]) continue;
-    auto out = std::make_shared<Egress>();
-    out->binding = out_bind[i];
-    if (!out_bind[i].empty()) {
+    if (!plan->egress[i]) continue;
+    Egress& out = *plan->egress[i];
+    out.binding = out_bind[i];
+    if (out_bind[i].empty()) continue;
+    const std::string field = fmt::format("egress_ports[{}].binding", out_index[i]);
+    if (out_b[i]->has_pcap_file()) {
       try {
-        if (out_b[i]->has_pcap_file()) {
-          out->file = std::make_unique<io::PcapSink>(out_b[i]->pcap_file());
-        } else {
-          out->live = open_interface(out_b[i]->interface(), false, out->error);
-          out->interface = out_b[i]->interface();
+        CaptureFile f = captures_.open_for_writing(out_b[i]->pcap_file());
+        out.dev = f.dev;
+        out.ino = f.ino;
+        out.overwrite = out_b[i]->overwrite();
+        if (std::string why = claim(f.dev, f.ino, field + ".pcap_file", true); !why.empty())
+          throw std::runtime_error(why);
+        // An existing file is appended to only if it is a capture of ours.
+        if (!out.overwrite) io::PcapSink::check_appendable(f.fd.get(), f.path);
+        out.opened = std::move(f);
+      } catch (const std::exception& e) {
+        out.error = e.what();
+        issues.push_back({field + ".pcap_file", out.error});
+      }
+    } else {
+      out.live = open_interface(out_b[i]->interface(), false, out.error);
+      out.interface = out_b[i]->interface();
+      if (!out.live) issues.push_back({field + ".interface", out.error});
+    }
+  }
+  return plan;
+}
+
+void SoftPorts::abandon(std::unique_ptr<Plan> plan) const {
+  if (!plan) return;
+  for (auto& e : plan->egress)
+    if (e && e->opened) CaptureDir::remove_created(*e->opened);
+}
+
+void SoftPorts::install(std::unique_ptr<Plan> plan, bool restart) {
+  std::lock_guard lock(mu_);
+  std::map<int, std::string> progress;  // port -> its saved line
+  if (restart) {
+    std::ifstream in(progress_file_);
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream ls(line);
+      int port = -1;
+      if (ls >> port && port >= 0 && port < core::kInPorts) progress[port] = line;
+    }
+  }
+  for (int i = 0; i < core::kInPorts; ++i) {
+    if (!plan->ingress[i]) continue;
+    Ingress& in = *plan->ingress[i];
+    if (restart && in.file && in.has_pending) {
+      // Goes on after the frames a run before this one forwarded, if it is still that file.
+      uint64_t dev = 0, ino = 0, size = 0, frames = 0;
+      int64_t mtime = 0;
+      std::istringstream ls(progress.count(i) ? progress[i] : "");
+      int port = 0;
+      if (!(ls >> port >> dev >> ino >> size >> mtime >> frames)) {
+        spdlog::info("event=capture_from_start port={} binding=\"{}\" reason=\"no progress saved for it\"", i,
+                     in.binding);
+      } else if (dev != uint64_t(in.dev) || ino != uint64_t(in.ino) || size != in.size || mtime != in.mtime_ns) {
+        spdlog::warn("event=capture_from_start port={} binding=\"{}\" reason=\"the file changed since its "
+                     "progress was saved\"",
+                     i, in.binding);
+      } else {
+        try {
+          for (uint64_t n = 0; n < frames && in.has_pending; ++n) in.has_pending = in.file->next(in.pending);
+          in.resumed_after = in.consumed = frames;
+          if (!in.has_pending) in.state = v1::BINDING_DONE;
+          spdlog::info("event=capture_resumed port={} binding=\"{}\" frames_skipped={}", i, in.binding, frames);
+        } catch (const std::exception& e) {
+          in.has_pending = false;
+          in.state = v1::BINDING_FAILED;
+          in.error = e.what();
         }
+      }
+    }
+    ingress_[i] = std::move(plan->ingress[i]);
+  }
+  for (int i = 0; i < core::kOutPorts; ++i) {
+    if (!plan->egress[i]) continue;
+    std::shared_ptr<Egress> out = std::move(plan->egress[i]);
+    if (out->opened) {
+      CaptureFile f = std::move(*out->opened);
+      out->opened.reset();
+      try {
+        const auto mode = out->overwrite && !restart ? io::PcapSink::Open::kTruncate : io::PcapSink::Open::kAppend;
+        out->file = std::make_unique<io::PcapSink>(f.fd.release(), f.path, mode);
+        if (out->file->tail_cut() > 0)
+          spdlog::warn("event=capture_tail_cut port={} binding=\"{}\" bytes={} reason=\"a record cut short "
+                       "(a crash or a full disk) ended the file\"",
+                       i, out->binding, out->file->tail_cut());
+        if (out->file->frames_before() > 0)
+          spdlog::info("event=capture_appended port={} binding=\"{}\" frames_before={}", i, out->binding,
+                       out->file->frames_before());
       } catch (const std::exception& e) {
         out->error = e.what();
       }
     }
+    if (!out->error.empty())
+      spdlog::error("event=output_failed port={} binding=\"{}\" error=\"{}\"", i, out->binding, out->error);
     egress_[i]->finish(kWriterStopWait);
     egress_[i] = out;
     out->start(card_, uint8_t(i), out);
@@ -373,6 +574,36 @@ void SoftPorts::configure(const v1::Config& c) {
     if (out->interface.empty()) card_.set_wire_link(uint8_t(i), true);
   }
   next_link_check_ = {};
+}
+
+std::string SoftPorts::progress_text() const {
+  std::string text;
+  for (int i = 0; i < core::kInPorts; ++i) {
+    const Ingress& in = *ingress_[i];
+    if (!in.file) continue;
+    text += fmt::format("{} {} {} {} {} {}\n", i, uint64_t(in.dev), uint64_t(in.ino), in.size, in.mtime_ns,
+                        in.consumed);
+  }
+  return text;
+}
+
+// Written beside the state file, replaced whole (write, then rename), so a crash leaves the
+// old progress or the new one. Not synced: losing the last writes replays a few frames twice.
+void SoftPorts::save_progress(const std::string& text) {
+  if (progress_file_.empty() || text == progress_saved_) return;
+  const std::filesystem::path tmp = progress_file_.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out.flush()) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      return;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, progress_file_, ec);
+  if (!ec) progress_saved_ = text;
 }
 
 namespace {
@@ -410,7 +641,22 @@ void SoftPorts::watch_links() {
 std::vector<IngressStatus> SoftPorts::ingress_status() const {
   std::lock_guard lock(mu_);
   std::vector<IngressStatus> out;
-  for (const auto& in : ingress_) out.push_back({in->state, in->binding, in->error});
+  for (const auto& in : ingress_) out.push_back({in->state, in->binding, in->error, in->resumed_after});
+  return out;
+}
+
+std::vector<EgressStatus> SoftPorts::egress_status() const {
+  std::lock_guard lock(mu_);
+  std::vector<EgressStatus> out;
+  for (const auto& e : egress_) {
+    std::lock_guard elock(e->m);
+    EgressStatus st;
+    st.binding = e->binding;
+    st.error = e->error;
+    st.unwritten = e->unwritten;
+    st.state = e->binding.empty() ? v1::BINDING_NONE : e->error.empty() ? v1::BINDING_RUNNING : v1::BINDING_FAILED;
+    out.push_back(std::move(st));
+  }
   return out;
 }
 
@@ -459,6 +705,7 @@ bool SoftPorts::forward_one_file_frame() {
   if (!next) return false;
   const bool stalled = emit(port, next->pending.ts_ns, next->pending.data.data(), uint32_t(next->pending.data.size()),
        next->pending.wire_len);
+  ++next->consumed;
   try {
     next->has_pending = next->file->next(next->pending);
     if (!next->has_pending) {
@@ -517,13 +764,19 @@ void SoftPorts::settle_finished_captures() {
 void SoftPorts::run() {
   while (running_) {
     bool busy = false;
+    std::optional<std::string> progress;
     {
       std::lock_guard lock(mu_);
       for (int n = 0; n < 256 && !stalled_ && forward_one_file_frame(); ++n) busy = true;
       if (!stalled_) busy |= poll_interfaces();
       if (!stalled_) settle_finished_captures();
       watch_links();
+      if (const auto now = std::chrono::steady_clock::now(); now >= next_progress_) {
+        next_progress_ = now + kProgressEvery;
+        progress = progress_text();
+      }
     }
+    if (progress) save_progress(*progress);
     if (stalled_) {
       wait_for_stalled_egress();
       continue;

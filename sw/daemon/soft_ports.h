@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,6 +25,7 @@
 
 #include "broker/v1/broker.pb.h"
 #include "broker/v1/config.pb.h"
+#include "capture_dir.h"
 #include "config_validator.h"
 #include "core_params.h"
 #include "soft_card.h"
@@ -34,6 +36,14 @@ struct IngressStatus {
   v1::BindingState state = v1::BINDING_NONE;
   std::string binding;  // "pcap:/path", "if:eth0", "" when unbound
   std::string error;
+  uint64_t resumed_after = 0;  // frames skipped after a restart (already forwarded before it)
+};
+
+struct EgressStatus {
+  v1::BindingState state = v1::BINDING_NONE;
+  std::string binding;
+  std::string error;
+  uint64_t unwritten = 0;  // frames the output could not take
 };
 
 class SoftPorts {
@@ -45,26 +55,49 @@ class SoftPorts {
   // How long stopping (or rebinding) a port waits for its writer to write out what is queued;
   // a writer stuck in an output that does not move is left behind after it.
   static constexpr std::chrono::milliseconds kWriterStopWait{8000};
+  // How often the input captures' progress is saved (what a crash may replay twice).
+  static constexpr std::chrono::milliseconds kProgressEvery{200};
 
-  explicit SoftPorts(cards::SoftCard& card);
+  // Bindings name capture files inside `captures` only. The input captures' progress is kept
+  // in `progress_file`, so a restart goes on where they were.
+  SoftPorts(cards::SoftCard& card, const CaptureDir& captures, std::filesystem::path progress_file);
   ~SoftPorts();
   SoftPorts(const SoftPorts&) = delete;
   SoftPorts& operator=(const SoftPorts&) = delete;
 
-  // Problems a configuration's bindings would meet (missing capture, unknown interface,
-  // unwritable output), naming the field; empty when all can be opened.
-  static std::vector<config::Issue> check_bindings(const v1::Config& config);
-
-  // Binds ports as the configuration says. Bindings that did not change keep running (a
-  // capture being read goes on where it was); changed ones restart.
-  void configure(const v1::Config& config);
+  // A configuration's bindings opened but not running: files are open (an output missing
+  // until now is created), nothing is read, written or truncated yet, the data path is
+  // untouched. `issues` names each binding that cannot be opened; install() makes those
+  // ports BINDING_FAILED, abandon() undoes the opening (created files are removed).
+  class Plan;
+  std::unique_ptr<Plan> prepare(const v1::Config& config, std::vector<config::Issue>& issues) const;
+  // Checks the bindings' paths without opening anything (what a caller who may not look at
+  // the capture directory is told): confinement, one file per output.
+  std::vector<config::Issue> check_paths(const v1::Config& config) const;
+  // Runs a prepared plan: bindings that did not change keep running (a capture being read
+  // goes on where it was), changed ones restart. `restart`: the daemon is starting with its
+  // saved configuration: outputs append whatever `overwrite` says, inputs resume.
+  void install(std::unique_ptr<Plan> plan, bool restart);
+  void abandon(std::unique_ptr<Plan> plan) const;
   void stop();
 
   std::vector<IngressStatus> ingress_status() const;
+  std::vector<EgressStatus> egress_status() const;
 
  private:
   struct Ingress;
   struct Egress;
+
+ public:
+  class Plan {
+   public:
+    Plan();
+    ~Plan();  // in soft_ports.cpp, where Ingress and Egress are complete
+    std::vector<std::unique_ptr<Ingress>> ingress;  // null: the port's binding stays as it is
+    std::vector<std::shared_ptr<Egress>> egress;
+  };
+
+ private:
   void run();
   bool forward_one_file_frame();
   bool poll_interfaces();
@@ -82,8 +115,17 @@ class SoftPorts {
   // frames waiting in its queue are dropped and counted, as the card's queue does.
   void watch_links();
   static constexpr std::chrono::milliseconds kLinkCheck{50};
+  // The input captures' progress: written (outside mu_) every kProgressEvery and at stop,
+  // read at a restart.
+  std::string progress_text() const;  // with mu_ held
+  void save_progress(const std::string& text);
+  void resume(Ingress& in, uint8_t port);
 
   cards::SoftCard& card_;
+  const CaptureDir& captures_;
+  std::filesystem::path progress_file_;
+  std::string progress_saved_;
+  std::chrono::steady_clock::time_point next_progress_{};
   mutable std::mutex mu_;  // guards the bindings; held by the forwarding thread per frame
   std::vector<std::unique_ptr<Ingress>> ingress_;
   std::vector<std::shared_ptr<Egress>> egress_;  // shared with each port's writer thread

@@ -361,26 +361,29 @@ void Driver::write_if_changed(uint32_t offset, uint32_t value) {
   shadow_[offset] = value;
 }
 
-std::vector<config::Issue> Driver::add_member(const std::string& group, uint32_t port) {
-  v1::Config next = applied_;
-  v1::PortGroup* g = &group_named(next, group);
-  for (uint32_t m : g->members())
-    if (m == port)
-      throw DriverError(DriverError::Code::kFailedPrecondition,
-                        fmt::format("egress port {} is already a member of group '{}'", port, group));
-  g->add_members(port);
-  return apply(next);
-}
-
-std::vector<config::Issue> Driver::remove_member(const std::string& group, uint32_t port) {
+v1::Config Driver::with_member(const std::string& group, uint32_t port, bool add) const {
   v1::Config next = applied_;
   auto* members = group_named(next, group).mutable_members();
   auto it = std::find(members->begin(), members->end(), port);
-  if (it == members->end())
+  if (add && it != members->end())
+    throw DriverError(DriverError::Code::kFailedPrecondition,
+                      fmt::format("egress port {} is already a member of group '{}'", port, group));
+  if (!add && it == members->end())
     throw DriverError(DriverError::Code::kNotFound,
                       fmt::format("egress port {} is not a member of group '{}'", port, group));
-  members->erase(it);
-  return apply(next);
+  if (add)
+    members->Add(port);
+  else
+    members->erase(it);
+  return next;
+}
+
+std::vector<config::Issue> Driver::add_member(const std::string& group, uint32_t port) {
+  return apply(with_member(group, port, true));
+}
+
+std::vector<config::Issue> Driver::remove_member(const std::string& group, uint32_t port) {
+  return apply(with_member(group, port, false));
 }
 
 uint64_t Driver::read64(uint32_t lo_offset) {

@@ -103,7 +103,9 @@ class Driver {
   // The applied configuration as given (defaults not filled in).
   const v1::Config& applied() const { return applied_; }
 
-  // Hitless membership changes; the applied configuration follows.
+  // Hitless membership changes; the applied configuration follows. with_member is the
+  // configuration such a change would apply (throws DriverError as they do), changing nothing.
+  v1::Config with_member(const std::string& group, uint32_t port, bool add) const;
   std::vector<config::Issue> add_member(const std::string& group, uint32_t port);
   std::vector<config::Issue> remove_member(const std::string& group, uint32_t port);
 

@@ -1,6 +1,9 @@
 #include "pcap_source.h"
 
+#include <fcntl.h>
 #include <pcap/pcap.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -37,17 +40,28 @@ uint32_t swap32(uint32_t v) { return __builtin_bswap32(v); }
 
 }  // namespace
 
-PcapSource::PcapSource(const std::string& path) : path_(path) {
+namespace {
+std::FILE* open_for_reading(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw std::runtime_error("cannot open capture " + path + ": " + std::strerror(errno));
+  return f;
+}
+}  // namespace
+
+PcapSource::PcapSource(const std::string& path) : PcapSource(open_for_reading(path), path) {}
+
+PcapSource::PcapSource(std::FILE* f, const std::string& path) : path_(path) {
   uint32_t magic = 0;
   const bool is_ng = std::fread(&magic, 4, 1, f) == 1 && magic == kNgSectionHeader;
   if (!is_ng) {
-    std::fclose(f);
+    std::rewind(f);
     char errbuf[PCAP_ERRBUF_SIZE] = {};
-    pcap_ =
-        pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
-    if (!pcap_) throw std::runtime_error("cannot open capture " + path + ": " + errbuf);
+    // libpcap owns the file from here (pcap_close closes it), and on failure closes nothing.
+    pcap_ = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (!pcap_) {
+      std::fclose(f);
+      throw std::runtime_error("cannot open capture " + path + ": " + errbuf);
+    }
     link_type_ = pcap_datalink(pcap_);
   } else {
     std::rewind(f);
@@ -275,46 +289,168 @@ bool PcapSource::next(Frame& frame) {
   return true;
 }
 
-PcapSink::PcapSink(const std::string& path, uint32_t snaplen) : path_(path), snaplen_(snaplen) {
-  pcap_ =
-      pcap_open_dead_with_tstamp_precision(DLT_EN10MB, int(snaplen), PCAP_TSTAMP_PRECISION_NANO);
-  if (!pcap_) throw std::runtime_error("cannot create pcap writer for " + path);
-  dumper_ = pcap_dump_open(pcap_, path.c_str());
-  if (!dumper_) {
-    const std::string err = pcap_geterr(pcap_);
-    pcap_close(pcap_);
-    pcap_ = nullptr;
-    throw std::runtime_error("cannot write capture " + path + ": " + err);
+namespace {
+
+constexpr uint32_t kPcapNanoMagic = 0xA1B23C4D;
+constexpr size_t kPcapHeader = 24, kRecordHeader = 16;
+
+void put32(std::vector<uint8_t>& b, uint32_t v) {
+  const auto* p = reinterpret_cast<const uint8_t*>(&v);  // host order, as the magic says
+  b.insert(b.end(), p, p + 4);
+}
+void put16(std::vector<uint8_t>& b, uint16_t v) {
+  const auto* p = reinterpret_cast<const uint8_t*>(&v);
+  b.insert(b.end(), p, p + 2);
+}
+
+int create_truncating(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot write capture " + path + ": " + std::strerror(errno));
+  return fd;
+}
+
+}  // namespace
+
+PcapSink::PcapSink(const std::string& path, uint32_t snaplen)
+    : PcapSink(create_truncating(path), path, Open::kTruncate, snaplen) {}
+
+PcapSink::PcapSink(int fd, const std::string& path, Open mode, uint32_t snaplen)
+    : path_(path), snaplen_(snaplen), fd_(fd) {
+  buf_.reserve(kBufferBytes + 65536);
+  try {
+    if (mode == Open::kTruncate) {
+      if (::ftruncate(fd_, 0) != 0)
+        throw std::runtime_error("cannot truncate capture " + path_ + ": " + std::strerror(errno));
+      write_header();
+    } else {
+      open_append();
+    }
+  } catch (...) {
+    ::close(fd_);
+    fd_ = -1;
+    throw;
   }
 }
 
-PcapSink::~PcapSink() { close(); }
+void PcapSink::write_header() {
+  std::vector<uint8_t> h;
+  put32(h, kPcapNanoMagic);
+  put16(h, 2);  // version 2.4
+  put16(h, 4);
+  put32(h, 0);  // thiszone
+  put32(h, 0);  // sigfigs
+  put32(h, snaplen_);
+  put32(h, DLT_EN10MB);
+  if (::pwrite(fd_, h.data(), h.size(), 0) != ssize_t(h.size()))
+    throw std::runtime_error("cannot write capture " + path_ + ": " + std::strerror(errno ? errno : EIO));
+  committed_ = kPcapHeader;
+}
+
+void PcapSink::check_appendable(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw std::runtime_error("cannot stat capture " + path + ": " + std::strerror(errno));
+  if (st.st_size == 0) return;
+  uint32_t h[6] = {};
+  if (size_t(st.st_size) < kPcapHeader || ::pread(fd, h, kPcapHeader, 0) != ssize_t(kPcapHeader) ||
+      h[0] != kPcapNanoMagic || h[5] != DLT_EN10MB)
+    throw std::runtime_error("capture " + path +
+                             " exists and is not a nanosecond Ethernet pcap as brokerd writes: it is left as "
+                             "it is (move it away, or bind with overwrite: true to replace it)");
+}
+
+// Walks the records (their headers only) to the last whole one.
+void PcapSink::open_append() {
+  check_appendable(fd_, path_);
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throw std::runtime_error("cannot stat capture " + path_ + ": " + std::strerror(errno));
+  const uint64_t size = uint64_t(st.st_size);
+  if (size == 0) {
+    write_header();
+    return;
+  }
+  uint32_t h[6] = {};
+  ::pread(fd_, h, kPcapHeader, 0);
+  uint64_t at = kPcapHeader;
+  for (;;) {
+    uint32_t r[4] = {};
+    if (at + kRecordHeader > size || ::pread(fd_, r, kRecordHeader, off_t(at)) != ssize_t(kRecordHeader)) break;
+    if (r[2] > std::max(snaplen_, h[4]) || at + kRecordHeader + r[2] > size) break;
+    at += kRecordHeader + r[2];
+    ++frames_before_;
+  }
+  if (at < size) {
+    tail_cut_ = size - at;
+    if (::ftruncate(fd_, off_t(at)) != 0)
+      throw std::runtime_error("cannot cut the damaged end of capture " + path_ + ": " + std::strerror(errno));
+  }
+  committed_ = at;
+}
+
+PcapSink::~PcapSink() {
+  try {
+    close();
+  } catch (const std::exception&) {
+    // A destructor cannot report: frames_lost() said it, for whoever asked.
+  }
+}
 
 void PcapSink::write(uint64_t ts_ns, const uint8_t* bytes, uint32_t len, uint32_t wire_len) {
-  if (!dumper_) throw std::runtime_error("capture " + path_ + " is already closed");
-  pcap_pkthdr h{};
-  h.ts.tv_sec = time_t(ts_ns / 1000000000ull);
-  h.ts.tv_usec = suseconds_t(ts_ns % 1000000000ull);  // nanoseconds: the file says so
-  h.caplen = len < snaplen_ ? len : snaplen_;
-  h.len = wire_len ? wire_len : len;
-  pcap_dump(reinterpret_cast<u_char*>(dumper_), &h, bytes);
+  if (fd_ < 0) throw std::runtime_error("capture " + path_ + " is already closed");
+  if (!failed_.empty()) {
+    ++frames_;
+    ++lost_;
+    throw std::runtime_error(failed_);
+  }
+  const uint32_t caplen = len < snaplen_ ? len : snaplen_;
+  put32(buf_, uint32_t(ts_ns / 1000000000ull));
+  put32(buf_, uint32_t(ts_ns % 1000000000ull));
+  put32(buf_, caplen);
+  put32(buf_, wire_len ? wire_len : len);
+  buf_.insert(buf_.end(), bytes, bytes + caplen);
   ++frames_;
+  ++buffered_frames_;
+  if (buf_.size() >= kBufferBytes) drain();
+}
+
+void PcapSink::drain() {
+  size_t done = 0;
+  while (done < buf_.size()) {
+    const ssize_t n = ::pwrite(fd_, buf_.data() + done, buf_.size() - done, off_t(committed_ + done));
+    if (n > 0) {
+      done += size_t(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    failed_ = "cannot write capture " + path_ + ": " + std::strerror(n < 0 ? errno : ENOSPC);
+    // What reached the file of the buffer is cut off again: the file ends on a whole record.
+    if (::ftruncate(fd_, off_t(committed_)) != 0) failed_ += " (and its end could not be cut back)";
+    lost_ += buffered_frames_;
+    buffered_frames_ = 0;
+    buf_.clear();
+    throw std::runtime_error(failed_);
+  }
+  committed_ += buf_.size();
+  buffered_frames_ = 0;
+  buf_.clear();
 }
 
 void PcapSink::flush() {
-  if (dumper_ && pcap_dump_flush(dumper_) != 0)
-    throw std::runtime_error("cannot flush capture " + path_);
+  if (fd_ < 0) return;
+  if (!failed_.empty()) throw std::runtime_error(failed_);
+  drain();
 }
 
 void PcapSink::close() {
-  if (dumper_) {
-    pcap_dump_close(dumper_);
-    dumper_ = nullptr;
+  if (fd_ < 0) return;
+  std::string error;
+  try {
+    flush();
+  } catch (const std::exception& e) {
+    error = e.what();
   }
-  if (pcap_) {
-    pcap_close(pcap_);
-    pcap_ = nullptr;
-  }
+  ::close(fd_);
+  fd_ = -1;
+  if (!error.empty()) throw std::runtime_error(error);
 }
 
 }  // namespace broker::io

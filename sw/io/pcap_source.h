@@ -8,7 +8,6 @@
 #include <vector>
 
 typedef struct pcap pcap_t;
-typedef struct pcap_dumper pcap_dumper_t;
 
 namespace broker::io {
 
@@ -36,6 +35,8 @@ class PcapSource {
   // Throws std::runtime_error naming the file when it cannot be opened or its link type is
   // not Ethernet, Linux SLL or Linux SLL2.
   explicit PcapSource(const std::string& path);
+  // Reads an opened file (taking it over; closed on error too); `path` names it in messages.
+  PcapSource(std::FILE* file, const std::string& path);
   ~PcapSource();
   PcapSource(const PcapSource&) = delete;
   PcapSource& operator=(const PcapSource&) = delete;
@@ -79,28 +80,53 @@ class PcapSource {
   std::vector<uint8_t> buf_;  // rewritten frames (SLL); Ethernet frames are not copied
 };
 
-// Writes an Ethernet pcap with nanosecond timestamps.
+// Writes an Ethernet pcap with nanosecond timestamps. Written here rather than through
+// libpcap's dumper because that one reports no error per frame, cannot append to a file it
+// did not open by name, and leaves a half-written record behind a failed write: this one
+// sees every failed write, counts the frames it lost, and cuts the file back to the last
+// whole record, so what is on disk always reads as a capture.
 class PcapSink {
  public:
+  // Creates (or truncates) path.
   explicit PcapSink(const std::string& path, uint32_t snaplen = 262144);
+  // Takes fd (opened for writing, positioned anywhere). kAppend keeps what the file holds:
+  // an empty file gets the header, a capture of ours (nanosecond Ethernet pcap) is continued
+  // after its last whole record (a record cut short by a crash is cut off; see tail_cut()),
+  // anything else is refused (std::runtime_error naming `path`). kTruncate empties the file.
+  enum class Open { kAppend, kTruncate };
+  PcapSink(int fd, const std::string& path, Open mode, uint32_t snaplen = 262144);
   ~PcapSink();
   PcapSink(const PcapSink&) = delete;
+  // Throws what kAppend would throw for fd, changing nothing.
+  static void check_appendable(int fd, const std::string& path);
   PcapSink& operator=(const PcapSink&) = delete;
 
-  // wire_len 0 means len (the frame was captured whole).
+  // wire_len 0 means len (the frame was captured whole). Throws std::runtime_error when the
+  // file cannot take what is buffered (the frames buffered are then lost: frames_lost()).
   void write(uint64_t ts_ns, const uint8_t* bytes, uint32_t len, uint32_t wire_len = 0);
   void flush();
   void close();
 
   const std::string& path() const { return path_; }
-  uint64_t frames_written() const { return frames_; }
+  uint64_t frames_written() const { return frames_; }      // handed to write()
+  uint64_t frames_lost() const { return lost_; }            // of those, not in the file
+  uint64_t frames_before() const { return frames_before_; }  // kAppend: already in the file
+  uint64_t tail_cut() const { return tail_cut_; }           // kAppend: bytes of a cut record dropped
 
  private:
+  static constexpr size_t kBufferBytes = 256 * 1024;
+  void open_append();
+  void write_header();
+  void drain();  // writes the buffer out; on failure cuts back to the last whole record
+
   std::string path_;
   uint32_t snaplen_;
-  pcap_t* pcap_ = nullptr;
-  pcap_dumper_t* dumper_ = nullptr;
-  uint64_t frames_ = 0;
+  int fd_ = -1;
+  std::vector<uint8_t> buf_;
+  uint64_t buffered_frames_ = 0;
+  uint64_t committed_ = 0;  // file size up to the last whole record written
+  uint64_t frames_ = 0, lost_ = 0, frames_before_ = 0, tail_cut_ = 0;
+  std::string failed_;      // the first write error: later writes fail at once
 };
 
 }  // namespace broker::io

@@ -190,7 +190,7 @@ DaemonProcess::~DaemonProcess() {
 }
 
 std::vector<std::string> DaemonProcess::args(const std::string& listen) const {
-  return {"--state-dir", state_dir().string(), "--listen",
+  return {"--state-dir", state_dir().string(), "--capture-dir", capture_dir().string(), "--listen",
           listen.empty() ? "unix:" + socket_path().string() : listen};
 }
 

@@ -56,7 +56,8 @@ std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const std::string& data);
 
 // One brokerd. Its files live in `dir`: state/ (--state-dir), brokerd.sock (--listen),
-// brokerd-N.log (standard output and error of the N-th start).
+// brokerd-N.log (standard output and error of the N-th start). `dir` is also its
+// --capture-dir: bindings name files in it (the state dir inside stays out of their reach).
 class DaemonProcess {
  public:
   explicit DaemonProcess(std::filesystem::path dir);
@@ -86,6 +87,7 @@ class DaemonProcess {
   std::filesystem::path state_dir() const { return dir_ / "state"; }
   std::filesystem::path state_file() const { return state_dir() / "state.txtpb"; }
   std::filesystem::path socket_path() const { return dir_ / "brokerd.sock"; }
+  const std::filesystem::path& capture_dir() const { return dir_; }
   std::filesystem::path log_path() const { return log_path_; }
   std::string log() const;  // of the current (or last) start
   // "unix:/…/brokerd.sock", or "127.0.0.1:PORT" after a TCP start on port 0.
