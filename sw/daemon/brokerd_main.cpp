@@ -150,6 +150,10 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z brokerd %l %v");
 
+  // A capture that reaches the file size limit (RLIMIT_FSIZE) fails that binding with EFBIG,
+  // as a full disk does; the default action of SIGXFSZ would end the whole daemon.
+  ::signal(SIGXFSZ, SIG_IGN);
+
   // Signals are taken by one thread with sigwait, so gRPC's threads never see them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);

@@ -153,7 +153,8 @@ CaptureFile CaptureDir::open_for_writing(const std::string& pcap_file) const {
   f.relative = relative(pcap_file);
   f.path = (dir_ / f.relative).string();
   f.parent = walk_to_parent(f.relative, pcap_file, f.name);
-  const int flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+  // Read too: appending checks the header and walks the records of what is there.
+  const int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
   struct stat st {};
   if (::fstatat(f.parent.get(), f.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (!S_ISREG(st.st_mode))

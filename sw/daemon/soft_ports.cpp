@@ -95,6 +95,9 @@ struct SoftPorts::Egress {
   bool stop = false, exited = false;
   bool sync = false;                // flush as soon as idle
   uint64_t unflushed = 0;           // frames written since the last flush
+  // For the inputs' saved progress: a frame offered is settled once it is in the output
+  // (written and flushed to the file, or sent) or dropped for good.
+  uint64_t offered = 0, written = 0, durable = 0, dropped = 0;
   std::string error;                // the output failed: later frames are dropped
   uint64_t unwritten = 0;           // frames the output could not take
   uint64_t lost_seen = 0;           // file->frames_lost() already counted
@@ -140,6 +143,7 @@ struct SoftPorts::Egress {
     }
     full = false;
     queue.push_back(Queued{ts_ns, wire_len, std::vector<uint8_t>(data, data + len)});
+    ++offered;
     bytes += len;
     cv.notify_one();
     return Offer::kQueued;
@@ -158,6 +162,7 @@ struct SoftPorts::Egress {
     std::lock_guard lock(m);
     uint64_t n = 0;
     for (; !queue.empty(); queue.pop_front(), ++n) bytes -= queue.front().data.size();
+    dropped += n;
     if (n > 0) card.count_tx_drop(port, n);
     room_cv.notify_all();
   }
@@ -175,6 +180,22 @@ struct SoftPorts::Egress {
     std::lock_guard lock(m);
     return error;
   }
+
+  uint64_t offered_count() {
+    std::lock_guard lock(m);
+    return offered;
+  }
+  uint64_t settled_count() {
+    std::lock_guard lock(m);
+    return durable + dropped;
+  }
+  void request_sync() {
+    std::lock_guard lock(m);
+    sync = true;
+    cv.notify_one();
+  }
+  // With m held, after a write or a flush.
+  void note_durable() { durable = file && error.empty() ? file->frames_committed() : written; }
 
   // Writes the queue out until stopped. Output errors end writing (they are reported, and
   // later frames are dropped and counted) instead of ending the daemon.
@@ -198,6 +219,7 @@ struct SoftPorts::Egress {
             lock.lock();
             if (!failed.empty()) output_failed(card, port, failed);
           }
+          note_durable();
           unflushed = 0;
           last_flush = now;
         }
@@ -208,6 +230,7 @@ struct SoftPorts::Egress {
           for (; !queue.empty(); queue.pop_front()) {
             bytes -= queue.front().data.size();
             ++unwritten;
+            ++dropped;
             card.count_tx_drop(port);
           }
         }
@@ -231,7 +254,9 @@ struct SoftPorts::Egress {
       bytes -= f.data.size();
       room_cv.notify_all();
       ++unflushed;
+      ++written;
       if (!failed.empty()) output_failed(card, port, failed);
+      note_durable();
     }
     if (file) {
       lock.unlock();
@@ -243,6 +268,7 @@ struct SoftPorts::Egress {
       }
       lock.lock();
       if (!failed.empty()) output_failed(card, port, failed);
+      note_durable();
     }
     exited = true;
     exited_cv.notify_all();
@@ -576,6 +602,31 @@ void SoftPorts::install(std::unique_ptr<Plan> plan, bool restart) {
   next_link_check_ = {};
 }
 
+// Progress is saved only once the frames it counts as forwarded are in their outputs, so a
+// crash after the save loses none of them (it may send the last ones twice instead).
+std::optional<std::string> SoftPorts::settled_progress() {
+  std::optional<std::string> ready;
+  if (pending_progress_) {
+    bool settled = true;
+    for (const auto& [port, egress, need] : pending_progress_->need)
+      settled &= egress_[port] != egress || egress->settled_count() >= need;  // rebound: written out
+    if (!settled) return std::nullopt;
+    ready = std::move(pending_progress_->text);
+    pending_progress_.reset();
+  }
+  if (!stalled_) {  // a stalled frame is counted as taken but not yet offered
+    PendingProgress p;
+    p.text = progress_text();
+    for (int port = 0; port < core::kOutPorts; ++port)
+      if (egress_[port]->file || egress_[port]->live) {
+        p.need.push_back({port, egress_[port], egress_[port]->offered_count()});
+        egress_[port]->request_sync();
+      }
+    pending_progress_ = std::move(p);
+  }
+  return ready;
+}
+
 std::string SoftPorts::progress_text() const {
   std::string text;
   for (int i = 0; i < core::kInPorts; ++i) {
@@ -773,7 +824,7 @@ void SoftPorts::run() {
       watch_links();
       if (const auto now = std::chrono::steady_clock::now(); now >= next_progress_) {
         next_progress_ = now + kProgressEvery;
-        progress = progress_text();
+        progress = settled_progress();
       }
     }
     if (progress) save_progress(*progress);

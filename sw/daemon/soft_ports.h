@@ -118,6 +118,17 @@ class SoftPorts {
   // The input captures' progress: written (outside mu_) every kProgressEvery and at stop,
   // read at a restart.
   std::string progress_text() const;  // with mu_ held
+  std::optional<std::string> settled_progress();  // with mu_ held: what may be saved now
+  struct PendingProgress {
+    std::string text;
+    struct Need {
+      int port;
+      std::shared_ptr<Egress> egress;
+      uint64_t offered;
+    };
+    std::vector<Need> need;  // each output must have settled what it was offered then
+  };
+  std::optional<PendingProgress> pending_progress_;
   void save_progress(const std::string& text);
   void resume(Ingress& in, uint8_t port);
 

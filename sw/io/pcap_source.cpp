@@ -304,7 +304,7 @@ void put16(std::vector<uint8_t>& b, uint16_t v) {
 }
 
 int create_truncating(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error("cannot write capture " + path + ": " + std::strerror(errno));
   return fd;
 }

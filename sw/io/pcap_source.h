@@ -110,11 +110,12 @@ class PcapSink {
   const std::string& path() const { return path_; }
   uint64_t frames_written() const { return frames_; }      // handed to write()
   uint64_t frames_lost() const { return lost_; }            // of those, not in the file
+  uint64_t frames_committed() const { return frames_ - buffered_frames_ - lost_; }  // in the file
   uint64_t frames_before() const { return frames_before_; }  // kAppend: already in the file
   uint64_t tail_cut() const { return tail_cut_; }           // kAppend: bytes of a cut record dropped
 
  private:
-  static constexpr size_t kBufferBytes = 256 * 1024;
+  static constexpr size_t kBufferBytes = 64 * 1024;
   void open_append();
   void write_header();
   void drain();  // writes the buffer out; on failure cuts back to the last whole record
