@@ -1,9 +1,12 @@
 #include "config_validator.h"
 
 #include <array>
+#include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <string_view>
+#include <utility>
 
 #include <google/protobuf/unknown_field_set.h>
 
@@ -90,21 +93,21 @@ class Validator {
       }
     }
 
-    check_text("name", config_.name());
+    check_text("name", config_.name(), kMaxNameBytes);
     for (int i = 0; i < config_.ingress_ports_size(); ++i) {
       const std::string port = "ingress_ports[" + std::to_string(i) + "]";
-      check_text(port + ".name", config_.ingress_ports(i).name());
+      check_text(port + ".name", config_.ingress_ports(i).name(), kMaxNameBytes);
       check_text(port + ".binding.pcap_file", config_.ingress_ports(i).binding().pcap_file());
       check_text(port + ".binding.interface", config_.ingress_ports(i).binding().interface());
     }
     for (int i = 0; i < config_.egress_ports_size(); ++i) {
       const std::string port = "egress_ports[" + std::to_string(i) + "]";
-      check_text(port + ".name", config_.egress_ports(i).name());
+      check_text(port + ".name", config_.egress_ports(i).name(), kMaxNameBytes);
       check_text(port + ".binding.pcap_file", config_.egress_ports(i).binding().pcap_file());
       check_text(port + ".binding.interface", config_.egress_ports(i).binding().interface());
     }
     for (int i = 0; i < config_.groups_size(); ++i)
-      check_text("groups[" + std::to_string(i) + "].name", config_.groups(i).name());
+      check_text("groups[" + std::to_string(i) + "].name", config_.groups(i).name(), kMaxNameBytes);
 
     for (int i = 0; i < config_.ingress_ports_size(); ++i) {
       const double pace = config_.ingress_ports(i).binding().pace();
@@ -161,14 +164,38 @@ class Validator {
   }
 
   // Proto3 strings must be UTF-8: a name that is not would be mangled by the JSON form and
-  // refused by strict clients reading it back. Names also stay short enough to print.
-  void check_text(const std::string& field, const std::string& text) {
+  // refused by strict clients reading it back. Names also stay short enough to print, and
+  // free of control characters: they are printed in the daemon's log lines and in tables,
+  // where a newline or an escape sequence would forge lines or rewrite the terminal.
+  void check_text(const std::string& field, const std::string& text,
+                  size_t max_bytes = kMaxTextBytes) {
     if (!valid_utf8(text)) {
       error(field, "is not valid UTF-8 text");
-    } else if (text.size() > kMaxTextBytes) {
+    } else if (text.size() > max_bytes) {
       error(field, std::to_string(text.size()) + " bytes is longer than the " +
-                       std::to_string(kMaxTextBytes) + " allowed");
+                       std::to_string(max_bytes) + " allowed");
+    } else if (const auto at = control_character(text)) {
+      char code[8];
+      std::snprintf(code, sizeof code, "U+%04X", unsigned(at->second));
+      error(field, "holds the control character " + std::string(code) + " at byte " +
+                       std::to_string(at->first) +
+                       "; names and paths are printed in log lines and tables and may not hold any");
     }
+  }
+
+  // The first control character (Unicode category Cc: U+0000..U+001F, U+007F..U+009F) of
+  // valid UTF-8 text, as (byte offset, code point).
+  static std::optional<std::pair<size_t, uint32_t>> control_character(const std::string& s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c < 0x20 || c == 0x7F) return std::pair<size_t, uint32_t>{i, c};
+      // U+0080..U+009F are C2 80..C2 9F in UTF-8.
+      if (c == 0xC2 && i + 1 < s.size()) {
+        const auto next = static_cast<unsigned char>(s[i + 1]);
+        if (next >= 0x80 && next <= 0x9F) return std::pair<size_t, uint32_t>{i, next};
+      }
+    }
+    return std::nullopt;
   }
 
   static bool valid_utf8(const std::string& s) {

@@ -27,7 +27,11 @@ struct Limits {
 inline constexpr uint32_t kMaxUtilizationThresholdBp = 10'000;  // 100 %
 inline constexpr uint64_t kMaxSpeedMbps = 800'000;              // 800 GbE, the fastest Ethernet
 inline constexpr double kMaxReplayPace = 1000;                  // times a capture's recorded speed
-inline constexpr size_t kMaxTextBytes = 4096;                   // names and paths
+inline constexpr size_t kMaxTextBytes = 4096;                   // paths and interface names
+// Names (of the configuration, ports and groups) are for people: they appear in log lines, the
+// counters and brokerctl's tables, so they stay short. Neither names nor paths may hold control
+// characters (a newline in a group name forged daemon log lines).
+inline constexpr size_t kMaxNameBytes = 64;
 // A receiver gives up on a datagram whose fragments do not all arrive within its reassembly
 // timeout: 60 to 120 s for IPv4 (RFC 1122), 60 s for IPv6 (RFC 8200), 30 s in Linux.
 // Remembering a first fragment longer than the longest of these helps no receiver and only
