@@ -22,6 +22,13 @@ using broker::v1::TupleField;
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
+// A double as people write it: 0.001, 1e-300, 1000, nan.
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 std::string range_text(uint32_t count) {
   return count == 0 ? "none" : "0.." + std::to_string(count - 1);
 }
@@ -111,10 +118,13 @@ class Validator {
 
     for (int i = 0; i < config_.ingress_ports_size(); ++i) {
       const double pace = config_.ingress_ports(i).binding().pace();
-      if (!(pace >= 0 && pace <= kMaxReplayPace)) {  // also refuses NaN
+      // Also refuses NaN. Between 0 and the minimum, a frame's due time (the capture's time
+      // divided by the pace) overflows.
+      if (!(pace == 0 || (pace >= kMinReplayPace && pace <= kMaxReplayPace))) {
         error("ingress_ports[" + std::to_string(i) + "].binding.pace",
-              "pace " + std::to_string(pace) + " is outside 0 (as fast as possible) to " +
-                  std::to_string(int(kMaxReplayPace)) + " (times the recorded speed)");
+              "pace " + number(pace) + " is neither 0 (as fast as possible) nor within " +
+                  number(kMinReplayPace) + " to " + number(kMaxReplayPace) +
+                  " (times the recorded speed)");
       }
     }
     for (int i = 0; i < config_.egress_ports_size(); ++i) {

@@ -27,6 +27,9 @@ struct Limits {
 inline constexpr uint32_t kMaxUtilizationThresholdBp = 10'000;  // 100 %
 inline constexpr uint64_t kMaxSpeedMbps = 800'000;              // 800 GbE, the fastest Ethernet
 inline constexpr double kMaxReplayPace = 1000;                  // times a capture's recorded speed
+// The slowest pace: a capture's one second lasts 1000 s (17 minutes). Slower paces are no use,
+// and a tiny one (1e-300) overflows the integer a frame's due time is computed in.
+inline constexpr double kMinReplayPace = 0.001;
 inline constexpr size_t kMaxTextBytes = 4096;                   // paths and interface names
 // Names (of the configuration, ports and groups) are for people: they appear in log lines, the
 // counters and brokerctl's tables, so they stay short. Neither names nor paths may hold control

@@ -3,6 +3,8 @@
 //   - a name (of the configuration, a port or a group) or a binding's path or interface with a
 //     control character: a group name with a newline forged daemon log lines; names are also
 //     at most 64 bytes (kMaxNameBytes);
+//   - an ingress pace between 0 and 0.001 (kMinReplayPace): 1e-300 overflowed the integer a
+//     frame's due time is computed in, undefined behaviour;
 // First as unit tests of the validator, then through the real brokerd's SetConfig.
 #include <chrono>
 #include <string>
@@ -108,6 +110,26 @@ TEST(ConfigBounds, NamesAreAtMost64Bytes) {
   }
 }
 
+// ---- pace ----
+
+TEST(ConfigBounds, PaceBetweenZeroAndTheMinimumIsRefused) {
+  auto with_pace = [](double pace) {
+    v1::Config c = base();
+    auto* b = c.mutable_ingress_ports(0)->mutable_binding();
+    b->set_pcap_file("/captures/tap1.pcap");
+    b->set_pace(pace);
+    return c;
+  };
+  for (double pace : {1e-300, 4.9e-324, 1e-10, 0.0009999}) {
+    expect_one_error(with_pace(pace), "ingress_ports[0].binding.pace", "0.001 to 1000",
+                     "pace " + std::to_string(pace));
+  }
+  const auto r = validate(with_pace(1e-300));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.errors[0].message.find("pace 1e-300 "), std::string::npos) << r.summary();
+  for (double pace : {0.0, 0.001, 0.5, 1.0, 1000.0}) expect_valid(with_pace(pace), "pace " + std::to_string(pace));
+}
+
 // ---- the same through the real brokerd ----
 
 class ConfigBoundsDaemon : public ::testing::Test {
@@ -159,6 +181,20 @@ TEST_F(ConfigBoundsDaemon, GroupNameWithANewlineIsRefusedAndForgesNoLogLine) {
 
   const std::string log = daemon_.log();
   EXPECT_EQ(log.find("\n" + forged), std::string::npos) << "a forged line in the daemon's log:\n" << log;
+}
+
+TEST_F(ConfigBoundsDaemon, TinyPaceIsRefused) {
+  const std::string capture = (dir_ / "one.pcap").string();
+  {
+    io::PcapSink sink(capture);
+    const std::string frame(64, '\x01');
+    sink.write(1000, reinterpret_cast<const uint8_t*>(frame.data()), 64);
+    sink.close();
+  }
+  v1::Config c = base();
+  c.mutable_ingress_ports(0)->mutable_binding()->set_pcap_file(capture);
+  c.mutable_ingress_ports(0)->mutable_binding()->set_pace(1e-300);
+  expect_refused(c, "ingress_ports[0].binding.pace", "pace 1e-300");
 }
 
 }  // namespace
