@@ -134,6 +134,15 @@ class Validator {
       }
     }
 
+    if (config_.utilization_window_us() > kMaxUtilizationWindowUs) {
+      error("utilization_window_us",
+            std::to_string(config_.utilization_window_us()) + " us is more than the " +
+                std::to_string(kMaxUtilizationWindowUs) + " us (" +
+                std::to_string(kMaxUtilizationWindowUs / 1'000'000) +
+                " s) allowed: dynamic groups would steer by utilization that old; 0 means the "
+                "default of " + std::to_string(kDefaultUtilizationWindowUs) + " us");
+    }
+
     if (static_cast<uint32_t>(config_.groups_size()) > limits_.groups) {
       error("groups", std::to_string(config_.groups_size()) +
                           " groups configured, but this card has " +

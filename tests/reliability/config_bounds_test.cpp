@@ -5,6 +5,7 @@
 //     at most 64 bytes (kMaxNameBytes);
 //   - an ingress pace between 0 and 0.001 (kMinReplayPace): 1e-300 overflowed the integer a
 //     frame's due time is computed in, undefined behaviour;
+//   - utilization_window_us above 10 s (kMaxUtilizationWindowUs): 4294967295 was accepted;
 // First as unit tests of the validator, then through the real brokerd's SetConfig.
 #include <chrono>
 #include <string>
@@ -130,6 +131,22 @@ TEST(ConfigBounds, PaceBetweenZeroAndTheMinimumIsRefused) {
   for (double pace : {0.0, 0.001, 0.5, 1.0, 1000.0}) expect_valid(with_pace(pace), "pace " + std::to_string(pace));
 }
 
+// ---- utilization window ----
+
+TEST(ConfigBounds, UtilizationWindowIsAtMostTenSeconds) {
+  for (uint32_t window : {4'294'967'295u, 10'000'001u, 60'000'000u}) {
+    v1::Config c = base();
+    c.set_utilization_window_us(window);
+    expect_one_error(c, "utilization_window_us", "10000000 us (10 s)", "window " + std::to_string(window));
+  }
+  // Short windows (the line-rate test uses 10 us) and the default stay accepted.
+  for (uint32_t window : {0u, 1u, 10u, 1000u, 10'000'000u}) {
+    v1::Config c = base();
+    c.set_utilization_window_us(window);
+    expect_valid(c, "window " + std::to_string(window));
+  }
+}
+
 // ---- the same through the real brokerd ----
 
 class ConfigBoundsDaemon : public ::testing::Test {
@@ -195,6 +212,12 @@ TEST_F(ConfigBoundsDaemon, TinyPaceIsRefused) {
   c.mutable_ingress_ports(0)->mutable_binding()->set_pcap_file(capture);
   c.mutable_ingress_ports(0)->mutable_binding()->set_pace(1e-300);
   expect_refused(c, "ingress_ports[0].binding.pace", "pace 1e-300");
+}
+
+TEST_F(ConfigBoundsDaemon, EndlessUtilizationWindowIsRefused) {
+  v1::Config c = base();
+  c.set_utilization_window_us(4'294'967'295u);
+  expect_refused(c, "utilization_window_us", "window 4294967295");
 }
 
 }  // namespace
