@@ -6,6 +6,7 @@
 //   - an ingress pace between 0 and 0.001 (kMinReplayPace): 1e-300 overflowed the integer a
 //     frame's due time is computed in, undefined behaviour;
 //   - utilization_window_us above 10 s (kMaxUtilizationWindowUs): 4294967295 was accepted;
+//   - a tuple field listed twice (a warning only: 200,000 repeats made a 3.6 MB state file).
 // First as unit tests of the validator, then through the real brokerd's SetConfig.
 #include <chrono>
 #include <string>
@@ -147,6 +148,38 @@ TEST(ConfigBounds, UtilizationWindowIsAtMostTenSeconds) {
   }
 }
 
+// ---- tuple ----
+
+TEST(ConfigBounds, TupleFieldListedTwiceIsRefused) {
+  v1::Config c = base();
+  c.mutable_groups(0)->add_tuple(v1::SRC_PORT);  // the seed's tuple[2]
+  expect_one_error(c, "groups[0].tuple[5]", "SRC_PORT is listed twice (also tuple[2])", "SRC_PORT twice");
+}
+
+TEST(ConfigBounds, TupleLongerThanTheFieldKindsIsRefusedAsAWhole) {
+  v1::Config c = base();
+  auto* g = c.mutable_groups(0);
+  for (int i = 0; i < 200'000; ++i) g->add_tuple(v1::SRC_IP);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = validate(c);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_EQ(r.errors.size(), 1u) << "one error for the whole tuple, not one per entry";
+  EXPECT_EQ(r.errors[0].field, "groups[0].tuple");
+  EXPECT_NE(r.errors[0].message.find("200005 fields, but there are 13 tuple fields"), std::string::npos)
+      << r.summary();
+  EXPECT_TRUE(r.warnings.empty()) << r.warnings.size() << " warnings";
+  EXPECT_LT(seconds, 1.0);
+
+  // Every field once (13, a non-symmetric group) is the longest tuple accepted.
+  v1::Config all = base();
+  auto* a = all.mutable_groups(0);
+  a->clear_tuple();
+  a->set_symmetric(false);
+  for (int f = 1; f <= 13; ++f) a->add_tuple(static_cast<v1::TupleField>(f));
+  const auto ra = validate(all);
+  EXPECT_TRUE(ra.ok()) << ra.summary();
+}
+
 // ---- the same through the real brokerd ----
 
 class ConfigBoundsDaemon : public ::testing::Test {
@@ -218,6 +251,14 @@ TEST_F(ConfigBoundsDaemon, EndlessUtilizationWindowIsRefused) {
   v1::Config c = base();
   c.set_utilization_window_us(4'294'967'295u);
   expect_refused(c, "utilization_window_us", "window 4294967295");
+}
+
+// Before: accepted with 200,000 warnings, and saved as a 3.6 MB state file.
+TEST_F(ConfigBoundsDaemon, TupleOf200000RepeatsIsRefused) {
+  v1::Config c = base();
+  for (int i = 0; i < 200'000; ++i) c.mutable_groups(0)->add_tuple(v1::SRC_IP);
+  expect_refused(c, "groups[0].tuple", "a tuple of 200,000 repeats");
+  EXPECT_LT(read_file(daemon_.state_file()).size(), 64u * 1024);
 }
 
 }  // namespace
