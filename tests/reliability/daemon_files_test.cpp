@@ -5,10 +5,15 @@
 //   - bytes after the checksum line were accepted; now the file is damaged;
 //   - a save that fails (a full disk; here the file size limit: the same path, EFBIG for
 //     ENOSPC) left a partial state.txtpb.tmp; and a state.txtpb.tmp that is a symbolic link
-//     was followed, overwriting what it points to.
+//     was followed, overwriting what it points to;
+//   - `--listen unix:PATH` deleted whatever was at PATH (a regular file, a symbolic link):
+//     only a socket nobody listens on is replaced; anything else is refused.
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -185,6 +190,88 @@ TEST(StateFile, TemporaryFileThatIsASymlinkIsNotFollowed) {
   ASSERT_TRUE(d.start());
   EXPECT_NE(d.log().find("event=restored generation=1"), std::string::npos) << d.log();
   EXPECT_TRUE(d.stop());
+}
+
+// ---- --listen unix: on something that is not a stale socket ----
+
+// Before: brokerd unlinked the file and listened there.
+TEST(UnixListen, RegularFileAtTheSocketPathIsRefusedAndKept) {
+  TempDir dir;
+  DaemonProcess d(dir.path());
+  const fs::path file = dir / "important.conf";
+  write_file(file, "keep me\n");
+  expect_refused_start(d.args("unix:" + file.string()), {"--listen", file.string(), "not a socket"});
+  EXPECT_EQ(read_file(file), "keep me\n") << "the file at the socket path was changed or removed";
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(file)));
+
+  // The read-only endpoint's option is named as well.
+  expect_refused_start(
+      [&] {
+        auto a = d.args();
+        a.push_back("--listen-read-only");
+        a.push_back("unix:" + file.string());
+        return a;
+      }(),
+      {"--listen-read-only", file.string(), "not a socket"});
+  EXPECT_EQ(read_file(file), "keep me\n");
+}
+
+// Before: the link was removed (its target kept).
+TEST(UnixListen, SymlinkAtTheSocketPathIsRefusedAndKept) {
+  TempDir dir;
+  DaemonProcess d(dir.path());
+  write_file(dir / "target.txt", "target\n");
+  const fs::path link = dir / "link.sock";
+  fs::create_symlink(dir / "target.txt", link);
+  expect_refused_start(d.args("unix:" + link.string()), {"--listen", link.string(), "not a socket"});
+  EXPECT_TRUE(fs::is_symlink(link)) << "the link at the socket path was removed";
+  EXPECT_EQ(read_file(dir / "target.txt"), "target\n");
+  // A dangling one too.
+  const fs::path dangling = dir / "dangling.sock";
+  fs::create_symlink(dir / "nothing", dangling);
+  expect_refused_start(d.args("unix:" + dangling.string()), {"--listen", dangling.string(), "not a socket"});
+  EXPECT_TRUE(fs::is_symlink(dangling));
+}
+
+TEST(UnixListen, DirectoryAtTheSocketPathIsRefused) {
+  TempDir dir;
+  DaemonProcess d(dir.path());
+  const fs::path sub = dir / "a-directory";
+  fs::create_directories(sub);
+  expect_refused_start(d.args("unix:" + sub.string()), {"--listen", sub.string(), "not a socket"});
+  EXPECT_TRUE(fs::is_directory(sub));
+}
+
+// A socket left by a daemon that is gone (nobody listens) is still replaced.
+TEST(UnixListen, StaleSocketIsReplaced) {
+  TempDir dir;
+  DaemonProcess d(dir.path());
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", d.socket_path().c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+  ::close(fd);  // bound, never listened on, closed: a stale socket file
+  ASSERT_TRUE(fs::is_socket(fs::symlink_status(d.socket_path())));
+  ASSERT_TRUE(d.start());
+  EXPECT_TRUE(d.stop());
+}
+
+// A socket somebody listens on (not a brokerd, so no instance lock) is not taken over.
+TEST(UnixListen, SocketInUseIsRefused) {
+  TempDir dir;
+  DaemonProcess d(dir.path());
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", d.socket_path().c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  expect_refused_start(d.args(), {"--listen", d.socket_path().string(), "is listening there"});
+  EXPECT_TRUE(fs::is_socket(fs::symlink_status(d.socket_path())));
+  ::close(fd);
 }
 
 }  // namespace
