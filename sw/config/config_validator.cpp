@@ -1,9 +1,12 @@
 #include "config_validator.h"
 
 #include <array>
+#include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <string_view>
+#include <utility>
 
 #include <google/protobuf/unknown_field_set.h>
 
@@ -18,6 +21,13 @@ using broker::v1::PortGroup;
 using broker::v1::TupleField;
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+
+// A double as people write it: 0.001, 1e-300, 1000, nan.
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 
 std::string range_text(uint32_t count) {
   return count == 0 ? "none" : "0.." + std::to_string(count - 1);
@@ -90,28 +100,31 @@ class Validator {
       }
     }
 
-    check_text("name", config_.name());
+    check_text("name", config_.name(), kMaxNameBytes);
     for (int i = 0; i < config_.ingress_ports_size(); ++i) {
       const std::string port = "ingress_ports[" + std::to_string(i) + "]";
-      check_text(port + ".name", config_.ingress_ports(i).name());
+      check_text(port + ".name", config_.ingress_ports(i).name(), kMaxNameBytes);
       check_text(port + ".binding.pcap_file", config_.ingress_ports(i).binding().pcap_file());
       check_text(port + ".binding.interface", config_.ingress_ports(i).binding().interface());
     }
     for (int i = 0; i < config_.egress_ports_size(); ++i) {
       const std::string port = "egress_ports[" + std::to_string(i) + "]";
-      check_text(port + ".name", config_.egress_ports(i).name());
+      check_text(port + ".name", config_.egress_ports(i).name(), kMaxNameBytes);
       check_text(port + ".binding.pcap_file", config_.egress_ports(i).binding().pcap_file());
       check_text(port + ".binding.interface", config_.egress_ports(i).binding().interface());
     }
     for (int i = 0; i < config_.groups_size(); ++i)
-      check_text("groups[" + std::to_string(i) + "].name", config_.groups(i).name());
+      check_text("groups[" + std::to_string(i) + "].name", config_.groups(i).name(), kMaxNameBytes);
 
     for (int i = 0; i < config_.ingress_ports_size(); ++i) {
       const double pace = config_.ingress_ports(i).binding().pace();
-      if (!(pace >= 0 && pace <= kMaxReplayPace)) {  // also refuses NaN
+      // Also refuses NaN. Between 0 and the minimum, a frame's due time (the capture's time
+      // divided by the pace) overflows.
+      if (!(pace == 0 || (pace >= kMinReplayPace && pace <= kMaxReplayPace))) {
         error("ingress_ports[" + std::to_string(i) + "].binding.pace",
-              "pace " + std::to_string(pace) + " is outside 0 (as fast as possible) to " +
-                  std::to_string(int(kMaxReplayPace)) + " (times the recorded speed)");
+              "pace " + number(pace) + " is neither 0 (as fast as possible) nor within " +
+                  number(kMinReplayPace) + " to " + number(kMaxReplayPace) +
+                  " (times the recorded speed)");
       }
     }
     for (int i = 0; i < config_.egress_ports_size(); ++i) {
@@ -119,6 +132,15 @@ class Validator {
         error("egress_ports[" + std::to_string(i) + "].binding.pace",
               "pace applies to ingress captures only");
       }
+    }
+
+    if (config_.utilization_window_us() > kMaxUtilizationWindowUs) {
+      error("utilization_window_us",
+            std::to_string(config_.utilization_window_us()) + " us is more than the " +
+                std::to_string(kMaxUtilizationWindowUs) + " us (" +
+                std::to_string(kMaxUtilizationWindowUs / 1'000'000) +
+                " s) allowed: dynamic groups would steer by utilization that old; 0 means the "
+                "default of " + std::to_string(kDefaultUtilizationWindowUs) + " us");
     }
 
     if (static_cast<uint32_t>(config_.groups_size()) > limits_.groups) {
@@ -161,14 +183,38 @@ class Validator {
   }
 
   // Proto3 strings must be UTF-8: a name that is not would be mangled by the JSON form and
-  // refused by strict clients reading it back. Names also stay short enough to print.
-  void check_text(const std::string& field, const std::string& text) {
+  // refused by strict clients reading it back. Names also stay short enough to print, and
+  // free of control characters: they are printed in the daemon's log lines and in tables,
+  // where a newline or an escape sequence would forge lines or rewrite the terminal.
+  void check_text(const std::string& field, const std::string& text,
+                  size_t max_bytes = kMaxTextBytes) {
     if (!valid_utf8(text)) {
       error(field, "is not valid UTF-8 text");
-    } else if (text.size() > kMaxTextBytes) {
+    } else if (text.size() > max_bytes) {
       error(field, std::to_string(text.size()) + " bytes is longer than the " +
-                       std::to_string(kMaxTextBytes) + " allowed");
+                       std::to_string(max_bytes) + " allowed");
+    } else if (const auto at = control_character(text)) {
+      char code[8];
+      std::snprintf(code, sizeof code, "U+%04X", unsigned(at->second));
+      error(field, "holds the control character " + std::string(code) + " at byte " +
+                       std::to_string(at->first) +
+                       "; names and paths are printed in log lines and tables and may not hold any");
     }
+  }
+
+  // The first control character (Unicode category Cc: U+0000..U+001F, U+007F..U+009F) of
+  // valid UTF-8 text, as (byte offset, code point).
+  static std::optional<std::pair<size_t, uint32_t>> control_character(const std::string& s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c < 0x20 || c == 0x7F) return std::pair<size_t, uint32_t>{i, c};
+      // U+0080..U+009F are C2 80..C2 9F in UTF-8.
+      if (c == 0xC2 && i + 1 < s.size()) {
+        const auto next = static_cast<unsigned char>(s[i + 1]);
+        if (next >= 0x80 && next <= 0x9F) return std::pair<size_t, uint32_t>{i, next};
+      }
+    }
+    return std::nullopt;
   }
 
   static bool valid_utf8(const std::string& s) {
@@ -296,6 +342,14 @@ class Validator {
             "e.g. SRC_IP, DST_IP, SRC_PORT, DST_PORT, IP_PROTO");
       return;
     }
+    // Each field is in the key once, so a longer tuple repeats one; refused as a whole before
+    // its entries are looked at (200,000 repeats made one error each, and a 3.6 MB state file).
+    const int kinds = broker::v1::TupleField_descriptor()->value_count() - 1;  // not UNSPECIFIED
+    if (group.tuple_size() > kinds) {
+      error(tuple_field, std::to_string(group.tuple_size()) + " fields, but there are " +
+                             std::to_string(kinds) + " tuple fields, each selected at most once");
+      return;
+    }
     std::set<int> selected;
     std::map<int, int> first_at;
     for (int k = 0; k < group.tuple_size(); ++k) {
@@ -310,8 +364,9 @@ class Validator {
         continue;
       }
       if (auto [it, inserted] = first_at.emplace(value, k); !inserted) {
-        warning(field, tuple_name(value) + " is listed twice (also tuple[" +
-                           std::to_string(it->second) + "])");
+        error(field, tuple_name(value) + " is listed twice (also tuple[" +
+                         std::to_string(it->second) + "]); select each field at most once");
+        continue;
       }
       selected.insert(value);
     }

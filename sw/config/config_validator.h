@@ -27,7 +27,20 @@ struct Limits {
 inline constexpr uint32_t kMaxUtilizationThresholdBp = 10'000;  // 100 %
 inline constexpr uint64_t kMaxSpeedMbps = 800'000;              // 800 GbE, the fastest Ethernet
 inline constexpr double kMaxReplayPace = 1000;                  // times a capture's recorded speed
-inline constexpr size_t kMaxTextBytes = 4096;                   // names and paths
+// The slowest pace: a capture's one second lasts 1000 s (17 minutes). Slower paces are no use,
+// and a tiny one (1e-300) overflows the integer a frame's due time is computed in.
+inline constexpr double kMinReplayPace = 0.001;
+inline constexpr size_t kMaxTextBytes = 4096;                   // paths and interface names
+// Names (of the configuration, ports and groups) are for people: they appear in log lines, the
+// counters and brokerctl's tables, so they stay short. Neither names nor paths may hold control
+// characters (a newline in a group name forged daemon log lines).
+inline constexpr size_t kMaxNameBytes = 64;
+// The utilization of the last complete window is what dynamic groups steer by: a window of
+// 10 s already reacts 10 s late, and longer ones approach the meters' limits (the fabric's
+// meter counts a window's bytes in 48 bits, 2^48 bytes being 47 minutes of 800 GbE, and
+// compares window ends on a microsecond time base that wraps every 71.6 minutes, see
+// hw/rtl/tx_meter.sv). 0 means the default of 1 ms; there is no minimum other than 1 us.
+inline constexpr uint32_t kMaxUtilizationWindowUs = 10'000'000;  // 10 s
 // A receiver gives up on a datagram whose fragments do not all arrive within its reassembly
 // timeout: 60 to 120 s for IPv4 (RFC 1122), 60 s for IPv6 (RFC 8200), 30 s in Linux.
 // Remembering a first fragment longer than the longest of these helps no receiver and only

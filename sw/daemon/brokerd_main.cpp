@@ -75,25 +75,12 @@ struct Listener {
   int port = 0;
 };
 
-// True when something accepts connections on the Unix socket at path.
-bool unix_socket_in_use(const std::string& path) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  const bool in_use = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return in_use;
-}
-
 void start(Listener& l, const std::string& text, const TlsOptions& tls) {
   if (l.address.unix_path) {
     const std::string& path = *l.address.unix_path;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    if (unix_socket_in_use(path))
-      throw std::runtime_error(fmt::format("{}: another process (a running brokerd?) is listening there", text));
-    ::unlink(path.c_str());  // a socket left by a previous run that is gone
+    // Only a socket left by a previous run that is gone is removed; anything else is refused.
+    broker::daemon::clear_stale_unix_socket(path, l.address.option);
   }
   grpc::ServerBuilder builder;
   // Two daemons must not share a TCP port: gRPC would otherwise set SO_REUSEPORT and the

@@ -21,9 +21,12 @@ class StateStore {
  public:
   explicit StateStore(std::filesystem::path dir);
 
-  // nullopt when there is no state yet; throws StateFileDamaged when it cannot be trusted.
+  // nullopt when there is no state yet; throws StateFileDamaged when it cannot be trusted:
+  // damaged, truncated, with bytes after its checksum line, a symbolic link (even a dangling
+  // one) or not a regular file.
   std::optional<v1::PersistedState> load() const;
-  // Throws std::runtime_error (with the path and errno text) when it cannot be written.
+  // Throws std::runtime_error (with the path and errno text) when it cannot be written; the
+  // temporary file is then removed, and it is never opened through a symbolic link.
   void save(const v1::PersistedState& state) const;
 
   const std::filesystem::path& path() const { return path_; }
