@@ -1,13 +1,12 @@
 // brokerd: the packet broker daemon. Programs a card through the driver, serves the
 // broker.v1 gRPC API (with server reflection and the standard health service), persists
 // every applied configuration and restores it at start.
-#include <grp.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +21,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <spdlog/spdlog.h>
 
@@ -30,6 +30,8 @@
 #include "endpoint.h"
 #include "instance_lock.h"
 #include "listen_address.h"
+#include "endpoint_limits.h"
+#include "unix_listener.h"
 #include "state_store.h"
 
 namespace {
@@ -57,42 +59,61 @@ std::shared_ptr<grpc::ServerCredentials> credentials(const TlsOptions& tls) {
   return grpc::SslServerCredentials(o);
 }
 
-// Who may use a Unix socket is who may open the file: its mode and group.
-void restrict_socket(const std::string& path, mode_t mode, const std::string& group) {
-  if (!group.empty()) {
-    const struct group* g = getgrnam(group.c_str());
-    if (!g) throw std::runtime_error(fmt::format("socket group '{}' does not exist", group));
-    if (::chown(path.c_str(), uid_t(-1), g->gr_gid) != 0)
-      throw std::runtime_error(fmt::format("cannot give {} to group {}: {}", path, group, strerror(errno)));
-  }
-  ::chmod(path.c_str(), mode);
-}
-
 struct Listener {
   broker::daemon::ListenAddress address;
+  broker::daemon::EndpointLimits limits = broker::daemon::kAdminEndpointLimits;
+  mode_t socket_mode = 0660;    // Unix sockets: who may connect is who may open the file
+  std::string socket_group;
   std::unique_ptr<broker::daemon::BrokerEndpoint> endpoint;
   std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<broker::daemon::UnixListener> unix_listener;
   int port = 0;
 };
 
 void start(Listener& l, const std::string& text, const TlsOptions& tls) {
+  grpc::ServerBuilder builder;
+  // Two daemons must not share a TCP port: gRPC would otherwise set SO_REUSEPORT and the
+  // kernel would split clients between them.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, broker::daemon::kMaxStreamsPerConnection);
+  builder.SetMaxReceiveMessageSize(broker::daemon::kMaxRequestBytes);
+  grpc::ResourceQuota quota(text);
+  quota.SetMaxThreads(l.limits.max_threads);
+  builder.SetResourceQuota(quota);
+  // A Unix socket's connections are accepted by brokerd itself (UnixListener), which caps
+  // them; TLS does not apply there (the file's permissions decide who gets in).
+  if (!l.address.unix_path) builder.AddListeningPort(l.address.grpc_target, credentials(tls), &l.port);
+  builder.RegisterService(l.endpoint.get());
   if (l.address.unix_path) {
     const std::string& path = *l.address.unix_path;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     // Only a socket left by a previous run that is gone is removed; anything else is refused.
     broker::daemon::clear_stale_unix_socket(path, l.address.option);
+    l.unix_listener = std::make_unique<broker::daemon::UnixListener>(path, l.socket_mode, l.socket_group,
+                                                                     l.address.option, l.limits.max_connections);
   }
-  grpc::ServerBuilder builder;
-  // Two daemons must not share a TCP port: gRPC would otherwise set SO_REUSEPORT and the
-  // kernel would split clients between them.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  // A Unix socket's file permissions decide who gets in; TLS does not apply there.
-  builder.AddListeningPort(l.address.grpc_target,
-                           l.address.unix_path ? grpc::InsecureServerCredentials() : credentials(tls),
-                           l.address.unix_path ? nullptr : &l.port);
-  builder.RegisterService(l.endpoint.get());
   l.server = builder.BuildAndStart();
   if (!l.server) throw std::runtime_error(fmt::format("cannot listen on {}", text));
+  if (l.unix_listener) l.unix_listener->serve(*l.server);
+}
+
+// Raises the soft limit on open files to the hard one (at most kFdWanted); refuses to go on
+// below kFdFloor, where the caps of the endpoints could no longer be honoured.
+void ensure_fd_budget() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return;
+  const rlim_t want = std::min<rlim_t>(r.rlim_max, broker::daemon::kFdWanted);
+  if (r.rlim_cur < want) {
+    r.rlim_cur = want;
+    ::setrlimit(RLIMIT_NOFILE, &r);
+    ::getrlimit(RLIMIT_NOFILE, &r);
+  }
+  if (r.rlim_cur < broker::daemon::kFdFloor)
+    throw std::runtime_error(fmt::format(
+        "the open file limit is {} (hard limit {}): brokerd needs at least {}; raise it (ulimit -n, or "
+        "LimitNOFILE= in the service unit)",
+        uint64_t(r.rlim_cur), uint64_t(r.rlim_max), broker::daemon::kFdFloor));
+  spdlog::debug("event=fd_budget soft_limit={}", uint64_t(r.rlim_cur));
 }
 
 }  // namespace
@@ -163,6 +184,8 @@ int main(int argc, char** argv) {
     for (const auto* l : {&rw, &ro})
       if (!l->address.warning.empty()) spdlog::warn("{}", l->address.warning);
 
+    ensure_fd_budget();
+
     // One daemon per state directory and per socket, before anything else is touched.
     locks.push_back(std::make_unique<broker::daemon::InstanceLock>(
         std::filesystem::path(state_dir) / "brokerd.lock", fmt::format("state directory {}", state_dir)));
@@ -182,13 +205,15 @@ int main(int argc, char** argv) {
     broker::daemon::EndpointPolicy rw_policy;
     rw_policy.admin_common_names.insert(admin_cns.begin(), admin_cns.end());
     rw.endpoint = std::make_unique<broker::daemon::BrokerEndpoint>(*service, rw_policy);
+    rw.socket_group = socket_group;
     start(rw, listen, tls);
-    if (rw.address.unix_path) restrict_socket(*rw.address.unix_path, 0660, socket_group);
     if (!listen_ro.empty()) {
-      ro.endpoint = std::make_unique<broker::daemon::BrokerEndpoint>(*service, broker::daemon::EndpointPolicy{true, {}});
+      ro.limits = broker::daemon::kReadOnlyEndpointLimits;
+      ro.endpoint = std::make_unique<broker::daemon::BrokerEndpoint>(
+          *service, broker::daemon::EndpointPolicy{true, {}, ro.limits.max_streams});
+      ro.socket_mode = ro_socket_group.empty() ? 0666 : 0660;
+      ro.socket_group = ro_socket_group;
       start(ro, listen_ro, tls);
-      if (ro.address.unix_path)
-        restrict_socket(*ro.address.unix_path, ro_socket_group.empty() ? 0666 : 0660, ro_socket_group);
     }
     spdlog::info("event=started card={} listen={}{}{}{} state_dir={}{} generation={}", card.kind, listen,
                  rw.port ? fmt::format(" port={}", rw.port) : "", tls.enabled() ? " tls=on" : "",
@@ -207,6 +232,8 @@ int main(int argc, char** argv) {
     sigwait(&stop_signals, &sig);
     spdlog::info("event=stopping signal={}", strsignal(sig));
     service->shutdown();
+    for (auto* l : {&rw, &ro})
+      if (l->unix_listener) l->unix_listener->stop();
     const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(2);
     if (ro.server) ro.server->Shutdown(deadline);
     rw.server->Shutdown(deadline);

@@ -1,5 +1,7 @@
 #include "endpoint.h"
 
+#include <chrono>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -17,11 +19,27 @@ bool BrokerEndpoint::writer(grpc::ServerContext* context) const {
 
 grpc::Status BrokerEndpoint::may_write(grpc::ServerContext* context, const char* rpc) const {
   if (writer(context)) return grpc::Status::OK;
-  spdlog::warn("rpc={} result=permission_denied peer={}", rpc, context->peer());
+  if (may_log()) spdlog::warn("rpc={} result=permission_denied peer={}", rpc, context->peer());
   return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                       policy_.read_only
                           ? fmt::format("{}: this endpoint is read-only; use the read-write socket", rpc)
                           : fmt::format("{}: this client certificate is not an admin's (brokerd --admin-cn)", rpc));
+}
+
+bool BrokerEndpoint::may_log() const {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch()).count();
+  int64_t last = last_log_ms_.load();
+  return now - last >= 1000 && last_log_ms_.compare_exchange_strong(last, now);
+}
+
+grpc::Status BrokerEndpoint::small_request(const google::protobuf::Message& request, const char* rpc,
+                                           size_t limit) const {
+  const size_t size = request.ByteSizeLong();
+  if (size <= limit) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      fmt::format("{}: a request of {} bytes; this method takes at most {}", rpc, size,
+                                  limit));
 }
 
 grpc::Status BrokerEndpoint::GetCapabilities(grpc::ServerContext* c, const v1::GetCapabilitiesRequest* q,
@@ -42,11 +60,13 @@ grpc::Status BrokerEndpoint::SetConfig(grpc::ServerContext* c, const v1::SetConf
 grpc::Status BrokerEndpoint::AddGroupMember(grpc::ServerContext* c, const v1::GroupMemberRequest* q,
                                             v1::GroupMemberResponse* r) {
   if (grpc::Status s = may_write(c, "AddGroupMember"); !s.ok()) return s;
+  if (grpc::Status s = small_request(*q, "AddGroupMember"); !s.ok()) return s;
   return service_.AddGroupMember(c, q, r);
 }
 grpc::Status BrokerEndpoint::RemoveGroupMember(grpc::ServerContext* c, const v1::GroupMemberRequest* q,
                                                v1::GroupMemberResponse* r) {
   if (grpc::Status s = may_write(c, "RemoveGroupMember"); !s.ok()) return s;
+  if (grpc::Status s = small_request(*q, "RemoveGroupMember"); !s.ok()) return s;
   return service_.RemoveGroupMember(c, q, r);
 }
 grpc::Status BrokerEndpoint::GetCounters(grpc::ServerContext* c, const v1::GetCountersRequest* q, v1::CountersSnapshot* r) {
@@ -54,6 +74,21 @@ grpc::Status BrokerEndpoint::GetCounters(grpc::ServerContext* c, const v1::GetCo
 }
 grpc::Status BrokerEndpoint::StreamCounters(grpc::ServerContext* c, const v1::StreamCountersRequest* q,
                                             grpc::ServerWriter<v1::CountersSnapshot>* w) {
+  // Each open stream holds a thread and a connection's worth of buffers until it ends.
+  if (streams_.fetch_add(1) >= policy_.max_streams) {
+    streams_.fetch_sub(1);
+    if (may_log())
+      spdlog::warn("rpc=StreamCounters result=refused reason=\"{} streams open on this endpoint\" peer={}",
+                 policy_.max_streams, c->peer());
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        fmt::format("StreamCounters: {} streams are open on this endpoint, its maximum; "
+                                    "end one, or poll GetCounters",
+                                    policy_.max_streams));
+  }
+  struct Release {
+    std::atomic<uint32_t>& n;
+    ~Release() { n.fetch_sub(1); }
+  } release{streams_};
   return service_.StreamCounters(c, q, w);
 }
 grpc::Status BrokerEndpoint::ClearCounters(grpc::ServerContext* c, const v1::ClearCountersRequest* q,
@@ -64,10 +99,12 @@ grpc::Status BrokerEndpoint::ClearCounters(grpc::ServerContext* c, const v1::Cle
 grpc::Status BrokerEndpoint::SetEgressLink(grpc::ServerContext* c, const v1::SetEgressLinkRequest* q,
                                            v1::SetEgressLinkResponse* r) {
   if (grpc::Status s = may_write(c, "SetEgressLink"); !s.ok()) return s;
+  if (grpc::Status s = small_request(*q, "SetEgressLink"); !s.ok()) return s;
   return service_.SetEgressLink(c, q, r);
 }
 grpc::Status BrokerEndpoint::ExplainPacket(grpc::ServerContext* c, const v1::ExplainPacketRequest* q,
                                            v1::ExplainPacketResponse* r) {
+  if (grpc::Status s = small_request(*q, "ExplainPacket", kMaxExplainRequestBytes); !s.ok()) return s;
   return service_.ExplainPacket(c, q, r);
 }
 

@@ -4,17 +4,20 @@
 // write. Reads (Get*, StreamCounters, ExplainPacket) are open to every client that got in;
 // writes from the others are refused with PERMISSION_DENIED.
 #pragma once
+#include <atomic>
 #include <set>
 #include <string>
 
 #include "broker/v1/broker.grpc.pb.h"
 #include "broker_service.h"
+#include "endpoint_limits.h"
 
 namespace broker::daemon {
 
 struct EndpointPolicy {
   bool read_only = false;
   std::set<std::string> admin_common_names;  // empty: every client of a rw endpoint may write
+  uint32_t max_streams = kAdminEndpointLimits.max_streams;
 };
 
 class BrokerEndpoint final : public v1::Broker::Service {
@@ -39,8 +42,16 @@ class BrokerEndpoint final : public v1::Broker::Service {
   grpc::Status may_write(grpc::ServerContext* context, const char* rpc) const;
   bool writer(grpc::ServerContext* context) const;
 
+  // RESOURCE_EXHAUSTED for a request bigger than its method ever needs.
+  grpc::Status small_request(const google::protobuf::Message& request, const char* rpc,
+                             size_t limit = kMaxSmallRequestBytes) const;
+
   BrokerService& service_;
   EndpointPolicy policy_;
+  std::atomic<uint32_t> streams_{0};
+  // Refusals are logged at most once a second each, so a caller cannot flood the log.
+  bool may_log() const;
+  mutable std::atomic<int64_t> last_log_ms_{0};
 };
 
 }  // namespace broker::daemon
