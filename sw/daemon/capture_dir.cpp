@@ -56,9 +56,9 @@ Fd::~Fd() {
 
 CaptureDir::CaptureDir(const std::filesystem::path& dir, const std::filesystem::path& state_dir) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  // A directory made here is the daemon's own (0750); an existing one keeps its mode.
+  if (std::filesystem::create_directories(dir, ec)) ::chmod(dir.c_str(), 0750);
   if (ec) throw std::runtime_error(fmt::format("--capture-dir {}: cannot create it: {}", dir.string(), ec.message()));
-  ::chmod(dir.c_str(), 0750);
   dir_ = std::filesystem::canonical(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("--capture-dir {}: {}", dir.string(), ec.message()));
   struct stat st {};
