@@ -31,6 +31,7 @@
 #include "instance_lock.h"
 #include "listen_address.h"
 #include "endpoint_limits.h"
+#include "request_parse_errors.h"
 #include "unix_listener.h"
 #include "state_store.h"
 
@@ -84,6 +85,9 @@ void start(Listener& l, const std::string& text, const TlsOptions& tls) {
   // them; TLS does not apply there (the file's permissions decide who gets in).
   if (!l.address.unix_path) builder.AddListeningPort(l.address.grpc_target, credentials(tls), &l.port);
   builder.RegisterService(l.endpoint.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(broker::daemon::request_parse_errors());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   if (l.address.unix_path) {
     const std::string& path = *l.address.unix_path;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
