@@ -202,8 +202,16 @@ bool idle(const v1::IngressCounters& p) {
           p.binding_state() == v1::BINDING_STATE_UNSPECIFIED);
 }
 bool idle(const v1::EgressCounters& p, const std::set<uint32_t>& members) {
-  return p.name().empty() && p.packets() == 0 && p.bytes() == 0 && p.drops() == 0 &&
+  return p.name().empty() && p.binding().empty() && p.packets() == 0 && p.bytes() == 0 && p.drops() == 0 &&
          p.peak_utilization_bp() == 0 && !members.count(p.port());
+}
+
+// A binding and, when it failed, why: "pcap:out.pcap: cannot write ...".
+std::string binding_cell(const std::string& binding, const std::string& error, uint64_t unwritten = 0) {
+  std::string text = binding;
+  if (!error.empty()) text += (text.empty() ? "" : ": ") + error;
+  if (unwritten > 0) text += fmt::format(" ({} frames unwritten)", unwritten);
+  return dash_if_empty(text);
 }
 
 }  // namespace
@@ -249,9 +257,7 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
                                       fmt::format("{}", p.drops())};
       if (rates) rate_cells(rates->in, p.port(), row);
       row.push_back(binding_state_name(p.binding_state()));
-      std::string binding = p.binding();
-      if (!p.binding_error().empty()) binding += (binding.empty() ? "" : ": ") + p.binding_error();
-      row.push_back(dash_if_empty(binding));
+      row.push_back(binding_cell(p.binding(), p.binding_error()));
       t.add_row(std::move(row));
     }
     out += t.render();
@@ -268,6 +274,8 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
     cols.push_back({"UTIL", Align::kRight});
     cols.push_back({"PEAK", Align::kRight});
     cols.push_back({"SPEED", Align::kRight});
+    cols.push_back({"STATE"});
+    cols.push_back({"BINDING"});
     Table t(cols);
     for (const auto& p : s.egress()) {
       if (!all && idle(p, members)) {
@@ -281,6 +289,8 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
       row.push_back(percent_from_bp(p.utilization_bp()));
       row.push_back(percent_from_bp(p.peak_utilization_bp()));
       row.push_back(human_speed_mbps(p.speed_mbps()));
+      row.push_back(binding_state_name(p.binding_state()));
+      row.push_back(binding_cell(p.binding(), p.binding_error(), p.unwritten()));
       t.add_row(std::move(row));
     }
     out += t.render();
