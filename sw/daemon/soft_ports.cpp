@@ -430,18 +430,26 @@ std::unique_ptr<SoftPorts::Plan> SoftPorts::prepare(const v1::Config& c, std::ve
   std::map<std::pair<dev_t, ino_t>, FileUse> files;
   {
     std::lock_guard lock(mu_);
-    for (int i = 0; i < core::kInPorts; ++i)
-      if (ingress_[i]->binding == in_bind[i] && !in_bind[i].empty() && ingress_[i]->file)
-        files.emplace(std::pair{ingress_[i]->dev, ingress_[i]->ino},
-                      FileUse{fmt::format("ingress_ports[{}].binding.pcap_file", in_index[i]), false});
-      else
+    // A binding that failed is opened again by any change that names it (a disk freed, a
+    // file put back); the others that stay the same keep running.
+    for (int i = 0; i < core::kInPorts; ++i) {
+      const Ingress& in = *ingress_[i];
+      if (in.binding != in_bind[i] || in_bind[i].empty() || in.state == v1::BINDING_FAILED) {
         plan->ingress[i] = std::make_unique<Ingress>();
-    for (int i = 0; i < core::kOutPorts; ++i)
-      if (egress_[i]->binding == out_bind[i] && egress_[i]->file)
-        files.emplace(std::pair{egress_[i]->dev, egress_[i]->ino},
-                      FileUse{fmt::format("egress_ports[{}].binding.pcap_file", out_index[i]), true});
-      else if (egress_[i]->binding != out_bind[i])
+      } else if (in.file) {
+        files.emplace(std::pair{in.dev, in.ino},
+                      FileUse{fmt::format("ingress_ports[{}].binding.pcap_file", in_index[i]), false});
+      }
+    }
+    for (int i = 0; i < core::kOutPorts; ++i) {
+      Egress& out = *egress_[i];
+      if (out.binding != out_bind[i] || !out.failure().empty()) {
         plan->egress[i] = std::make_shared<Egress>();
+      } else if (out.file) {
+        files.emplace(std::pair{out.dev, out.ino},
+                      FileUse{fmt::format("egress_ports[{}].binding.pcap_file", out_index[i]), true});
+      }
+    }
   }
   auto claim = [&](dev_t dev, ino_t ino, const std::string& field, bool output) -> std::string {
     auto [it, fresh] = files.emplace(std::pair{dev, ino}, FileUse{field, output});

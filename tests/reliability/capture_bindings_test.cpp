@@ -204,6 +204,13 @@ TEST(ReliabilityOutputFault, ASavedBindingThatCannotStartIsReportedNotFatal) {
   EXPECT_NE(snap.egress(0).binding_error().find("a directory"), std::string::npos) << snap.egress(0).binding_error();
   EXPECT_NE(d.log().find("event=binding_failed field=egress_ports[0].binding.pcap_file"), std::string::npos)
       << d.log();
+  // Once the cause is gone, applying the same configuration opens the failed binding again.
+  fs::remove(dir / "out.pcap");
+  auto stub = d.stub();
+  ASSERT_TRUE(apply_config(*stub, pairs_config({{"in0.pcap", "out.pcap"}})));
+  EXPECT_EQ(get_counters(*stub).egress(0).binding_state(), v1::BINDING_RUNNING);
+  EXPECT_TRUE(fs::is_regular_file(dir / "out.pcap"));
+  stub.reset();
   EXPECT_TRUE(d.stop());
 }
 
