@@ -1,5 +1,6 @@
 #include "soft_ports.h"
 
+#include <fcntl.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
 #include <sys/ioctl.h>
@@ -651,14 +652,13 @@ std::string SoftPorts::progress_text() const {
 void SoftPorts::save_progress(const std::string& text) {
   if (progress_file_.empty() || text == progress_saved_) return;
   const std::filesystem::path tmp = progress_file_.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out.flush()) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      return;
-    }
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
+  if (fd < 0) return;
+  const bool written = ::write(fd, text.data(), text.size()) == ssize_t(text.size());
+  ::close(fd);
+  if (!written) {
+    ::unlink(tmp.c_str());
+    return;
   }
   std::error_code ec;
   std::filesystem::rename(tmp, progress_file_, ec);
