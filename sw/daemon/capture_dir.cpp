@@ -127,6 +127,18 @@ Fd CaptureDir::walk_to_parent(const std::string& relative, const std::string& sh
   return at;
 }
 
+// After the open: a file was opened, the same regular file as looked at (not swapped for
+// something else in between); blocking again, and known by its identity.
+void CaptureDir::opened(CaptureFile& f, const std::string& pcap_file) {
+  if (!f.fd) throw PathRefused(fmt::format("'{}': {}", pcap_file, std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(f.fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+    throw PathRefused(fmt::format("'{}' is not a regular file", pcap_file));
+  ::fcntl(f.fd.get(), F_SETFL, 0);
+  f.dev = st.st_dev;
+  f.ino = st.st_ino;
+}
+
 CaptureFile CaptureDir::open_for_reading(const std::string& pcap_file) const {
   CaptureFile f;
   f.relative = relative(pcap_file);
@@ -138,13 +150,7 @@ CaptureFile CaptureDir::open_for_reading(const std::string& pcap_file) const {
     throw PathRefused(fmt::format("'{}': {}", pcap_file, std::strerror(errno)));
   if (!S_ISREG(st.st_mode)) throw PathRefused(fmt::format("'{}' is {}; only regular files are read", pcap_file, kind_of(st.st_mode)));
   f.fd = Fd(::openat(parent.get(), f.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-  if (!f.fd) throw PathRefused(fmt::format("'{}': {}", pcap_file, std::strerror(errno)));
-  // The same file as looked at (not swapped for something else in between).
-  if (::fstat(f.fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
-    throw PathRefused(fmt::format("'{}' is not a regular file", pcap_file));
-  ::fcntl(f.fd.get(), F_SETFL, 0);
-  f.dev = st.st_dev;
-  f.ino = st.st_ino;
+  opened(f, pcap_file);
   return f;
 }
 
@@ -164,12 +170,7 @@ CaptureFile CaptureDir::open_for_writing(const std::string& pcap_file) const {
     f.fd = Fd(::openat(f.parent.get(), f.name.c_str(), flags | O_CREAT | O_EXCL, 0640));
     f.created = bool(f.fd);
   }
-  if (!f.fd) throw PathRefused(fmt::format("'{}': {}", pcap_file, std::strerror(errno)));
-  if (::fstat(f.fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
-    throw PathRefused(fmt::format("'{}' is not a regular file", pcap_file));
-  ::fcntl(f.fd.get(), F_SETFL, 0);
-  f.dev = st.st_dev;
-  f.ino = st.st_ino;
+  opened(f, pcap_file);
   return f;
 }
 

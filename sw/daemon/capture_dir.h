@@ -74,6 +74,7 @@ class CaptureDir {
   static void remove_created(CaptureFile& file);
 
  private:
+  static void opened(CaptureFile& file, const std::string& pcap_file);
   // Walks to the directory holding `relative`'s last component; returns its fd.
   Fd walk_to_parent(const std::string& relative, const std::string& shown, std::string& name) const;
 

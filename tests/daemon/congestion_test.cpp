@@ -22,22 +22,10 @@ namespace fs = std::filesystem;
 constexpr uint32_t kFrames = 10000;
 constexpr uint32_t kLen = 1000;  // 10 MB to each port: more than a port's queue (4 MiB) and the pipe
 
-// Ethernet / IPv4 / UDP of kLen bytes from flow `flow`; the sequence number in the payload.
-std::vector<uint8_t> frame(uint8_t flow, uint32_t seq) {
-  std::vector<uint8_t> f(kLen, 0x5A);
-  const uint8_t hdr[] = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, flow, 0x08, 0x00,
-                         0x45, 0, uint8_t((kLen - 14) >> 8), uint8_t(kLen - 14), 0, 0, 0, 0, 64, 17, 0, 0,
-                         10, 0, 0, flow, 10, 0, 1, 1, 0x9C, 0x40, 0x00, 0x35,
-                         uint8_t((kLen - 34) >> 8), uint8_t(kLen - 34), 0, 0};
-  std::memcpy(f.data(), hdr, sizeof hdr);
-  std::memcpy(f.data() + 42, &seq, 4);
-  return f;
-}
-
 void write_capture(const fs::path& path, uint8_t flow) {
   io::PcapSink sink(path.string());
   for (uint32_t i = 0; i < kFrames; ++i) {
-    const auto f = frame(flow, i);
+    const auto f = numbered_udp_frame(flow, i, kLen);
     sink.write(uint64_t(i) * 1000, f.data(), uint32_t(f.size()));
   }
   sink.close();

@@ -377,6 +377,27 @@ v1::CountersSnapshot get_counters(v1::Broker::Stub& stub) {
   }
 }
 
+grpc::Status set_config(v1::Broker::Stub& stub, const v1::Config& config, bool validate_only,
+                        v1::SetConfigResponse* response) {
+  v1::SetConfigRequest req;
+  *req.mutable_config() = config;
+  req.set_validate_only(validate_only);
+  v1::SetConfigResponse ignored;
+  auto cx = ctx(5s);  // a daemon blocked (on a FIFO, a lock) fails the call, not the test run
+  return stub.SetConfig(cx.get(), req, response ? response : &ignored);
+}
+
+std::vector<uint8_t> numbered_udp_frame(uint8_t flow, uint32_t seq, uint32_t len) {
+  std::vector<uint8_t> f(len, 0x5A);
+  const uint8_t hdr[] = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, flow, 0x08, 0x00,
+                         0x45, 0, uint8_t((len - 14) >> 8), uint8_t(len - 14), 0, 0, 0, 0, 64, 17, 0, 0,
+                         10, 0, 0, flow, 10, 0, 1, 1, 0x9C, 0x40, 0x00, 0x35,
+                         uint8_t((len - 34) >> 8), uint8_t(len - 34), 0, 0};
+  std::memcpy(f.data(), hdr, sizeof hdr);
+  std::memcpy(f.data() + 42, &seq, 4);
+  return f;
+}
+
 uint64_t count_pcap_frames(const fs::path& path) {
   io::PcapSource src(path.string());
   io::FrameView f;

@@ -131,6 +131,14 @@ v1::CountersSnapshot get_counters(v1::Broker::Stub& stub);
 
 uint64_t count_pcap_frames(const std::filesystem::path& path);
 
+// SetConfig (validate_only or not) with a 5 s deadline, returning the status as it is.
+grpc::Status set_config(v1::Broker::Stub& stub, const v1::Config& config, bool validate_only = false,
+                        v1::SetConfigResponse* response = nullptr);
+
+// Ethernet/IPv4/UDP of `len` bytes (at least 46) from 10.0.0.`flow` to 10.0.1.1, source MAC
+// ending in `flow`, its sequence number `seq` at offset 42.
+std::vector<uint8_t> numbered_udp_frame(uint8_t flow, uint32_t seq, uint32_t len);
+
 inline std::string status_text(const grpc::Status& s) {
   return "code " + std::to_string(int(s.error_code())) + ": " + s.error_message();
 }

@@ -24,23 +24,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Ethernet/IPv4/UDP of `len` bytes, flow `flow`, its sequence number at offset 42.
-std::vector<uint8_t> frame(uint8_t flow, uint32_t seq, uint32_t len) {
-  std::vector<uint8_t> f(len, 0x5A);
-  const uint8_t hdr[] = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, flow, 0x08, 0x00,
-                         0x45, 0, uint8_t((len - 14) >> 8), uint8_t(len - 14), 0, 0, 0, 0, 64, 17, 0, 0,
-                         10, 0, 0, flow, 10, 0, 1, 1, 0x9C, 0x40, 0x00, 0x35,
-                         uint8_t((len - 34) >> 8), uint8_t(len - 34), 0, 0};
-  std::memcpy(f.data(), hdr, sizeof hdr);
-  std::memcpy(f.data() + 42, &seq, 4);
-  return f;
-}
-
 // `frames` frames of flow `flow`, `gap_us` apart in capture time.
 void write_capture(const fs::path& path, uint8_t flow, uint32_t frames, uint32_t len = 500, uint64_t gap_us = 10) {
   io::PcapSink sink(path.string());
   for (uint32_t i = 0; i < frames; ++i) {
-    const auto f = frame(flow, i, len);
+    const auto f = numbered_udp_frame(flow, i, len);
     sink.write(uint64_t(i) * gap_us * 1000, f.data(), uint32_t(f.size()));
   }
   sink.close();
@@ -82,16 +70,6 @@ v1::Config pairs_config(const std::vector<std::pair<std::string, std::string>>& 
     g->add_tuple(v1::DST_IP);
   }
   return c;
-}
-
-grpc::Status set_config(v1::Broker::Stub& stub, const v1::Config& c, bool validate_only = false,
-                        v1::SetConfigResponse* out = nullptr) {
-  v1::SetConfigRequest req;
-  *req.mutable_config() = c;
-  req.set_validate_only(validate_only);
-  v1::SetConfigResponse resp;
-  auto cx = ctx(10s);
-  return stub.SetConfig(cx.get(), req, out ? out : &resp);
 }
 
 // Waits until GetCounters says egress port `port` is in `state`.

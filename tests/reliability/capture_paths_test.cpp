@@ -50,16 +50,6 @@ v1::Config bound(const std::string& in, const std::vector<std::string>& outs, bo
   return c;
 }
 
-grpc::Status set_config(v1::Broker::Stub& stub, const v1::Config& c, bool validate_only = false,
-                        v1::SetConfigResponse* resp = nullptr) {
-  v1::SetConfigRequest req;
-  *req.mutable_config() = c;
-  req.set_validate_only(validate_only);
-  v1::SetConfigResponse ignored;
-  auto cx = ctx(5s);  // a FIFO that blocks the daemon would time this out
-  return stub.SetConfig(cx.get(), req, resp ? resp : &ignored);
-}
-
 class CapturePaths : public ::testing::Test {
  protected:
   void SetUp() override {
