@@ -42,6 +42,7 @@ std::unique_ptr<v1::Broker::Stub> stub_at(const std::string& target) {
 }
 
 TEST(ResourceLimits, AStreamFloodOnTheReadOnlySocketNeitherStarvesTheAdminSocketNorKillsAccepting) {
+  if (!fs::exists("/usr/bin/prlimit")) GTEST_SKIP() << "prlimit (util-linux) not found";
   TempDir dir("brokerd-flood");
   ::chmod(dir.path().c_str(), 0711);  // an unprivileged flooder reaches the sockets, nothing else
   const fs::path ro = dir / "ro.sock";
@@ -134,6 +135,7 @@ TEST(ResourceLimits, AStreamFloodOnTheReadOnlySocketNeitherStarvesTheAdminSocket
 }
 
 TEST(ResourceLimits, TheOpenFileLimitIsRaisedOrTheStartRefused) {
+  if (!fs::exists("/usr/bin/prlimit")) GTEST_SKIP() << "prlimit (util-linux) not found";
   TempDir dir("brokerd-nofile");
   DaemonProcess d(dir.path());
   std::vector<std::string> argv = {"/usr/bin/prlimit", "--nofile=256:256", BROKERD_PATH};
