@@ -282,11 +282,12 @@ TEST(ReliabilityRestart, OutputsAreAppendedToAndInputsResume) {
   const uint64_t resumed = snap.ingress(0).resumed_after();
   EXPECT_GT(resumed, 0u) << "the input started over";
   EXPECT_LE(resumed, kSlow);
-  // Nothing lost: every frame is in out.pcap, in order; at most the frames forwarded after
-  // the last saved progress (kProgressEvery, 200 ms) are there twice.
+  // Nothing lost: every frame is in out.pcap, in order; only the frames forwarded after the
+  // last saved progress (every 200 ms, once its frames are written: ~200-400 ms of a 1 ms
+  // pace) are there twice. The bound leaves room for a loaded machine.
   const std::vector<uint32_t> seq = sequences(dir / "out.pcap");
   ASSERT_GE(seq.size(), size_t(kSlow));
-  EXPECT_LE(seq.size() - kSlow, 400u) << "more than ~400 ms of frames replayed twice";
+  EXPECT_LE(seq.size() - kSlow, 1000u) << "more than ~1 s of frames replayed twice";
   std::vector<bool> seen(kSlow);
   for (uint32_t s : seq)
     if (s < kSlow) seen[s] = true;
