@@ -65,7 +65,7 @@ std::unique_ptr<BrokerService> make_service() {
   auto soft = std::make_unique<broker::cards::SoftCard>();
   card.soft = soft.get();
   card.bus = std::move(soft);
-  return std::make_unique<BrokerService>(std::move(card), broker::daemon::StateStore(g_dir / "state"));
+  return std::make_unique<BrokerService>(std::move(card), broker::daemon::StateStore(g_dir / "state"), g_dir);
 }
 
 // Bindings would open files and interfaces named by the input: keep the pace (validated) but

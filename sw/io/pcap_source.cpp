@@ -402,11 +402,12 @@ void PcapSink::write(uint64_t ts_ns, const uint8_t* bytes, uint32_t len, uint32_
     throw std::runtime_error(failed_);
   }
   const uint32_t caplen = len < snaplen_ ? len : snaplen_;
-  put32(buf_, uint32_t(ts_ns / 1000000000ull));
-  put32(buf_, uint32_t(ts_ns % 1000000000ull));
-  put32(buf_, caplen);
-  put32(buf_, wire_len ? wire_len : len);
-  buf_.insert(buf_.end(), bytes, bytes + caplen);
+  const uint32_t header[4] = {uint32_t(ts_ns / 1000000000ull), uint32_t(ts_ns % 1000000000ull), caplen,
+                              wire_len ? wire_len : len};
+  const size_t at = buf_.size();
+  buf_.resize(at + sizeof header + caplen);
+  std::memcpy(buf_.data() + at, header, sizeof header);
+  std::memcpy(buf_.data() + at + sizeof header, bytes, caplen);
   ++frames_;
   ++buffered_frames_;
   if (buf_.size() >= kBufferBytes) drain();
