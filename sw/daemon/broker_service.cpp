@@ -206,11 +206,13 @@ BrokerService::Prepared BrokerService::prepare(const v1::Config& next, bool open
   if (!ports_) return p;
   for (auto& issue : ports_->check_paths(next)) p.result.errors.push_back(std::move(issue));
   if (!p.result.ok()) return p;
-  if (open_files)
+  if (open_files) {
     p.plan = ports_->prepare(next, p.result.errors);
-  else if (has_capture_binding(next))
+    if (!p.result.ok()) ports_->abandon(std::move(p.plan));
+  } else if (has_capture_binding(next)) {
     p.result.warnings.push_back({"binding", "the capture files were not opened (this caller may not look into "
                                             "the capture directory): only their paths were checked"});
+  }
   return p;
 }
 
@@ -314,7 +316,6 @@ Status BrokerService::SetConfig(grpc::ServerContext*, const v1::SetConfigRequest
       return generation_mismatch(req->expected_generation(), generation_);
     Prepared p = prepare(req->config(), !req->validate_only() || may_look);
     if (!p.result.ok()) {
-      if (ports_) ports_->abandon(std::move(p.plan));
       spdlog::warn("rpc=SetConfig result=refused errors={}", p.result.errors.size());
       return Status(StatusCode::INVALID_ARGUMENT, issues_text(p.result.errors));
     }
@@ -355,10 +356,7 @@ Status BrokerService::change_membership(bool add, const v1::GroupMemberRequest& 
     const auto before = buckets();
     const v1::Config next = driver_->with_member(req.group(), req.port(), add);
     Prepared p = prepare(next, true);
-    if (!p.result.ok()) {
-      if (ports_) ports_->abandon(std::move(p.plan));
-      return Status(StatusCode::INVALID_ARGUMENT, issues_text(p.result.errors));
-    }
+    if (!p.result.ok()) return Status(StatusCode::INVALID_ARGUMENT, issues_text(p.result.errors));
     if (Status s = commit(next, std::move(p.plan)); !s.ok()) return s;
     uint32_t moved = 0;
     for (const auto& [port, n] : buckets()) {

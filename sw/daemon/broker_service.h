@@ -69,7 +69,8 @@ class BrokerService final {
     config::ValidationResult result;
     std::unique_ptr<SoftPorts::Plan> plan;  // the bindings opened, when asked to and valid
   };
-  // Validates `next` as a whole and (open_files) opens its bindings. Changes nothing.
+  // Validates `next` as a whole and (open_files) opens its bindings. Changes nothing; when
+  // `next` is refused, nothing stays open.
   Prepared prepare(const v1::Config& next, bool open_files);
   grpc::Status commit(const v1::Config& next, std::unique_ptr<SoftPorts::Plan> plan);
   void snapshot(v1::CountersSnapshot* out);

@@ -1,4 +1,5 @@
 #include "capture_dir.h"
+#include "file_kind.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -28,16 +29,6 @@ std::vector<std::string> split(const std::string& relative) {
     at = slash + 1;
   }
   return parts;
-}
-
-const char* kind_of(mode_t mode) {
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISLNK(mode)) return "a symbolic link";
-  return "not a regular file";
 }
 
 }  // namespace
@@ -141,14 +132,14 @@ void CaptureDir::opened(CaptureFile& f, const std::string& pcap_file) {
 
 CaptureFile CaptureDir::open_for_reading(const std::string& pcap_file) const {
   CaptureFile f;
-  f.relative = relative(pcap_file);
-  f.path = (dir_ / f.relative).string();
-  Fd parent = walk_to_parent(f.relative, pcap_file, f.name);
+  const std::string rel = relative(pcap_file);
+  f.path = (dir_ / rel).string();
+  Fd parent = walk_to_parent(rel, pcap_file, f.name);
   // Look before opening: opening a FIFO waits for a writer, opening a device can act on it.
   struct stat st {};
   if (::fstatat(parent.get(), f.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
     throw PathRefused(fmt::format("'{}': {}", pcap_file, std::strerror(errno)));
-  if (!S_ISREG(st.st_mode)) throw PathRefused(fmt::format("'{}' is {}; only regular files are read", pcap_file, kind_of(st.st_mode)));
+  if (!S_ISREG(st.st_mode)) throw PathRefused(fmt::format("'{}' is {}; only regular files are read", pcap_file, file_kind(st.st_mode)));
   f.fd = Fd(::openat(parent.get(), f.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   opened(f, pcap_file);
   return f;
@@ -156,15 +147,15 @@ CaptureFile CaptureDir::open_for_reading(const std::string& pcap_file) const {
 
 CaptureFile CaptureDir::open_for_writing(const std::string& pcap_file) const {
   CaptureFile f;
-  f.relative = relative(pcap_file);
-  f.path = (dir_ / f.relative).string();
-  f.parent = walk_to_parent(f.relative, pcap_file, f.name);
+  const std::string rel = relative(pcap_file);
+  f.path = (dir_ / rel).string();
+  f.parent = walk_to_parent(rel, pcap_file, f.name);
   // Read too: appending checks the header and walks the records of what is there.
   const int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
   struct stat st {};
   if (::fstatat(f.parent.get(), f.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (!S_ISREG(st.st_mode))
-      throw PathRefused(fmt::format("'{}' is {}; only regular files are written", pcap_file, kind_of(st.st_mode)));
+      throw PathRefused(fmt::format("'{}' is {}; only regular files are written", pcap_file, file_kind(st.st_mode)));
     f.fd = Fd(::openat(f.parent.get(), f.name.c_str(), flags));
   } else if (errno == ENOENT) {
     f.fd = Fd(::openat(f.parent.get(), f.name.c_str(), flags | O_CREAT | O_EXCL, 0640));

@@ -42,7 +42,6 @@ class Fd {
 struct CaptureFile {
   Fd fd;
   std::string path;      // as shown: the directory joined with the relative path
-  std::string relative;  // normalized, relative to the capture directory
   dev_t dev = 0;
   ino_t ino = 0;
   bool created = false;  // this open made it (an abandoned binding removes it again)

@@ -15,7 +15,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -95,16 +94,16 @@ struct SoftPorts::Egress {
   size_t bytes = 0;                 // queued or being written
   bool stop = false, exited = false;
   bool sync = false;                // flush as soon as idle
-  uint64_t unflushed = 0;           // frames written since the last flush
-  // For the inputs' saved progress: a frame offered is settled once it is in the output
-  // (written and flushed to the file, or sent) or dropped for good.
+  // A frame offered is settled once it is in the output (`durable`: in the file, or sent) or
+  // dropped for good; `written` ones are past the queue (`written - durable` wait in the
+  // file's buffer). The inputs' saved progress waits for its frames to be settled.
   uint64_t offered = 0, written = 0, durable = 0, dropped = 0;
   std::string error;                // the output failed: later frames are dropped
   uint64_t unwritten = 0;           // frames the output could not take
   uint64_t lost_seen = 0;           // file->frames_lost() already counted
   std::thread writer;
 
-  bool bound() const { return file || live || !binding.empty(); }
+  bool bound() const { return !binding.empty(); }
 
   // Counts (as TX drops and unwritten) the frames the file lost since the last call, and
   // records the first error. With m held.
@@ -136,7 +135,6 @@ struct SoftPorts::Egress {
       ++unwritten;
       return Offer::kDropped;
     }
-    if (!file && !live) return Offer::kDropped;  // the output could not be opened
     if (bytes + len > kEgressQueueBytes) {
       if (full) return Offer::kDropped;
       full = true;
@@ -157,21 +155,27 @@ struct SoftPorts::Egress {
       full = false;
   }
 
-  // The port's link went down: what waits in the queue is dropped, counted (a frame the
-  // writer already took is written, as a card's queue finishes a frame that began to leave).
-  void discard_queued(cards::SoftCard& card, uint8_t port) {
-    std::lock_guard lock(m);
+  // Drops (and counts) every frame waiting in the queue; returns how many. With m held.
+  uint64_t drop_queue(cards::SoftCard& card, uint8_t port) {
     uint64_t n = 0;
     for (; !queue.empty(); queue.pop_front(), ++n) bytes -= queue.front().data.size();
     dropped += n;
     if (n > 0) card.count_tx_drop(port, n);
     room_cv.notify_all();
+    return n;
+  }
+
+  // The port's link went down: what waits in the queue is dropped, counted (a frame the
+  // writer already took is written, as a card's queue finishes a frame that began to leave).
+  void discard_queued(cards::SoftCard& card, uint8_t port) {
+    std::lock_guard lock(m);
+    drop_queue(card, port);
   }
 
   // Everything offered is written and flushed; asks the writer to flush otherwise.
   bool drained() {
     std::lock_guard lock(m);
-    if (bytes == 0 && unflushed == 0) return true;
+    if (bytes == 0 && durable == written) return true;
     sync = true;
     cv.notify_one();
     return !error.empty() && bytes == 0;
@@ -208,7 +212,7 @@ struct SoftPorts::Egress {
       const auto now = std::chrono::steady_clock::now();
       if (queue.empty() || !error.empty()) {
         const bool due = sync || stop || now - last_flush > std::chrono::milliseconds(200);
-        if (unflushed > 0 && due) {
+        if (written != durable && due) {
           if (file && error.empty()) {
             lock.unlock();
             std::string failed;
@@ -221,20 +225,12 @@ struct SoftPorts::Egress {
             if (!failed.empty()) output_failed(card, port, failed);
           }
           note_durable();
-          unflushed = 0;
           last_flush = now;
         }
         sync = false;
         // Frames queued before the output failed are dropped, counted. (Without an error the
         // queue may hold frames offered while the flush above ran unlocked: they are written.)
-        if (!error.empty()) {
-          for (; !queue.empty(); queue.pop_front()) {
-            bytes -= queue.front().data.size();
-            ++unwritten;
-            ++dropped;
-            card.count_tx_drop(port);
-          }
-        }
+        if (!error.empty()) unwritten += drop_queue(card, port);
         if (stop && queue.empty()) break;
         continue;
       }
@@ -254,7 +250,6 @@ struct SoftPorts::Egress {
       lock.lock();
       bytes -= f.data.size();
       room_cv.notify_all();
-      ++unflushed;
       ++written;
       if (!failed.empty()) output_failed(card, port, failed);
       note_durable();
@@ -540,43 +535,13 @@ void SoftPorts::abandon(std::unique_ptr<Plan> plan) const {
 
 void SoftPorts::install(std::unique_ptr<Plan> plan, bool restart) {
   std::lock_guard lock(mu_);
-  std::map<int, std::string> progress;  // port -> its saved line
-  if (restart) {
-    std::ifstream in(progress_file_);
-    for (std::string line; std::getline(in, line);) {
-      std::istringstream ls(line);
-      int port = -1;
-      if (ls >> port && port >= 0 && port < core::kInPorts) progress[port] = line;
-    }
-  }
+  const std::map<int, InputProgress> saved = restart ? load_progress() : std::map<int, InputProgress>{};
   for (int i = 0; i < core::kInPorts; ++i) {
     if (!plan->ingress[i]) continue;
     Ingress& in = *plan->ingress[i];
     if (restart && in.file && in.has_pending) {
-      // Goes on after the frames a run before this one forwarded, if it is still that file.
-      uint64_t dev = 0, ino = 0, size = 0, frames = 0;
-      int64_t mtime = 0;
-      std::istringstream ls(progress.count(i) ? progress[i] : "");
-      int port = 0;
-      if (!(ls >> port >> dev >> ino >> size >> mtime >> frames)) {
-        spdlog::info("event=capture_from_start port={} binding=\"{}\" reason=\"no progress saved for it\"", i,
-                     in.binding);
-      } else if (dev != uint64_t(in.dev) || ino != uint64_t(in.ino) || size != in.size || mtime != in.mtime_ns) {
-        spdlog::warn("event=capture_from_start port={} binding=\"{}\" reason=\"the file changed since its "
-                     "progress was saved\"",
-                     i, in.binding);
-      } else {
-        try {
-          for (uint64_t n = 0; n < frames && in.has_pending; ++n) in.has_pending = in.file->next(in.pending);
-          in.resumed_after = in.consumed = frames;
-          if (!in.has_pending) in.state = v1::BINDING_DONE;
-          spdlog::info("event=capture_resumed port={} binding=\"{}\" frames_skipped={}", i, in.binding, frames);
-        } catch (const std::exception& e) {
-          in.has_pending = false;
-          in.state = v1::BINDING_FAILED;
-          in.error = e.what();
-        }
-      }
+      const auto it = saved.find(i);
+      resume(in, i, it == saved.end() ? nullptr : &it->second);
     }
     ingress_[i] = std::move(plan->ingress[i]);
   }
@@ -636,6 +601,7 @@ std::optional<std::string> SoftPorts::settled_progress() {
   return ready;
 }
 
+// One line per input capture: "PORT DEV INO SIZE MTIME_NS FRAMES".
 std::string SoftPorts::progress_text() const {
   std::string text;
   for (int i = 0; i < core::kInPorts; ++i) {
@@ -645,6 +611,46 @@ std::string SoftPorts::progress_text() const {
                         in.consumed);
   }
   return text;
+}
+
+std::map<int, SoftPorts::InputProgress> SoftPorts::load_progress() const {
+  std::map<int, InputProgress> out;
+  std::ifstream in(progress_file_);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream ls(line);
+    int port = -1;
+    InputProgress p;
+    if (ls >> port >> p.dev >> p.ino >> p.size >> p.mtime_ns >> p.frames && port >= 0 && port < core::kInPorts)
+      out[port] = p;
+  }
+  return out;
+}
+
+// Goes on after the frames a run before this one forwarded, if it is still that file.
+void SoftPorts::resume(Ingress& in, int port, const InputProgress* saved) {
+  if (!saved) {
+    spdlog::info("event=capture_from_start port={} binding=\"{}\" reason=\"no progress saved for it\"", port,
+                 in.binding);
+    return;
+  }
+  if (saved->dev != uint64_t(in.dev) || saved->ino != uint64_t(in.ino) || saved->size != in.size ||
+      saved->mtime_ns != in.mtime_ns) {
+    spdlog::warn("event=capture_from_start port={} binding=\"{}\" reason=\"the file changed since its progress "
+                 "was saved\"",
+                 port, in.binding);
+    return;
+  }
+  try {
+    for (uint64_t n = 0; n < saved->frames && in.has_pending; ++n) in.has_pending = in.file->next(in.pending);
+    in.resumed_after = in.consumed = saved->frames;
+    if (!in.has_pending) in.state = v1::BINDING_DONE;
+    spdlog::info("event=capture_resumed port={} binding=\"{}\" frames_skipped={}", port, in.binding,
+                 saved->frames);
+  } catch (const std::exception& e) {
+    in.has_pending = false;
+    in.state = v1::BINDING_FAILED;
+    in.error = e.what();
+  }
 }
 
 // Written beside the state file, replaced whole (write, then rename), so a crash leaves the

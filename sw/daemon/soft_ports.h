@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -117,7 +118,13 @@ class SoftPorts {
   static constexpr std::chrono::milliseconds kLinkCheck{50};
   // The input captures' progress: written (outside mu_) every kProgressEvery and at stop,
   // read at a restart.
+  struct InputProgress {
+    uint64_t dev = 0, ino = 0, size = 0;
+    int64_t mtime_ns = 0;
+    uint64_t frames = 0;  // forwarded
+  };
   std::string progress_text() const;  // with mu_ held
+  std::map<int, InputProgress> load_progress() const;
   std::optional<std::string> settled_progress();  // with mu_ held: what may be saved now
   struct PendingProgress {
     std::string text;
@@ -130,7 +137,8 @@ class SoftPorts {
   };
   std::optional<PendingProgress> pending_progress_;
   void save_progress(const std::string& text);
-  void resume(Ingress& in, uint8_t port);
+  // At a restart: skips what `saved` says was forwarded, or says why the capture starts over.
+  static void resume(Ingress& in, int port, const InputProgress* saved);
 
   cards::SoftCard& card_;
   const CaptureDir& captures_;

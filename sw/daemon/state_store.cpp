@@ -1,5 +1,7 @@
 #include "state_store.h"
 
+#include "file_kind.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,14 +40,6 @@ void write_all(int fd, const std::string& data, const std::filesystem::path& p) 
   }
 }
 
-const char* kind_of(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
-  return "an unknown kind of file";
-}
-
 }  // namespace
 
 StateStore::StateStore(std::filesystem::path dir) : dir_(std::move(dir)), path_(dir_ / "state.txtpb") {}
@@ -80,7 +74,7 @@ std::optional<v1::PersistedState> StateStore::load() const {
       throw StateFileDamaged(fmt::format(
           "state file {} is not a regular file ({}); it was left as it is: move it away to start "
           "without the saved configuration",
-          path_.string(), kind_of(st.st_mode)));
+          path_.string(), file_kind(st.st_mode)));
     char buf[65536];
     for (;;) {
       const ssize_t n = ::read(fd, buf, sizeof buf);

@@ -96,7 +96,7 @@ void UnixListener::run(grpc::Server& server) {
       if (now - last_refusal_log > std::chrono::seconds(10)) {
         last_refusal_log = now;
         spdlog::warn("event=connection_refused socket={} reason=\"at most {} connections\" refused_so_far={}", path_,
-                     max_, refused_.load());
+                     max_, refused_);
       }
       continue;
     }

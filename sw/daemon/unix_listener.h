@@ -33,9 +33,6 @@ class UnixListener {
   void serve(grpc::Server& server);
   void stop();
 
-  uint32_t max_connections() const { return max_; }
-  uint64_t refused() const { return refused_; }  // connections closed at the cap
-
  private:
   void run(grpc::Server& server);
   uint32_t open_connections();  // drops the ones gRPC has closed since
@@ -49,7 +46,7 @@ class UnixListener {
     ino_t ino;
   };
   std::vector<Connection> connections_;
-  std::atomic<uint64_t> refused_{0};
+  uint64_t refused_ = 0;  // connections closed at the cap (the accepting thread's)
   std::atomic<bool> running_{true};
   std::thread thread_;
 };

@@ -146,7 +146,6 @@ class Driver {
   // base with the buckets of members whose link is down dealt to the live ones as the fabric
   // deals them (bucket b to the (b mod n)-th live slot), so writing it moves nothing.
   std::vector<uint8_t> with_links(const GroupState& st) const;
-  uint32_t apply_links(uint32_t port_mask);  // rewrites tables; returns buckets moved
   void drain_port(uint32_t port);
   void write_if_changed(uint32_t offset, uint32_t value);
   uint64_t read64(uint32_t lo_offset);

@@ -294,15 +294,6 @@ namespace {
 constexpr uint32_t kPcapNanoMagic = 0xA1B23C4D;
 constexpr size_t kPcapHeader = 24, kRecordHeader = 16;
 
-void put32(std::vector<uint8_t>& b, uint32_t v) {
-  const auto* p = reinterpret_cast<const uint8_t*>(&v);  // host order, as the magic says
-  b.insert(b.end(), p, p + 4);
-}
-void put16(std::vector<uint8_t>& b, uint16_t v) {
-  const auto* p = reinterpret_cast<const uint8_t*>(&v);
-  b.insert(b.end(), p, p + 2);
-}
-
 int create_truncating(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error("cannot write capture " + path + ": " + std::strerror(errno));
@@ -333,15 +324,15 @@ PcapSink::PcapSink(int fd, const std::string& path, Open mode, uint32_t snaplen)
 }
 
 void PcapSink::write_header() {
-  std::vector<uint8_t> h;
-  put32(h, kPcapNanoMagic);
-  put16(h, 2);  // version 2.4
-  put16(h, 4);
-  put32(h, 0);  // thiszone
-  put32(h, 0);  // sigfigs
-  put32(h, snaplen_);
-  put32(h, DLT_EN10MB);
-  if (::pwrite(fd_, h.data(), h.size(), 0) != ssize_t(h.size()))
+  struct {
+    uint32_t magic = kPcapNanoMagic;
+    uint16_t major = 2, minor = 4;
+    int32_t thiszone = 0;
+    uint32_t sigfigs = 0, snaplen = 0, link_type = DLT_EN10MB;
+  } h;
+  static_assert(sizeof h == kPcapHeader);
+  h.snaplen = snaplen_;
+  if (::pwrite(fd_, &h, sizeof h, 0) != ssize_t(sizeof h))
     throw std::runtime_error("cannot write capture " + path_ + ": " + std::strerror(errno ? errno : EIO));
   committed_ = kPcapHeader;
 }
