@@ -7,7 +7,7 @@ namespace broker {
 namespace core {
 
 const int kInPorts = 8;        // ingress (network) ports
-const int kLanes = 2;          // beat pipelines (one per CMAC): ingress port p enters lane p % kLanes
+const int kLanes = 2;          // beat pipelines (one per CMAC): ingress port p enters lane_of(p)
 const int kOutPorts = 16;      // egress (tool) ports
 const int kGroups = 16;        // port groups
 const int kMembers = 16;       // members per group
@@ -28,6 +28,9 @@ const int kMplsLabels = 16;    // labels walked looking for bottom-of-stack; the
 const int kIp6ExtHeaders = 8;  // IPv6 extension headers walked
 const int kGtpExtHeaders = 4;  // GTP-U extension headers walked
 const uint8_t kNoPort = 0xFF;  // "no egress port": dropped
+
+// The beat lane (rx0/tx0 or rx1/tx1) a frame from ingress port in_port takes.
+inline int lane_of(unsigned in_port) { return int(in_port % kLanes); }
 
 }  // namespace core
 }  // namespace broker

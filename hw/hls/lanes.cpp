@@ -24,7 +24,7 @@ void decision_split_task(hls::stream<DecisionItem>& decision, hls::stream<Decisi
   // Reads only when both lanes and the order can take a word: never blocks halfway.
   if (decision.empty() || decision0.full() || decision1.full() || order.full()) return;
   const DecisionItem d = decision.read();
-  const LaneId lane = d.in_port[0] ? 1 : 0;
+  const LaneId lane = lane_of(d.in_port.to_uint());
   if (lane == 0) decision0.write(d);
   else decision1.write(d);
   order.write(lane);

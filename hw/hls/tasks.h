@@ -37,7 +37,7 @@ namespace core {
 // is empty): at most one item per call. decision_split sends each decision to its frame's lane
 // and notes the lane in `order`; stats_merge takes the lanes' StatsEvents in that order, so
 // the shared part sees every frame in one order (the decision log's). II=1 each: one item in,
-// one out per call, a 1-bit state; latency 1.
+// one out per call; hdr_merge keeps 1 bit, stats_merge 3, decision_split none; latency 1.
 struct MergeState {
   bool prefer1;   // lane 1 goes first when both offer
 };

@@ -19,7 +19,7 @@ module broker_top #(
   parameter int unsigned NUM_IN      = 8,          // = broker_regmap_pkg in_ports
   parameter int unsigned NUM_OUT     = 16,         // = out_ports
   parameter int unsigned CLK_HZ      = 322265625,  // built-for clock: the tick's until KERNEL_CLK_HZ is written
-  parameter int unsigned QUEUE_BEATS = 2048,       // egress queue depth per port, beats (= CAPS3)
+  parameter int unsigned QUEUE_BEATS = 2048,       // egress queue depth per port and lane, beats (= CAPS3)
   parameter int unsigned RX_FIFO_BEATS = 2048,     // ingress FIFO depth per port, beats (= CAPS3)
   // Ports with a wire on the card (CAPS3.RX_WIRED / TX_WIRED): only ports 0 .. *_WIRED-1 get
   // a FIFO, a queue, a meter and drop counters. The others keep their registers (the register
@@ -103,6 +103,10 @@ module broker_top #(
   // ---- ingress -----------------------------------------------------------------------
   localparam int unsigned LANES = 2;              // = core_params.h kLanes: one per CMAC
   localparam int unsigned PER_LANE = NUM_IN / LANES;
+  // The core instance below wires rx0/rx1 and tx0/tx1 by name.
+  if (LANES != 2 || NUM_IN % LANES != 0) begin : g_bad_lanes
+    $error("broker_top: the core has exactly two lanes, and NUM_IN must be a multiple of them");
+  end
   // Per lane l at [l*W +: W] (flat: yosys 0.23 takes no packed 2-D arrays).
   logic [LANES*DATA_W-1:0] core_rx_tdata;
   logic [LANES*KEEP_W-1:0] core_rx_tkeep;

@@ -1,5 +1,6 @@
-// Round-robin, frame-atomic arbiter of NUM_IN ingress AXI4-Streams into the core's one rx
-// stream; TID carries the ingress port index.
+// Round-robin, frame-atomic arbiter of NUM_IN AXI4-Streams into one: a lane's ingress FIFOs
+// into that lane's rx stream, and a tool port's two lane queues into its output; TID carries
+// the index of the input.
 //
 // Between frames the grant is chosen combinationally among the ports offering a beat,
 // starting after the port that sent the last frame; once a frame's first beat is taken the

@@ -14,8 +14,12 @@
 // (discard_o at its last beat); a frame whose first beat has already left finishes, so the
 // port never sends a truncated frame.
 //
+// flush_i may take m_tvalid away without a handshake (a frame not yet begun is discarded): m_*
+// feed the shell's own arbiter, never an AXI4-Stream sink outside broker_top.
+//
 // Memory with a registered read (block RAM or UltraRAM) plus one output register: one beat per
-// clock in and out, m_tvalid from registers, two clocks from a committed TLAST to m_tvalid.
+// clock in and out, m_tvalid from registers gated by the flush, two clocks from a committed
+// TLAST to m_tvalid.
 module packet_fifo #(
   parameter int unsigned DATA_W = 512,
   parameter int unsigned KEEP_W = DATA_W / 8,

@@ -1,6 +1,6 @@
 // Congestion through the whole top (ctest label `congestion`): one tool port stops taking beats
-// while the pipeline runs at one beat per clock. Its egress queue drops whole frames for that
-// port only; every other port loses nothing, the pipeline never slows, nothing leaves truncated
+// while both lanes run at one beat per clock each. Its egress queue drops whole frames for that
+// port only; every other port loses nothing, the lanes never slow, nothing leaves truncated
 // or out of order, and the port's TX_DROPS equals the frames the model saw it drop.
 #include <algorithm>
 #include <cstdio>

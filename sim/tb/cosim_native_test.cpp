@@ -191,7 +191,7 @@ TEST(SimCosimNative, SameEgressAndSameDecisionsAsTheStepFunction) {
       b.strb = b.keep;
       b.last = off + n == f.data.size();
       b.id = f.port;
-      (f.port % kLanes ? s->rx1 : s->rx0).write(b);
+      (lane_of(f.port) ? s->rx1 : s->rx0).write(b);
       core_step(*s, *st, now, util, ap_uint<16>(0xFFFF), zip);
       drain_tx();
     }
@@ -214,7 +214,7 @@ TEST(SimCosimNative, SameEgressAndSameDecisionsAsTheStepFunction) {
   std::map<int, std::vector<std::vector<uint8_t>>> sim_by_port;
   for (const auto& f : sim_out) sim_by_port[f.port].push_back(f.data);
   std::map<std::vector<uint8_t>, std::set<int>> lanes_of_bytes;
-  for (const auto& f : frames) lanes_of_bytes[f.data].insert(f.port % kLanes);
+  for (const auto& f : frames) lanes_of_bytes[f.data].insert(lane_of(f.port));
   auto lane_order = [&](const std::vector<std::vector<uint8_t>>& out, int lane) {
     std::vector<std::vector<uint8_t>> v;
     for (const auto& d : out)

@@ -136,7 +136,7 @@ TEST(SimCsr, ReadWriteRegistersReadBack) {
   EXPECT_TRUE(wrong.empty()) << wrong;
 }
 
-// All eight ingress ports at line rate into the one pipeline (8 beats offered per clock) and
+// All eight ingress ports at line rate into the two lanes (8 beats offered per clock) and
 // the tool port stopped: the ingress FIFOs and the egress queue drop, and meanwhile counter
 // reads (the core's and the shell's), configuration writes and plain reads all complete, each
 // within CSR_TIMEOUT_CYCLES + 8 clocks (the bound broker_csr.sv documents), none with SLVERR.

@@ -3,8 +3,8 @@
 // egress queue of their tool port. What must hold whatever the latencies are is asserted: every
 // frame out, same bytes, same order, no deadlock, a frame of n beats takes at least n cycles (a
 // tool port that stops: congestion_test.cpp). What the composition measures (cycles per frame,
-// per-stage latency) is printed as [ figures ] lines and recorded as test properties; no figure
-// is asserted, and nothing is timed on the wall clock.
+// per-stage latency) is printed as [ figures ] lines and recorded as test properties; of the
+// paced runs only "nothing lost" is asserted, and nothing is timed on the wall clock.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -280,8 +280,8 @@ std::vector<PacedCase> paced_cases() {
 }
 
 // One CMAC at 100 GbE line rate never needs more than one beat per clock (65-byte frames, the
-// worst: 2 beats per 85 wire bytes = 0.91 beats per clock at 322 MHz): the one pipeline loses
-// nothing at any size.
+// worst: 2 beats per 85 wire bytes = 0.91 beats per clock at 322 MHz): its lane loses nothing
+// at any size.
 TEST(SimLineRate, OneCmacAtLineRateEveryFrameSizeLosesNothing) {
   for (const auto& c : paced_cases()) {
     const PacedRun r = run_paced(c.lens, 1);

@@ -148,14 +148,14 @@ inline void expect_port_output(const std::map<int, std::vector<size_t>>& expect_
     for (int lane = 0; lane < core::kLanes; ++lane) {
       std::vector<size_t> want, have;
       for (size_t i : e)
-        if (sent_port[i] % core::kLanes == lane) want.push_back(i);
+        if (core::lane_of(sent_port[i]) == lane) want.push_back(i);
       for (const auto& f : g) {
         const auto it = index_of.find(f);
         if (it == index_of.end()) {
           ADD_FAILURE() << "port " << p << " sent a frame of " << f.size() << " bytes that was never sent (truncated?)";
           return;
         }
-        if (sent_port[it->second] % core::kLanes == lane) have.push_back(it->second);
+        if (core::lane_of(sent_port[it->second]) == lane) have.push_back(it->second);
       }
       EXPECT_EQ(have, want) << "port " << p << ", lane " << lane << ": frames out of order or missing";
     }

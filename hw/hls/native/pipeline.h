@@ -15,9 +15,6 @@ namespace core {
 
 ap_uint<256> pack_util(const uint16_t util_bp[kOutPorts]);
 
-// The lane (rx0/tx0 or rx1/tx1) of a frame that enters on ingress port in_port.
-inline int lane_of(uint8_t in_port) { return in_port % kLanes; }
-
 // Every egress port's link up (LINK_STATUS as the core's link_up input sees it).
 const uint16_t kAllLinksUp = 0xFFFF;
 

@@ -109,7 +109,7 @@ void SoftCard::write32(uint32_t offset, uint32_t value) {
   if (info.access == rm::Access::kRO) return;  // ignored, as the CSR block does
   const uint16_t link_before = link_locked();
   if (info.access == rm::Access::kRW) regs_[offset / 4] = value;
-  note_link_change(link_before);
+  if (offset == rm::LINK_ADMIN_DOWN) note_link_change(link_before);  // the only register the link follows
   decode_write(offset, value);
   core_->flush_csr(now_ns_ / 1000);
 }

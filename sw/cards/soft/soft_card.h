@@ -40,7 +40,7 @@ class SoftCard final : public driver::RegisterBus {
   void count_tx_drop(uint8_t out_port, uint64_t n = 1);
 
   // The wire's link state of an egress port (what a card's MAC reports): the soft card's
-  // interface-bound ports follow the interface's operstate; other ports are up. LINK_STATUS
+  // interface-bound ports follow the interface (up and running); other ports are up. LINK_STATUS
   // is this and not LINK_ADMIN_DOWN; selection sees LINK_STATUS.
   void set_wire_link(uint8_t out_port, bool up);
   uint16_t link_status() const;

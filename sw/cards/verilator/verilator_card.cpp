@@ -136,7 +136,7 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
     while (frames.size() <= k - zip.first()) frames.emplace_back();
     return frames[k - zip.first()];
   }
-  static int lane_of(const core::FrameTrace& t) { return int(t.decision.in_port.to_uint()) % core::kLanes; }
+  static int lane_of(const core::FrameTrace& t) { return core::lane_of(t.decision.in_port.to_uint()); }
   // Frames are numbered in the order the core decides them (the shared tasks' order); a lane's
   // frames keep their order. Once a frame's decision is in, its lane says which of the first
   // beats seen entering rx0 / rx1 was its own.

@@ -30,7 +30,7 @@ class VerilatorCard final : public driver::RegisterBus {
   // ingress FIFO drops whole the frames it has no room for, as a CMAC cannot wait).
   enum class IngressMode {
     // Frames go in one at a time across all ports, in the order they were sent, each port at
-    // one beat per clock: at most one beat per clock in total, less than either lane carries,
+    // one beat per clock: at most one beat per clock in total, what one lane carries,
     // so nothing is dropped for the ingress. Replays and comparisons use it.
     kOneLine,
     // Every port drives its own frames back to back at once (or at the times send_at gives),
