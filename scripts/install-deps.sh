@@ -11,6 +11,7 @@ packages=(
   verilator libxrt-dev
   python3-grpcio python3-protobuf
   iproute2 tcl python3 openssl
+  tshark
 )
 
 # `install-deps.sh --fuzz` (make fuzz): clang and its libFuzzer/sanitizer runtimes too

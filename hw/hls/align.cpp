@@ -1,28 +1,19 @@
 // The align task: beats in; the first four beats of each frame also form its header window.
 #include "beat_bytes.h"
 #include "tasks.h"
+#include "window.h"
 
 namespace broker {
 namespace core {
 
-namespace {
-
-// Bytes 0..n-1 set: what of the window is the frame (stale beats of the previous frame and
-// bytes past TKEEP read as zero).
-Window byte_mask(const Offset& n) {
-  if (n >= kParseBytes) return ~Window(0);
-  ap_uint<11> bits = n;
-  bits <<= 3;
-  return ~(~Window(0) << bits);
-}
-
-}  // namespace
-
-void align_task(hls::stream<AxisBeat>& rx, hls::stream<HeaderItem>& hdr,
-                hls::stream<AxisBeat>& payload, AlignState& st) {
+void align_task(hls::stream<AxisBeat>& rx, hls::stream<TunnelInfo>& meta,
+                hls::stream<HeaderItem>& hdr, hls::stream<AxisBeat>& payload, AlignState& st) {
 #pragma HLS PIPELINE II = 1
   if (rx.empty() || payload.full() || hdr.full()) return;
+  // decap sends a frame's TunnelInfo before its first beat.
+  if (st.beat == 0 && meta.empty()) return;
   const AxisBeat b = rx.read();
+  if (st.beat == 0) st.tun = meta.read();
   const PortId port = st.beat == 0 ? PortId(b.id) : st.in_port;
   // Header capture by beat index: beat k of the frame is window bytes 64k..64k+63.
 capture:
@@ -38,6 +29,7 @@ capture:
     h.win = st.win & byte_mask(avail);
     h.more = !b.last;
     h.in_port = port;
+    h.tun = st.tun;
     hdr.write(h);
   }
   st.in_port = port;

@@ -33,6 +33,37 @@ typedef ap_uint<4 + kBucketBits> FlowIndex;  // group and bucket: a flow table e
 
 enum L3Kind { kL3None = 0, kL3Ipv4 = 1, kL3Ipv6 = 2 };
 
+// ---- tunnel termination (DESIGN.md "Virtual TAPs, tunnels, filters, flow records") --------
+
+// The tunnel a frame arrived in, as the decision log names it.
+enum TunnelKind { kTunNone = 0, kTunGre = 1, kTunErspan1 = 2, kTunErspan2 = 3, kTunErspan3 = 4, kTunVxlan = 5 };
+// What termination did with a frame, for the per-port counters. kTunPlain: the port
+// terminates nothing.
+enum TunnelVerdict { kTunPlain = 0, kTunTerminated = 1, kTunPassed = 2, kTunFragment = 3 };
+
+// The tunnel whose outer headers were removed (kind kTunNone: none).
+struct TunnelFields {
+  ap_uint<3> kind;         // TunnelKind
+  ap_uint<32> id;          // ERSPAN session ID, VXLAN VNI, GRE key; 0 when none
+  ap_uint<4> src_version;  // 4 or 6: the outer header's version (0 when not terminated)
+  IpAddr src;              // the outer source address: the TAP that sent it
+};
+
+// What travels with a frame to the counters: the verdict and the bytes removed.
+struct TunnelOutcome {
+  ap_uint<2> verdict;      // TunnelVerdict
+  ap_uint<7> strip;        // bytes removed from the frame's start (the wire length is len + strip)
+  bool l3;                 // an IP payload of GRE: the frame's first 14 bytes after the strip
+                           // became an Ethernet header with zero MACs
+};
+
+// tunnel_parse -> decap -> align: one per frame.
+struct TunnelInfo {
+  TunnelFields f;
+  TunnelOutcome o;
+  ap_uint<16> l3_type;     // o.l3: the EtherType of that Ethernet header
+};
+
 // What the parser knows about a frame's verdicts before the frame has ended. Frames longer
 // than the window are decided before their end is seen, so nothing the parser extracts may
 // depend on the frame's length past the window: the checks that do are saved as two lengths
@@ -86,6 +117,7 @@ struct Fields {
   IpFields ip;
   L4Fields l4;
   InnerFields inner;
+  TunnelFields tun;        // the tunnel terminated before the parser saw the frame
 };
 
 // align -> parse_eth: one per frame, once its first 256 bytes (or all of it) are in. Every
@@ -95,6 +127,7 @@ struct HeaderItem {
   Offset avail;     // bytes of win that are the frame: min(frame length, 256)
   bool more;        // the frame goes on past the window
   PortId in_port;
+  TunnelInfo tun;   // what termination did: the window holds the inner frame
 };
 
 // parse_eth -> parse_ip
@@ -135,6 +168,7 @@ struct L4Item {
 struct ParsedItem {
   PortId in_port;
   Fields f;
+  TunnelOutcome tun_out;
   ParseVerdict v;
 };
 
@@ -156,6 +190,7 @@ struct FrameMeta {
   bool frag_first;      // a first fragment: its port is remembered
   bool frag_later;      // a later fragment: follows its first fragment if remembered
   FragIdentity frag;
+  TunnelOutcome tun_out;
   ParseVerdict v;
 };
 
@@ -183,6 +218,7 @@ struct DecisionItem {
   bool frag_follow;     // a later fragment sent where its first fragment went
   bool frag_miss;       // a later fragment decided by its fallback key
   bool fragment;
+  TunnelOutcome tun_out;
   ParseVerdict v;
 };
 
@@ -191,9 +227,10 @@ struct StatsEvent {
   PortId in_port;
   PortId out_port;      // kNoPort: dropped
   GroupId group;
-  Length len;           // frame bytes
+  Length len;           // frame bytes as delivered (after termination)
   bool malformed, depth_exceeded, fragment;
   bool new_flow, avoided, frag_follow, frag_miss;
+  TunnelOutcome tun_out;
 };
 
 // ---- Field lists: one per item, for code that handles items as bit vectors --------------
@@ -213,10 +250,15 @@ template <class F> void visit(L4Fields& x, F&& f) {
   f(x.has_l4); f(x.src_port); f(x.dst_port); f(x.has_gtp); f(x.gtp_msgtype); f(x.gtp_teid);
 }
 template <class F> void visit(InnerFields& x, F&& f) { f(x.version); f(x.src_ip); f(x.dst_ip); }
+template <class F> void visit(TunnelFields& x, F&& f) { f(x.kind); f(x.id); f(x.src_version); f(x.src); }
+template <class F> void visit(TunnelOutcome& x, F&& f) { f(x.verdict); f(x.strip); f(x.l3); }
+template <class F> void visit(TunnelInfo& x, F&& f) { visit(x.f, f); visit(x.o, f); f(x.l3_type); }
 template <class F> void visit(Fields& x, F&& f) {
-  visit(x.eth, f); visit(x.ip, f); visit(x.l4, f); visit(x.inner, f);
+  visit(x.eth, f); visit(x.ip, f); visit(x.l4, f); visit(x.inner, f); visit(x.tun, f);
 }
-template <class F> void visit(HeaderItem& x, F&& f) { f(x.win); f(x.avail); f(x.more); f(x.in_port); }
+template <class F> void visit(HeaderItem& x, F&& f) {
+  f(x.win); f(x.avail); f(x.more); f(x.in_port); visit(x.tun, f);
+}
 template <class F> void visit(EthItem& x, F&& f) {
   visit(x.h, f); visit(x.eth, f); f(x.l3); f(x.l3_off);
   f(x.l3_limit); visit(x.v, f);
@@ -229,21 +271,23 @@ template <class F> void visit(L4Item& x, F&& f) {
   visit(x.h, f); visit(x.eth, f); visit(x.ip, f); visit(x.l4, f);
   f(x.inner_follows); f(x.inner_off); f(x.gtp_end); visit(x.v, f);
 }
-template <class F> void visit(ParsedItem& x, F&& f) { f(x.in_port); visit(x.f, f); visit(x.v, f); }
+template <class F> void visit(ParsedItem& x, F&& f) {
+  f(x.in_port); visit(x.f, f); visit(x.tun_out, f); visit(x.v, f);
+}
 template <class F> void visit(FragIdentity& x, F&& f) { f(x.src_ip); f(x.dst_ip); f(x.proto); f(x.id); }
 template <class F> void visit(FrameMeta& x, F&& f) {
   f(x.in_port); f(x.mapped); f(x.group); f(x.fragment); f(x.frag_first); f(x.frag_later);
-  visit(x.frag, f); visit(x.v, f);
+  visit(x.frag, f); visit(x.tun_out, f); visit(x.v, f);
 }
 template <class F> void visit(KeyItem& x, F&& f) { f(x.key); f(x.xor16); visit(x.meta, f); }
 template <class F> void visit(HashedItem& x, F&& f) { f(x.hash); f(x.frag_index); visit(x.meta, f); }
 template <class F> void visit(DecisionItem& x, F&& f) {
   f(x.out_port); f(x.in_port); f(x.mapped); f(x.group); f(x.slot); f(x.new_flow); f(x.avoided);
-  f(x.frag_follow); f(x.frag_miss); f(x.fragment); visit(x.v, f);
+  f(x.frag_follow); f(x.frag_miss); f(x.fragment); visit(x.tun_out, f); visit(x.v, f);
 }
 template <class F> void visit(StatsEvent& x, F&& f) {
   f(x.in_port); f(x.out_port); f(x.group); f(x.len); f(x.malformed); f(x.depth_exceeded);
-  f(x.fragment); f(x.new_flow); f(x.avoided); f(x.frag_follow); f(x.frag_miss);
+  f(x.fragment); f(x.new_flow); f(x.avoided); f(x.frag_follow); f(x.frag_miss); visit(x.tun_out, f);
 }
 template <class F> void visit(AxisBeat& x, F&& f) {
   f(x.data); f(x.keep); f(x.strb); f(x.last); f(x.id); f(x.dest);

@@ -4,11 +4,16 @@
 namespace broker {
 namespace core {
 
-void csr_fanout_task(hls::stream<CsrWrite>& csr_wr, hls::stream<CsrWrite>& key_cfg,
+void csr_fanout_task(hls::stream<CsrWrite>& csr_wr, hls::stream<CsrWrite>& tunnel_cfg0,
+                     hls::stream<CsrWrite>& tunnel_cfg1, hls::stream<CsrWrite>& key_cfg,
                      hls::stream<CsrWrite>& select_cfg, hls::stream<CsrWrite>& stats_cfg) {
 #pragma HLS PIPELINE II = 1
-  if (csr_wr.empty() || key_cfg.full() || select_cfg.full() || stats_cfg.full()) return;
+  if (csr_wr.empty() || tunnel_cfg0.full() || tunnel_cfg1.full() || key_cfg.full() ||
+      select_cfg.full() || stats_cfg.full())
+    return;
   const CsrWrite w = csr_wr.read();
+  tunnel_cfg0.write(w);
+  tunnel_cfg1.write(w);
   key_cfg.write(w);
   select_cfg.write(w);
   stats_cfg.write(w);

@@ -37,6 +37,7 @@ void egress_task(hls::stream<AxisBeat>& payload, hls::stream<DecisionItem>& dec,
     e.avoided = d.avoided;
     e.frag_follow = d.frag_follow;
     e.frag_miss = d.frag_miss;
+    e.tun_out = d.tun_out;
     stats.write(e);
     st.have = false;
   }

@@ -134,6 +134,7 @@ void key_task(hls::stream<ParsedItem>& in, hls::stream<CsrWrite>& cfg, hls::stre
   k.meta.frag.dst_ip = p.f.ip.dst_ip;
   k.meta.frag.proto = p.f.ip.frag_proto;
   k.meta.frag.id = p.f.ip.frag_id;
+  k.meta.tun_out = p.tun_out;
   k.meta.v = p.v;
   out.write(k);
 }

@@ -17,6 +17,8 @@ ParsedItem parse_inner(const L4Item& in) {
   out.f.inner.version = 0;
   out.f.inner.src_ip = 0;
   out.f.inner.dst_ip = 0;
+  out.f.tun = in.h.tun.f;
+  out.tun_out = in.h.tun.o;
   out.v = in.v;
   ParseVerdict& v = out.v;
   if (v.stop || !in.inner_follows) return out;

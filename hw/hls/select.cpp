@@ -230,6 +230,7 @@ void select_task(hls::stream<HashedItem>& in, hls::stream<CsrWrite>& cfg,
     d.frag_follow = false;
     d.frag_miss = false;
     d.fragment = meta.fragment;
+    d.tun_out = meta.tun_out;
     d.v = meta.v;
 
     // Both tables are read on every frame; the newest forwarded write wins over the memory.

@@ -14,6 +14,9 @@ clear_ports:
 #pragma HLS UNROLL
     st.rx_pkts[p] = 0;
     st.rx_bytes[p] = 0;
+    st.tun_terminated[p] = 0;
+    st.tun_passed[p] = 0;
+    st.tun_fragments[p] = 0;
   }
 clear_out:
   for (int p = 0; p < kOutPorts; ++p) {
@@ -40,7 +43,10 @@ void count(const StatsEvent& e, StatsState& st) {
   if (e.in_port < kInPorts) {
     const ap_uint<3> p = e.in_port.range(2, 0);
     st.rx_pkts[p] += 1;
-    st.rx_bytes[p] += e.len;
+    st.rx_bytes[p] += e.len + e.tun_out.strip;  // the frame as it came, outer headers and all
+    if (e.tun_out.verdict == kTunTerminated) st.tun_terminated[p] += 1;
+    if (e.tun_out.verdict == kTunPassed) st.tun_passed[p] += 1;
+    if (e.tun_out.verdict == kTunFragment) st.tun_fragments[p] += 1;
   }
   if (e.malformed) st.malformed += 1;
   if (e.fragment) st.fragments += 1;
@@ -68,6 +74,9 @@ bool counter_at(uint32_t addr, const StatsState& st, ap_uint<64>& v) {
   else if ((i = register_instance(addr, rm::TX_BYTES_LO, rm::TX_COUNTERS_STRIDE, rm::kOutPorts)) >= 0) v = st.tx_bytes[i];
   else if ((i = register_instance(addr, rm::GRP_PKTS_LO, rm::GROUP_COUNTERS_STRIDE, rm::kGroups)) >= 0) v = st.grp_pkts[i];
   else if ((i = register_instance(addr, rm::GRP_NEW_FLOWS_LO, rm::GROUP_COUNTERS_STRIDE, rm::kGroups)) >= 0) v = st.grp_new_flows[i];
+  else if ((i = register_instance(addr, rm::TUN_TERMINATED_LO, rm::TUNNEL_COUNTERS_STRIDE, rm::kInPorts)) >= 0) v = st.tun_terminated[i];
+  else if ((i = register_instance(addr, rm::TUN_PASSED_LO, rm::TUNNEL_COUNTERS_STRIDE, rm::kInPorts)) >= 0) v = st.tun_passed[i];
+  else if ((i = register_instance(addr, rm::TUN_FRAGMENTS_LO, rm::TUNNEL_COUNTERS_STRIDE, rm::kInPorts)) >= 0) v = st.tun_fragments[i];
   else if (addr == rm::MALFORMED_LO) v = st.malformed;
   else if (addr == rm::FRAGMENTS_LO) v = st.fragments;
   else if (addr == rm::DEPTH_EXCEEDED_LO) v = st.depth_exceeded;
@@ -102,6 +111,9 @@ void stats_task(hls::stream<StatsEvent>& ev, hls::stream<CsrWrite>& cfg,
 #pragma HLS ARRAY_PARTITION variable = st.tx_bytes type = complete
 #pragma HLS ARRAY_PARTITION variable = st.grp_pkts type = complete
 #pragma HLS ARRAY_PARTITION variable = st.grp_new_flows type = complete
+#pragma HLS ARRAY_PARTITION variable = st.tun_terminated type = complete
+#pragma HLS ARRAY_PARTITION variable = st.tun_passed type = complete
+#pragma HLS ARRAY_PARTITION variable = st.tun_fragments type = complete
   if (!cfg.empty()) {
     const CsrWrite w = cfg.read();
     if (csr_address(w) == rm::COMMAND && (csr_data(w) & rm::COMMAND_CLEAR_COUNTERS_MASK)) clear_counters(st);

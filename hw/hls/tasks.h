@@ -1,17 +1,18 @@
 // The core as a dataflow of small free-running tasks joined by FIFOs (DESIGN.md "The fabric
 // pipeline"):
 //
-//   rx0 ─► align0 ─┬─ HeaderItem ─┐
-//   rx1 ─► align1 ─┼─ HeaderItem ─┴► hdr_merge ─► parse_eth ─► parse_ip ─► parse_l4 ─► parse_inner
+//   rx0 ─► tunnel_parse0 ─► decap0 ─► align0 ─┬─ HeaderItem ─┐
+//   rx1 ─► tunnel_parse1 ─► decap1 ─► align1 ─┼─ HeaderItem ─┴► hdr_merge ─► parse_eth ─► parse_ip ─► parse_l4 ─► parse_inner
 //                  │                                                                       │
 //                  │     decision0, decision1 ◄─ decision_split ◄─ select ◄─ hash ◄─ key ◄─┘
 //                  │                    │  (lane order) │        (flow table, fragment table)
 //                  └─ payload beats ──► egress0 ─► tx0, egress1 ─► tx1 (one per lane)
 //                                          │ StatsEvent           ▼
 //                                       stats_merge (in decision order) ─► stats ─► ctr_rsp
-//   csr_wr ─► csr_fanout ─► key, select, stats (config);  ctr_req ─► stats
+//   csr_wr ─► csr_fanout ─► tunnel_parse0/1, key, select, stats (config);  ctr_req ─► stats
 //
-// Two lanes, one per CMAC: the tasks that see every beat (align, the payload bypass, egress)
+// Two lanes, one per CMAC: the tasks that see every beat (tunnel_parse, decap, align, the payload
+// bypass, egress)
 // run once per lane, each at one beat per clock; the tasks that see one item per frame run
 // once, shared by both lanes. 2 x 100 GbE is at most 2 x 148.8 M frames/s (64-byte frames),
 // below one item per clock at 322.265625 MHz, and a single select means a single flow table:
@@ -53,24 +54,77 @@ void stats_merge_task(hls::stream<StatsEvent>& ev0, hls::stream<StatsEvent>& ev1
                       hls::stream<LaneId>& order, hls::stream<StatsEvent>& ev, StatsMergeState& st);
 
 // ---- csr_fanout ------------------------------------------------------------------------
-// Copies each register write to the three tasks that hold configuration; each keeps its own
+// Copies each register write to the five tasks that hold configuration; each keeps its own
 // copy of only the registers it uses. II=1: one word in, one to each output, no state.
 // Latency 1.
-void csr_fanout_task(hls::stream<CsrWrite>& csr_wr, hls::stream<CsrWrite>& key_cfg,
+void csr_fanout_task(hls::stream<CsrWrite>& csr_wr, hls::stream<CsrWrite>& tunnel_cfg0,
+                     hls::stream<CsrWrite>& tunnel_cfg1, hls::stream<CsrWrite>& key_cfg,
                      hls::stream<CsrWrite>& select_cfg, hls::stream<CsrWrite>& stats_cfg);
+
+// ---- tunnel termination: tunnel_parse, then decap (one of each per lane) ----------------
+// tunnel_parse decides from a frame's first two beats (128 bytes: the longest outer header
+// chain it terminates, Ethernet + 4 tags + IPv4 with options + GRE with every option + ERSPAN
+// III with its subheader, is 126 bytes) whether the frame is a tunnel its ingress port
+// terminates, and how many bytes to remove. The outer Ethernet and IP headers are read by the
+// parser's own layer functions (parse_eth, parse_ip) on that 128-byte window, GRE, ERSPAN
+// and VXLAN at fixed offsets of one shifted view. Every beat goes on unchanged to the decap
+// FIFO; one TunnelInfo per frame leaves with its second beat (or its only one). II=1: one beat
+// in, at most one item per output; the state is the first beat and a beat counter, so the
+// outer parse is a feed-forward path that Vitis pipelines. Latency ~5 (Ethernet tags, IP
+// header/extension chain, GRE flags to offsets, ERSPAN/VXLAN reads, checks).
+struct TunnelParseState {
+  ap_uint<512> first;                   // the frame's first beat, until its second comes
+  ap_uint<2> beat;                      // 0: the next beat starts a frame; 1: it is the second; 2: later
+  ap_uint<3> terminate[kInPorts];       // TUN_CTRL GRE/ERSPAN/VXLAN
+  ap_uint<4> addr_version[kInPorts];    // 0 (any address), 4 or 6
+  IpAddr addr[kInPorts];                // TUN_ADDR0..3 as wire bytes
+};
+// The termination of a frame whose first bytes (up to 128) are `win` (zero past them): `avail`
+// bytes of it, `more` when it goes on. Pure; also what the tests call.
+TunnelInfo tunnel_of(const Window& win, const Offset& avail, bool more, const PortId& in_port,
+                     const TunnelParseState& cfg);
+void tunnel_parse_task(hls::stream<AxisBeat>& rx, hls::stream<CsrWrite>& cfg,
+                       hls::stream<AxisBeat>& beats, hls::stream<TunnelInfo>& info,
+                       TunnelParseState& st);
+
+// decap removes the first `strip` bytes of each frame (0 for frames not terminated) with one
+// byte shift per beat: output beat j is input bytes strip + 64j .. strip + 64j + 63, i.e. the
+// held previous beat's bytes from strip % 64 on and the current beat's bytes before it (a
+// 1024-to-512-bit shifter by a 6-bit amount). The first strip / 64 beats are skipped; an IP
+// payload of GRE gets its 14-byte Ethernet header written over the first output bytes. Every
+// beat is delayed by one call (the held beat), so the last beat's remainder, when it does not
+// fit the previous output beat, leaves in the call that reads the next frame's first beat,
+// which never emits (it is only held): one beat in and at most one beat out per call, with no
+// bubble between frames and none within. The frame's TunnelInfo goes on to align with its first
+// beat. II=1; the state is one held beat, one pending beat and counters. Latency 1 (+1 beat
+// of delay).
+struct DecapState {
+  bool in_frame;           // info of the frame being read was taken
+  TunnelInfo cur;          // that frame's termination
+  ap_uint<2> in_beat;      // beats of it read, saturating at 2
+  bool out_first;          // the next beat out is the frame's first
+  bool held_ok;
+  ap_uint<512> held;       // the last beat read, not yet (wholly) sent
+  bool pend_ok;            // `pend` is the frame's last beat out, sent by the next call
+  AxisBeat pend;
+};
+void decap_task(hls::stream<AxisBeat>& beats, hls::stream<TunnelInfo>& info,
+                hls::stream<AxisBeat>& out, hls::stream<TunnelInfo>& meta, DecapState& st);
 
 // ---- align -----------------------------------------------------------------------------
 // Every beat goes on to the payload FIFO; the first four of a frame are also written into the
 // header window at their beat index (a 4-way write select, no byte shifting). The HeaderItem
-// leaves with TLAST or with the fourth beat, whichever comes first. II=1: one beat in, at most
-// one item per output; the window is registers. Latency 2 (keep-mask, then emit).
+// leaves with TLAST or with the fourth beat, whichever comes first, with the frame's
+// TunnelInfo (taken from decap with the first beat). II=1: one beat in, at most one item per
+// output; the window is registers. Latency 2 (keep-mask, then emit).
 struct AlignState {
   Window win;
   ap_uint<3> beat;      // index of the next beat in its frame, saturating at kHeaderBeats
   PortId in_port;
+  TunnelInfo tun;
 };
-void align_task(hls::stream<AxisBeat>& rx, hls::stream<HeaderItem>& hdr,
-                hls::stream<AxisBeat>& payload, AlignState& st);
+void align_task(hls::stream<AxisBeat>& rx, hls::stream<TunnelInfo>& meta,
+                hls::stream<HeaderItem>& hdr, hls::stream<AxisBeat>& payload, AlignState& st);
 
 // ---- the parser: four layers, each one shift of the window and reads at fixed offsets ---
 // Stateless; each is a pure function of its input item (so II=1 is evident), wrapped by its
@@ -208,6 +262,7 @@ struct StatsState {
   ap_uint<64> grp_pkts[kGroups], grp_new_flows[kGroups];
   ap_uint<64> malformed, fragments, depth_exceeded, unmapped_drops, threshold_avoids;
   ap_uint<64> frag_follows, frag_misses;
+  ap_uint<64> tun_terminated[kInPorts], tun_passed[kInPorts], tun_fragments[kInPorts];
   ap_uint<32> hi_latch;   // HI word latched by the last LO read
 };
 void stats_task(hls::stream<StatsEvent>& ev, hls::stream<CsrWrite>& cfg,
@@ -215,6 +270,8 @@ void stats_task(hls::stream<StatsEvent>& ev, hls::stream<CsrWrite>& cfg,
 
 // Every task's state: what a card resets and what an explanation copies.
 struct CoreTaskState {
+  TunnelParseState tunnel_parse0, tunnel_parse1;
+  DecapState decap0, decap1;
   AlignState align0, align1;
   MergeState hdr_merge;
   StatsMergeState stats_merge;

@@ -54,6 +54,15 @@ inline ap_uint<8 * N> layer_view(const Window& win, const ap_uint<OW>& off) {
   return shifted.range(8 * N - 1, 0);
 }
 
+// Bytes 0..n-1 set: what of a window is the frame (stale bytes of an earlier frame and bytes
+// past TKEEP read as zero).
+inline Window byte_mask(const Offset& n) {
+  if (n >= kParseBytes) return ~Window(0);
+  ap_uint<11> bits = n;
+  bits <<= 3;
+  return ~(~Window(0) << bits);
+}
+
 // The larger of a saved length and a new requirement.
 inline Length max_len(const Length& a, const Length& b) { return a > b ? a : b; }
 

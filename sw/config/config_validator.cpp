@@ -1,4 +1,5 @@
 #include "config_validator.h"
+#include "ip_address.h"
 
 #include <array>
 #include <cstdio>
@@ -118,6 +119,7 @@ class Validator {
     }
     for (int i = 0; i < config_.groups_size(); ++i)
       check_text("groups[" + std::to_string(i) + "].name", config_.groups(i).name(), kMaxNameBytes);
+    for (int i = 0; i < config_.ingress_ports_size(); ++i) check_termination(i);
 
     for (int i = 0; i < config_.ingress_ports_size(); ++i) {
       const double pace = config_.ingress_ports(i).binding().pace();
@@ -169,6 +171,10 @@ class Validator {
     bound(config_.egress_ports_size(), limits_.out_ports, "egress_ports", "entries", "this card has", "egress ports");
     bound(config_.groups_size(), limits_.groups, "groups", "groups", "this card has", "group slots");
     if (result_.errors.size() > before) return false;
+    const int tunnel_types = broker::v1::TunnelType_descriptor()->value_count() - 1;
+    for (int i = 0; i < config_.ingress_ports_size(); ++i)
+      bound(config_.ingress_ports(i).terminate_size(), uint32_t(tunnel_types),
+            "ingress_ports[" + std::to_string(i) + "].terminate", "entries", "there are", "tunnel types");
     const int kinds = broker::v1::TupleField_descriptor()->value_count() - 1;  // not UNSPECIFIED
     for (int i = 0; i < config_.groups_size(); ++i) {
       const auto& g = config_.groups(i);
@@ -271,6 +277,44 @@ class Validator {
         return false;
       i += n + 1;
     }
+    return true;
+  }
+
+  // Tunnel termination: each known type once; the address, when given, one IPv4 or IPv6
+  // address, and only with something to terminate.
+  void check_termination(int i) {
+    const auto& port = config_.ingress_ports(i);
+    const std::string prefix = "ingress_ports[" + std::to_string(i) + "]";
+    std::map<int, int> seen;
+    for (int k = 0; k < port.terminate_size(); ++k) {
+      const std::string field = prefix + ".terminate[" + std::to_string(k) + "]";
+      const int t = port.terminate(k);
+      if (t == broker::v1::TUNNEL_TYPE_UNSPECIFIED || !broker::v1::TunnelType_IsValid(t)) {
+        error(field, "unknown tunnel type " + std::to_string(t) +
+                         "; name TUNNEL_GRE, TUNNEL_ERSPAN or TUNNEL_VXLAN");
+        continue;
+      }
+      auto [it, inserted] = seen.emplace(t, k);
+      if (!inserted)
+        error(field, broker::v1::TunnelType_Name(t) + " is listed twice (also terminate[" +
+                         std::to_string(it->second) + "])");
+    }
+    const std::string& addr = port.tunnel_address();
+    if (addr.empty()) return;
+    if (!check_text_ok(addr)) {
+      error(prefix + ".tunnel_address", "is not an IPv4 or IPv6 address");
+    } else if (!parse_ip_address(addr)) {
+      error(prefix + ".tunnel_address", "'" + addr + "' is not an IPv4 or IPv6 address (such as 192.0.2.1 or 2001:db8::1)");
+    } else if (port.terminate_size() == 0) {
+      error(prefix + ".tunnel_address", "is set, but the port terminates no tunnel: add terminate");
+    }
+  }
+
+  // Short printable text (an address): what may be quoted back in an error.
+  static bool check_text_ok(const std::string& s) {
+    if (s.size() > 64) return false;
+    for (char c : s)
+      if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7E) return false;
     return true;
   }
 

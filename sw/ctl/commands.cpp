@@ -244,6 +244,15 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
       cols.push_back({"PKT/S", Align::kRight});
       cols.push_back({"BIT/S", Align::kRight});
     }
+    // Tunnel termination: shown once some port terminated, passed or met a tunnel.
+    bool tunnels = false;
+    for (const auto& p : s.ingress())
+      tunnels = tunnels || p.tunnel_terminated() || p.tunnel_passed() || p.tunnel_fragments();
+    if (tunnels) {
+      cols.push_back({"TERMINATED", Align::kRight});
+      cols.push_back({"PASSED", Align::kRight});
+      cols.push_back({"TUN-FRAGS", Align::kRight});
+    }
     cols.push_back({"STATE"});
     cols.push_back({"BINDING"});
     Table t(cols);
@@ -256,6 +265,11 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
                                       fmt::format("{}", p.packets()), bytes(p.bytes()),
                                       fmt::format("{}", p.drops())};
       if (rates) rate_cells(rates->in, p.port(), row);
+      if (tunnels) {
+        row.push_back(fmt::format("{}", p.tunnel_terminated()));
+        row.push_back(fmt::format("{}", p.tunnel_passed()));
+        row.push_back(fmt::format("{}", p.tunnel_fragments()));
+      }
       row.push_back(binding_state_name(p.binding_state()));
       row.push_back(binding_cell(p.binding(), p.binding_error()));
       t.add_row(std::move(row));
@@ -468,7 +482,7 @@ constexpr const char* kDecisionLogColumns[] = {
     "mpls",      "ip_proto", "src_ip",        "dst_ip",        "src_port",  "dst_port",
     "gtp_teid",  "gtp_inner_src", "gtp_inner_dst", "fragment",  "malformed", "hash",
     "bucket",    "group",    "out_port",      "len",           "ts_ns",     "depth_exceeded",
-    "frag_follow"};
+    "frag_follow", "tunnel",   "tunnel_id",     "tunnel_src"};
 
 std::vector<std::string> split_tabs(const std::string& row) {
   std::vector<std::string> cells;
@@ -1021,6 +1035,9 @@ int cmd_explain(v1::Broker::StubInterface& stub, const GlobalOptions& g, const E
   Table t({{""}, {""}});
   t.add_row({"frame", fmt::format("{} bytes from {}, ingress port {}", req.frame().size(), source,
                                   o.port)});
+  if (!f.tunnel().empty() && f.tunnel() != "none")
+    t.add_row({"tunnel", fmt::format("{} id {} from {}, terminated: the fields below are the inner frame's",
+                                     f.tunnel(), f.tunnel_id(), dash_if_empty(f.tunnel_src()))});
   t.add_row({"ethernet", fmt::format("{} > {}, ethertype 0x{:04x}", dash_if_empty(f.eth_src()),
                                      dash_if_empty(f.eth_dst()), f.ethertype())});
   if (f.vlan_ids_size() > 0) t.add_row({"vlan", join(f.vlan_ids(), " ")});

@@ -121,6 +121,9 @@ void fill_fields(const core::PacketFields& f, v1::ParsedFields* out) {
   out->set_fragment(f.fragment);
   out->set_malformed(f.malformed);
   out->set_depth_exceeded(f.depth_exceeded);
+  out->set_tunnel(core::tunnel_name(f.tunnel));
+  out->set_tunnel_id(f.tunnel_id);
+  out->set_tunnel_src(driver::format_ip(f.tunnel_src_version, f.tunnel_src));
 }
 
 bool has_capture_binding(const v1::Config& c) {
@@ -403,6 +406,9 @@ void BrokerService::snapshot(v1::CountersSnapshot* out) {
     i->set_packets(c.rx[p].packets);
     i->set_bytes(c.rx[p].bytes);
     i->set_drops(c.rx[p].drops);
+    i->set_tunnel_terminated(c.rx[p].tunnel_terminated);
+    i->set_tunnel_passed(c.rx[p].tunnel_passed);
+    i->set_tunnel_fragments(c.rx[p].tunnel_fragments);
     if (p < bindings.size()) {
       i->set_binding_state(bindings[p].state);
       i->set_binding(bindings[p].binding);
@@ -563,6 +569,11 @@ Status BrokerService::ExplainPacket(grpc::ServerContext*, const v1::ExplainPacke
                                                 "remembered: its fallback key decides)"
                                   : d.new_flow ? " (dynamic: a free bucket would be assigned now)"
                                                : ""));
+    if (r.fields.tunnel != 0)
+      out->set_reason(fmt::format("{} tunnel (ID {}) from {} terminated: the inner frame is what is decided; {}",
+                                  core::tunnel_name(r.fields.tunnel), r.fields.tunnel_id,
+                                  driver::format_ip(r.fields.tunnel_src_version, r.fields.tunnel_src),
+                                  out->reason()));
     out->set_decision_log_row(driver::DecisionLogWriter::format_row(1, uint8_t(req->ingress_port()), 0,
                                                                     uint32_t(frame.size()), r));
     return Status::OK;

@@ -731,6 +731,10 @@ bool SoftPorts::emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint3
   if (out == core::kNoPort) return false;
   const std::shared_ptr<Egress>& e = egress_[out];
   if (!e->bound()) return false;
+  // What leaves is the frame after termination: its outer headers are gone on the wire too.
+  data = card_.delivered().data();
+  len = uint32_t(card_.delivered().size());
+  wire_len -= r.term.strip;
   switch (e->offer(ts_ns, data, len, wire_len)) {
     case Egress::Offer::kQueued:
       return false;

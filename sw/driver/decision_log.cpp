@@ -20,7 +20,8 @@ std::string format_ip(uint8_t version, const uint8_t addr[16]) {
 const char* DecisionLogWriter::header() {
   return "frame\tin_port\teth_src\teth_dst\tethertype\tvlan\tmpls\tip_proto\tsrc_ip\tdst_ip\t"
          "src_port\tdst_port\tgtp_teid\tgtp_inner_src\tgtp_inner_dst\tfragment\tmalformed\t"
-         "hash\tbucket\tgroup\tout_port\tlen\tts_ns\tdepth_exceeded\tfrag_follow";
+         "hash\tbucket\tgroup\tout_port\tlen\tts_ns\tdepth_exceeded\tfrag_follow\ttunnel\ttunnel_id\t"
+         "tunnel_src";
 }
 
 DecisionLogWriter::DecisionLogWriter(std::FILE* out) : out_(out) {
@@ -36,7 +37,7 @@ std::string DecisionLogWriter::format_row(uint64_t frame, uint8_t in_port, uint6
   // Absent values are empty cells.
   auto opt = [](bool present, auto v) { return present ? fmt::format("{}", v) : std::string(); };
   return fmt::format(
-      "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+      "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
       frame, in_port, format_mac(f.src_mac), format_mac(f.dst_mac),
       f.ethertype || f.vlan_count || f.has_mpls ? fmt::format("0x{:04x}", f.ethertype) : "",
       opt(f.vlan_count > 0, f.vlan), opt(f.has_mpls, f.mpls),
@@ -46,7 +47,8 @@ std::string DecisionLogWriter::format_row(uint64_t frame, uint8_t in_port, uint6
       format_ip(f.gtp_inner_version, f.gtp_inner_dst), f.fragment ? 1 : 0, f.malformed ? 1 : 0,
       mapped ? fmt::format("0x{:08x}", d.hash) : "", opt(mapped, d.bucket),
       opt(mapped, unsigned(d.group)), opt(d.out_port != core::kNoPort, unsigned(d.out_port)), len,
-      ts_ns, f.depth_exceeded ? 1 : 0, d.frag_follow ? 1 : 0);
+      ts_ns, f.depth_exceeded ? 1 : 0, d.frag_follow ? 1 : 0, core::tunnel_name(f.tunnel),
+      opt(f.tunnel != 0, f.tunnel_id), format_ip(f.tunnel_src_version, f.tunnel_src));
 }
 
 void DecisionLogWriter::write(uint64_t frame, uint8_t in_port, uint64_t ts_ns, uint32_t len,

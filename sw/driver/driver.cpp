@@ -1,6 +1,7 @@
 #include "driver.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -10,6 +11,7 @@
 #include "broker_regmap.h"
 #include "bucket_balancer.h"
 #include "config_defaults.h"
+#include "ip_address.h"
 #include "key_layout.h"
 #include "util_scale.h"
 
@@ -37,7 +39,7 @@ static_assert(rm::GRP_TUPLE_DST_PORT_MASK == core::kTupleDstPort);
 // FRAG_FOLLOWS/FRAG_MISSES counters, 1.2 the shell's TX_DROPS/RX_DROPS/CSR_TIMEOUTS counters
 // and KERNEL_CLK_HZ, 1.3 LINK_STATUS, LINK_ADMIN_DOWN and LINK_DOWNS (failover).
 // Newer minor versions only add registers.
-constexpr uint32_t kMinVersionMinor = 3;
+constexpr uint32_t kMinVersionMinor = 4;  // 1.4: tunnel termination
 
 // The slowest clock the shell's meters work at (broker_top.sv).
 constexpr uint32_t kMinKernelClockHz = 64'000'000;
@@ -186,6 +188,29 @@ void Driver::write_config(const v1::Config& given) {
       for (uint32_t ip : g.ingress_ports())
         if (ip == p) value = rm::IN_MAP_VALID_MASK | place(index_of[g.name()], rm::IN_MAP_GROUP_LSB, rm::IN_MAP_GROUP_MASK);
     write_if_changed(rm::IN_MAP_at(p), value);
+  }
+
+  // Tunnel termination: the address first, so a port never terminates towards a stale one.
+  for (uint32_t p = 0; p < identity_.in_ports; ++p) {
+    uint32_t ctrl = 0;
+    std::array<uint8_t, 16> addr{};
+    for (const auto& in : c.ingress_ports()) {
+      if (in.port() != p) continue;
+      for (int t : in.terminate()) {
+        if (t == v1::TUNNEL_GRE) ctrl |= rm::TUN_CTRL_GRE_MASK;
+        if (t == v1::TUNNEL_ERSPAN) ctrl |= rm::TUN_CTRL_ERSPAN_MASK;
+        if (t == v1::TUNNEL_VXLAN) ctrl |= rm::TUN_CTRL_VXLAN_MASK;
+      }
+      if (const auto a = config::parse_ip_address(in.tunnel_address())) {
+        addr = a->bytes;
+        ctrl |= a->version == 4 ? rm::TUN_CTRL_ADDR_V4_MASK : rm::TUN_CTRL_ADDR_V6_MASK;
+      }
+    }
+    const uint32_t words[4] = {rm::TUN_ADDR0_at(p), rm::TUN_ADDR1_at(p), rm::TUN_ADDR2_at(p), rm::TUN_ADDR3_at(p)};
+    for (int k = 0; k < 4; ++k)
+      write_if_changed(words[k], uint32_t(addr[4 * k]) | uint32_t(addr[4 * k + 1]) << 8 |
+                                     uint32_t(addr[4 * k + 2]) << 16 | uint32_t(addr[4 * k + 3]) << 24);
+    write_if_changed(rm::TUN_CTRL_at(p), ctrl);
   }
 
   // Groups that are gone: nothing maps to them any more.
@@ -399,6 +424,9 @@ Counters Driver::counters() {
     c.rx[p].packets = read64(rm::RX_PKTS_LO_at(p));
     c.rx[p].bytes = read64(rm::RX_BYTES_LO_at(p));
     c.rx[p].drops = read64(rm::RX_DROPS_LO_at(p));
+    c.rx[p].tunnel_terminated = read64(rm::TUN_TERMINATED_LO_at(p));
+    c.rx[p].tunnel_passed = read64(rm::TUN_PASSED_LO_at(p));
+    c.rx[p].tunnel_fragments = read64(rm::TUN_FRAGMENTS_LO_at(p));
   }
   c.tx.resize(identity_.out_ports);
   for (uint32_t p = 0; p < identity_.out_ports; ++p) {

@@ -51,6 +51,10 @@ struct PortCounters {
   uint64_t packets = 0, bytes = 0;
   uint64_t drops = 0;    // dropped whole at the port's FIFO or queue (RX_DROPS / TX_DROPS)
 };
+struct IngressCounters : PortCounters {
+  // Tunnel termination (TUN_TERMINATED, TUN_PASSED, TUN_FRAGMENTS)
+  uint64_t tunnel_terminated = 0, tunnel_passed = 0, tunnel_fragments = 0;
+};
 struct EgressCounters : PortCounters {
   uint32_t util_bp = 0;  // last complete window
   uint32_t peak_bp = 0;  // highest since counters were cleared
@@ -76,7 +80,7 @@ struct GroupCounters {
   std::vector<MemberStatus> members;  // in configuration order
 };
 struct Counters {
-  std::vector<PortCounters> rx;       // per ingress port
+  std::vector<IngressCounters> rx;    // per ingress port
   std::vector<EgressCounters> tx;     // per egress port
   std::vector<GroupCounters> groups;  // per configured group
   uint64_t malformed = 0, fragments = 0, depth_exceeded = 0, unmapped_drops = 0,

@@ -92,7 +92,7 @@ Summary run(FrameCard& card, driver::Driver& driver, const Options& options) {
 
   // The card reports decisions in the order frames went in: the oldest in flight is this one.
   std::deque<InFlight> in_flight;
-  const FrameCard::Done done = [&](const core::FrameResult& r) {
+  const FrameCard::Done done = [&](const core::FrameResult& r, const std::vector<uint8_t>& delivered) {
     if (in_flight.empty()) throw std::runtime_error("replay: the card reported a frame that was not sent");
     const InFlight& x = in_flight.front();
     const io::Frame& f = x.frame;
@@ -107,9 +107,11 @@ Summary run(FrameCard& card, driver::Driver& driver, const Options& options) {
       EgressSummary& e = egress[out];
       e.port = out;
       ++e.packets;
-      e.bytes += len;
+      e.bytes += delivered.size();
       sessions[out].insert(session_id(r.fields));
-      if (io::PcapSink* s = sink_for(out)) s->write(f.ts_ns, f.data.data(), len, f.wire_len);
+      // A snapped record stays snapped by as much: its wire length loses the outer headers too.
+      if (io::PcapSink* s = sink_for(out))
+        s->write(f.ts_ns, delivered.data(), uint32_t(delivered.size()), f.wire_len - r.term.strip);
     }
     in_flight.pop_front();
   };

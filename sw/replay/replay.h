@@ -19,7 +19,8 @@ namespace broker::replay {
 // per frame, from within forward() or finish(). A card may hold frames in flight in between.
 class FrameCard {
  public:
-  using Done = std::function<void(const core::FrameResult&)>;
+  // A frame's decision and the bytes it left with (after tunnel termination; empty when dropped).
+  using Done = std::function<void(const core::FrameResult&, const std::vector<uint8_t>& delivered)>;
   virtual ~FrameCard() = default;
   // One frame (len >= 1) arriving on in_port at capture time ts_ns.
   virtual void forward(uint8_t in_port, uint64_t ts_ns, const uint8_t* frame, uint32_t len,
@@ -34,7 +35,8 @@ class SoftFrameCard final : public FrameCard {
   explicit SoftFrameCard(cards::SoftCard& card) : card_(card) {}
   void forward(uint8_t in_port, uint64_t ts_ns, const uint8_t* frame, uint32_t len,
                const Done& done) override {
-    done(card_.forward(in_port, ts_ns, frame, len));
+    const core::FrameResult& r = card_.forward(in_port, ts_ns, frame, len);
+    done(r, card_.delivered());
   }
   void finish(const Done&) override {}
 

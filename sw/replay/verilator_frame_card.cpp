@@ -12,6 +12,22 @@ namespace broker::replay {
 
 using cards::VerilatorCard;
 
+namespace {
+
+// The golden model of termination: the frame the core must deliver for `in` after its
+// decision (the outer headers removed; an IP payload of GRE under a made Ethernet header).
+std::vector<uint8_t> expected_out(const std::vector<uint8_t>& in, const core::FrameResult& r) {
+  std::vector<uint8_t> out(in.begin() + std::min<size_t>(r.term.strip, in.size()), in.end());
+  if (r.term.l3 && out.size() >= 14) {
+    std::fill(out.begin(), out.begin() + 12, 0);
+    out[12] = uint8_t(r.fields.ethertype >> 8);
+    out[13] = uint8_t(r.fields.ethertype);
+  }
+  return out;
+}
+
+}  // namespace
+
 VerilatorFrameCard::VerilatorFrameCard(VerilatorCard& card) : card_(card) {
   if (!card_.run_until_idle())
     throw std::runtime_error("verilator card: the model does not go idle after configuration");
@@ -98,7 +114,8 @@ void VerilatorFrameCard::collect(const Done& done) {
       // A port's two lane queues take turns as their frames are stored whole: a shorter frame of
       // the other lane may leave before this one. Each lane keeps its order.
       auto& q = egress_[out];
-      const auto it = std::find(q.begin(), q.end(), s.data);
+      const std::vector<uint8_t> want = expected_out(s.data, s.result);
+      const auto it = std::find(q.begin(), q.end(), want);
       if (it == q.end()) {
         if (q.size() > sent_.size())
           throw std::runtime_error(fmt::format(
@@ -108,8 +125,10 @@ void VerilatorFrameCard::collect(const Done& done) {
         return;
       }
       q.erase(it);
+      done(s.result, want);
+    } else {
+      done(s.result, {});
     }
-    done(s.result);
     sent_.pop_front();
     --decided_;
     ++reported_;

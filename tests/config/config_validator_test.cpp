@@ -339,3 +339,45 @@ TEST(config_validator, AllErrorsReportedAtOnce) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(config_validator, TunnelTerminationAccepted) {
+  Config c = base();
+  auto* in = c.mutable_ingress_ports(0);
+  in->add_terminate(broker::v1::TUNNEL_GRE);
+  in->add_terminate(broker::v1::TUNNEL_ERSPAN);
+  in->add_terminate(broker::v1::TUNNEL_VXLAN);
+  in->set_tunnel_address("2001:db8::1");
+  c.mutable_ingress_ports(1)->add_terminate(broker::v1::TUNNEL_ERSPAN);
+  c.mutable_ingress_ports(1)->set_tunnel_address("192.0.2.1");
+  const auto result = validate(c);
+  EXPECT_TRUE(result.ok()) << result.summary();
+}
+
+TEST(config_validator, TunnelTerminationRefusedNamingTheField) {
+  expect_refused([](Config& c) { c.mutable_ingress_ports(0)->add_terminate(broker::v1::TUNNEL_TYPE_UNSPECIFIED); },
+                 "ingress_ports[0].terminate[0]", "unknown tunnel type");
+  expect_refused([](Config& c) { c.mutable_ingress_ports(0)->add_terminate(broker::v1::TunnelType(9)); },
+                 "ingress_ports[0].terminate[0]", "unknown tunnel type 9");
+  expect_refused([](Config& c) {
+    c.mutable_ingress_ports(1)->add_terminate(broker::v1::TUNNEL_GRE);
+    c.mutable_ingress_ports(1)->add_terminate(broker::v1::TUNNEL_GRE);
+  }, "ingress_ports[1].terminate[1]", "TUNNEL_GRE is listed twice (also terminate[0])");
+  expect_refused([](Config& c) {
+    c.mutable_ingress_ports(0)->add_terminate(broker::v1::TUNNEL_VXLAN);
+    c.mutable_ingress_ports(0)->set_tunnel_address("192.0.2.300");
+  }, "ingress_ports[0].tunnel_address", "'192.0.2.300' is not an IPv4 or IPv6 address");
+  expect_refused([](Config& c) {
+    c.mutable_ingress_ports(0)->add_terminate(broker::v1::TUNNEL_VXLAN);
+    c.mutable_ingress_ports(0)->set_tunnel_address("10.0.0.0/8");
+  }, "ingress_ports[0].tunnel_address", "not an IPv4 or IPv6 address");
+  expect_refused([](Config& c) { c.mutable_ingress_ports(0)->set_tunnel_address("192.0.2.1"); },
+                 "ingress_ports[0].tunnel_address", "terminates no tunnel");
+  // A list longer than there are types is refused whole, before its entries are looked at.
+  expect_refused([](Config& c) {
+    for (int i = 0; i < 100000; ++i) c.mutable_ingress_ports(0)->add_terminate(broker::v1::TUNNEL_GRE);
+  }, "ingress_ports[0].terminate", "100000 entries, but there are 3 tunnel types");
+}
+
+}  // namespace

@@ -102,10 +102,13 @@ TEST(DriverIdentity, RefusesAnOlderMinorVersionWithoutRegistersItUses) {
   FaultBus v1_2(card);  // no link registers (failover) yet
   v1_2.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 2u;
   expect_refused_card(v1_2, "version 1.2 lacks registers");
-  FaultBus v1_3(card);
+  FaultBus v1_3(card);  // no tunnel termination registers yet
   v1_3.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 3u;
-  driver::Driver drv(v1_3);
-  EXPECT_EQ(drv.identity().version_minor, 3u);
+  expect_refused_card(v1_3, "version 1.3 lacks registers");
+  FaultBus v1_4(card);
+  v1_4.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 4u;
+  driver::Driver drv(v1_4);
+  EXPECT_EQ(drv.identity().version_minor, 4u);
 }
 
 TEST(DriverIdentity, RefusesACardOfOtherSizes) {

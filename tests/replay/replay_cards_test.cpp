@@ -214,6 +214,36 @@ groups { name: "l2" ingress_ports: [4, 5] members: [0, 1, 3]
   fs::remove_all(dir);
 }
 
+// Tunnel termination on both cards: the captures of GRE, ERSPAN and VXLAN with every type
+// terminated on ingress 0 and 3. Same decision logs (tunnel columns included) and the same
+// inner frames out: the co-simulated tunnel_parse and decap modules against the soft card.
+TEST(ReplayCards, TunnelTerminationSameOutputs) {
+  BROKER_REQUIRE_SHARED_TESTDATA();
+  REQUIRE_VERILATOR();
+  const fs::path dir = temp_dir("tunnels");
+  const fs::path conf = write_conf(dir, "tunnels.conf", R"(
+name: "replay-tunnels"
+ingress_ports { port: 0 terminate: [TUNNEL_GRE, TUNNEL_ERSPAN, TUNNEL_VXLAN] }
+ingress_ports { port: 3 terminate: [TUNNEL_ERSPAN, TUNNEL_VXLAN] }
+groups { name: "tools" ingress_ports: [0, 3] members: [0, 1, 2]
+         hash: HASH_CRC32 symmetric: true tuple: [SRC_IP, DST_IP, SRC_PORT, DST_PORT, IP_PROTO] }
+)");
+  Figures fig;
+  size_t captures = 0;
+  for (const fs::path& cap : testing::shared_captures()) {
+    const std::string name = cap.filename().string();
+    const bool tunnel = name.find("gre") != std::string::npos || name.find("Gre") != std::string::npos ||
+                        name.find("erspan") != std::string::npos || name.find("vxlan") != std::string::npos;
+    if (!tunnel) continue;
+    ++captures;
+    expect_same_outputs(conf, {"0=" + cap.string()}, name + " on port 0", dir, fig);
+    expect_same_outputs(conf, {"3=" + cap.string()}, name + " on port 3 (GRE not terminated)", dir, fig);
+  }
+  EXPECT_GE(captures, 10u);
+  std::printf("[ figures  ] %zu tunnel captures, %zu runs per card, %zu log rows each\n", captures, fig.runs, fig.rows);
+  fs::remove_all(dir);
+}
+
 // Dynamic mode where time cannot matter: the threshold is 100 % of 800 Gb/s (beyond the model's
 // one 64-byte beat per clock and any capture's rate), the idle timeout is the longest there is
 // (~71.6 min) and captures spanning longer are left out, fragments are remembered 120 s.

@@ -32,7 +32,16 @@ PacketFields to_packet_fields(const Fields& f, bool malformed, bool depth_exceed
   bytes_of(f.inner.dst_ip, p.gtp_inner_dst, 16);
   p.malformed = malformed;
   p.depth_exceeded = depth_exceeded;
+  p.tunnel = uint8_t(f.tun.kind.to_uint());
+  p.tunnel_id = f.tun.id.to_uint();
+  p.tunnel_src_version = uint8_t(f.tun.src_version.to_uint());
+  bytes_of(f.tun.src, p.tunnel_src, 16);
   return p;
+}
+
+std::string tunnel_name(uint8_t kind) {
+  static const char* const names[] = {"none", "gre", "erspan1", "erspan2", "erspan3", "vxlan"};
+  return kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
 }
 
 Fields to_fields(const PacketFields& p) {
@@ -62,6 +71,10 @@ Fields to_fields(const PacketFields& p) {
   f.inner.version = p.gtp_inner_version;
   f.inner.src_ip = from_bytes<128>(p.gtp_inner_src, 16);
   f.inner.dst_ip = from_bytes<128>(p.gtp_inner_dst, 16);
+  f.tun.kind = p.tunnel;
+  f.tun.id = p.tunnel_id;
+  f.tun.src_version = p.tunnel_src_version;
+  f.tun.src = from_bytes<128>(p.tunnel_src, 16);
   return f;
 }
 

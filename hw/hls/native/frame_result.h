@@ -4,6 +4,8 @@
 #pragma once
 #include <stdint.h>
 
+#include <string>
+
 #include "core_types.h"
 
 namespace broker {
@@ -40,6 +42,11 @@ struct PacketFields {
   uint8_t gtp_inner_dst[16];
   bool malformed;              // ends inside a header, or its lengths disagree
   bool depth_exceeded;         // the header chain goes past what the parser walks or sees
+  // The tunnel terminated before the parse (every field above is the inner frame's).
+  uint8_t tunnel;              // TunnelKind: 0 none, 1 gre, 2 erspan1, 3 erspan2, 4 erspan3, 5 vxlan
+  uint32_t tunnel_id;          // ERSPAN session ID, VXLAN VNI, GRE key (0 when none)
+  uint8_t tunnel_src_version;  // 4 or 6 (0: no tunnel)
+  uint8_t tunnel_src[16];      // the outer source address (IPv4 in the last 4 bytes)
 };
 
 struct Decision {
@@ -54,10 +61,19 @@ struct Decision {
   bool frag_miss;     // a later IP fragment decided by its fallback key
 };
 
+// What termination did, for the counters (TunnelVerdict) and the frame's length as delivered.
+struct Termination {
+  uint8_t verdict;    // TunnelVerdict: plain (the port terminates nothing), terminated, passed, fragment
+  uint8_t strip;      // bytes removed before the parse (the outer headers, less 14 for IP payloads)
+  bool l3;            // an IP payload of GRE: its first 14 bytes out are a made Ethernet header
+  uint32_t out_len;   // bytes of the frame as it leaves the core (its length in, less strip)
+};
+
 struct FrameResult {
   PacketFields fields;
   uint8_t key[kKeyBytes];
   Decision decision;
+  Termination term;
 };
 
 // Conversions between the core's wide values and host bytes (byte i <-> bits [8i+7:8i]).
@@ -85,6 +101,7 @@ inline ap_uint<W> from_bytes(const uint8_t* in, int n) {
 }
 
 // The host view of parsed fields, with verdicts settled for a frame of frame_len bytes.
+std::string tunnel_name(uint8_t kind);  // "none", "gre", "erspan1", "erspan2", "erspan3", "vxlan"
 PacketFields to_packet_fields(const Fields& f, bool malformed, bool depth_exceeded);
 // The core's fields from the host view (tests build keys from hand-made fields).
 Fields to_fields(const PacketFields& p);

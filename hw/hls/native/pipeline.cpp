@@ -72,7 +72,8 @@ void Pipeline::flush_csr(uint64_t now_us) {
   const uint16_t idle[kOutPorts] = {};
   CoreStreams& s = *streams_;
   // One write per step: the fan-out passes it on and each task takes it in the same step.
-  while (!s.csr_wr.empty() || !s.key_cfg.empty() || !s.select_cfg.empty() || !s.stats_cfg.empty())
+  while (!s.csr_wr.empty() || !s.tunnel_cfg0.empty() || !s.tunnel_cfg1.empty() || !s.key_cfg.empty() ||
+         !s.select_cfg.empty() || !s.stats_cfg.empty())
     step(now_us, idle);
 }
 
@@ -100,6 +101,7 @@ void Pipeline::forward(uint8_t in_port, const uint8_t* frame, uint32_t len, uint
   FrameTap tap;
   int tx_beats = 0;
   bool dest_ok = true;
+  delivered_.clear();
   // Every task takes one item per call, in graph order, so the last beat leaves within the
   // frame's beats plus the header window's; the bound only guards against a broken core.
   const uint32_t limit = beats + kHeaderBeats + 16;
@@ -109,15 +111,22 @@ void Pipeline::forward(uint8_t in_port, const uint8_t* frame, uint32_t len, uint
       const AxisBeat b = tx.read();
       ++tx_beats;
       dest_ok = dest_ok && b.dest == tap.trace.decision.out_port;
+      const size_t at = delivered_.size();
+      int n = 0;
+      while (n < kBeatBytes && b.keep[n]) ++n;
+      delivered_.resize(at + n);
+      bytes_of(b.data, delivered_.data() + at, n);
     }
   }
   if (tap.events != 1 || !rx.empty())
     throw std::logic_error("core: the frame did not leave the pipeline");
   const DecisionItem& d = tap.trace.decision;
-  if (!dest_ok || (d.out_port != kNoPort && tx_beats != int(beats)) ||
+  const uint32_t out_len = tap.trace.stats_ev.len.to_uint();
+  const uint32_t out_beats = out_len == 0 ? 1 : (out_len + kBeatBytes - 1) / kBeatBytes;
+  if (!dest_ok || (d.out_port != kNoPort && (tx_beats != int(out_beats) || delivered_.size() != out_len)) ||
       (d.out_port == kNoPort && tx_beats != 0))
     throw std::logic_error("core: the frame's beats left other than decided (" +
-                           std::to_string(tx_beats) + " of " + std::to_string(beats) + " beats)");
+                           std::to_string(tx_beats) + " of " + std::to_string(out_beats) + " beats)");
 
   out = frame_result_of(tap.trace);
 }
@@ -137,6 +146,10 @@ FrameResult frame_result_of(const FrameTrace& t) {
   r.avoided = d.avoided;
   r.frag_follow = d.frag_follow;
   r.frag_miss = d.frag_miss;
+  out.term.verdict = uint8_t(t.stats_ev.tun_out.verdict.to_uint());
+  out.term.strip = uint8_t(t.stats_ev.tun_out.strip.to_uint());
+  out.term.l3 = t.stats_ev.tun_out.l3;
+  out.term.out_len = t.stats_ev.len.to_uint();
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include <memory>
+#include <vector>
 
 #include "frame_result.h"
 #include "core_step.h"  // generated from hw/graph/core_graph.toml
@@ -46,9 +47,12 @@ class Pipeline {
 
   // One whole frame (len bytes; 0 is sent as one empty beat) in on ingress port in_port,
   // stepped until its last beat has left the core. `out` gets what the core decided; the
-  // frame's TX beats are checked against the decision and discarded.
+  // frame's TX beats are checked against the decision and kept: delivered() has their bytes.
   void forward(uint8_t in_port, const uint8_t* frame, uint32_t len, uint64_t now_us,
                const uint16_t util_bp[kOutPorts], FrameResult& out, uint16_t link_up = kAllLinksUp);
+  // The bytes of the last forwarded frame as they left the core (after termination); empty
+  // when it was dropped.
+  const std::vector<uint8_t>& delivered() const { return delivered_; }
 
   const CoreTaskState& state() const { return *state_; }
   // The streams, for tests that drive the core beat by beat.
@@ -58,6 +62,7 @@ class Pipeline {
   struct Trace;
   std::unique_ptr<CoreStreams> streams_;
   std::unique_ptr<CoreTaskState> state_;
+  std::vector<uint8_t> delivered_;
 };
 
 // A frame as the beats the AXI4-Stream bus carries (TKEEP contiguous from byte 0, TLAST on the

@@ -138,7 +138,7 @@ const core::FrameResult& SoftCard::forward(uint8_t in_port, uint64_t ts_ns, cons
   now_ns_ = std::max(now_ns_, ts_ns);
   meter_.advance(now_ns_);
   core_->forward(in_port, frame, len, now_ns_ / 1000, meter_.util_bp_all().data(), result_, link_locked());
-  if (result_.decision.out_port != core::kNoPort) meter_.record(result_.decision.out_port, len);
+  if (result_.decision.out_port != core::kNoPort) meter_.record(result_.decision.out_port, result_.term.out_len);
   return result_;
 }
 

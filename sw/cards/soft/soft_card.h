@@ -29,6 +29,9 @@ class SoftCard final : public driver::RegisterBus {
   // earlier one is taken as the current time). The result says where it went.
   const core::FrameResult& forward(uint8_t in_port, uint64_t ts_ns, const uint8_t* frame,
                                    uint32_t len);
+  // The bytes of the frame forward() last delivered, as they left the data path (after tunnel
+  // termination); valid until the next forward(), empty when it was dropped.
+  const std::vector<uint8_t>& delivered() const { return core_->delivered(); }
   // What forward() would decide, without changing flows, counters or the meter.
   core::FrameResult explain(uint8_t in_port, const uint8_t* frame, uint32_t len) const;
 
