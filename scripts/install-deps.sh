@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   verilator libxrt-dev
-  python3-grpcio python3-protobuf
+  python3-grpcio python3-protobuf python3-scapy
   iproute2 tcl python3 openssl
   tshark
 )

@@ -1,5 +1,5 @@
 // How many bytes an AXI4-Stream beat carries: its TKEEP bits (contiguous from byte 0 on this
-// bus; counted one by one, a 64-input adder tree).
+// bus; counted one by one, a 64-input adder tree), and the TKEEP of a count.
 #pragma once
 #include "core_types.h"
 
@@ -14,6 +14,12 @@ count:
     n += keep[i] ? 1 : 0;
   }
   return n;
+}
+
+// TKEEP for the first n bytes (1..64).
+inline ap_uint<64> keep_of(const ap_uint<7>& n) {
+  if (n >= kBeatBytes) return ~ap_uint<64>(0);
+  return ~(~ap_uint<64>(0) << n);
 }
 
 }  // namespace core

@@ -15,6 +15,7 @@ const int kBucketBits = 10;    // buckets per group = 2^kBucketBits (static tabl
 const int kBuckets = 1 << kBucketBits;
 const int kFragBits = 10;      // fragment table: 2^kFragBits entries, direct mapped, shared by groups
 const int kFragEntries = 1 << kFragBits;
+const int kFilterRules = 64;  // filter rules, compared in parallel (DESIGN.md: at least 64)
 
 const int kParseBytes = 256;   // the parser never looks past this many bytes of a frame
 const int kKeyBytes = 96;      // normative hash key record (DESIGN.md)

@@ -172,6 +172,20 @@ struct ParsedItem {
   ParseVerdict v;
 };
 
+// What the filter decided (filter -> key -> ... -> stats): the first rule that matched.
+struct FilterVerdict {
+  bool hit;             // a rule matched
+  ap_uint<6> rule;      // the first one (rules are in priority order)
+  bool drop;            // its action: drop; else deliver to `group`
+  GroupId group;
+};
+
+// filter -> key
+struct FilteredItem {
+  ParsedItem p;
+  FilterVerdict fv;
+};
+
 // ---- key -> hash -> select -> egress -> stats -----------------------------------------
 
 // A datagram's identity for the fragment rule (DESIGN.md).
@@ -191,6 +205,8 @@ struct FrameMeta {
   bool frag_later;      // a later fragment: follows its first fragment if remembered
   FragIdentity frag;
   TunnelOutcome tun_out;
+  FilterVerdict fv;
+  ap_uint<12> seg_vid;  // the ingress port's segment tag (0: none), pushed at egress
   ParseVerdict v;
 };
 
@@ -219,6 +235,8 @@ struct DecisionItem {
   bool frag_miss;       // a later fragment decided by its fallback key
   bool fragment;
   TunnelOutcome tun_out;
+  FilterVerdict fv;
+  ap_uint<12> seg_vid;  // push an 802.1Q tag with this VLAN ID after the MACs (0: none)
   ParseVerdict v;
 };
 
@@ -231,6 +249,8 @@ struct StatsEvent {
   bool malformed, depth_exceeded, fragment;
   bool new_flow, avoided, frag_follow, frag_miss;
   TunnelOutcome tun_out;
+  FilterVerdict fv;
+  bool seg_tag;         // a segment tag was pushed: 4 bytes more left than came
 };
 
 // ---- Field lists: one per item, for code that handles items as bit vectors --------------
@@ -253,6 +273,7 @@ template <class F> void visit(InnerFields& x, F&& f) { f(x.version); f(x.src_ip)
 template <class F> void visit(TunnelFields& x, F&& f) { f(x.kind); f(x.id); f(x.src_version); f(x.src); }
 template <class F> void visit(TunnelOutcome& x, F&& f) { f(x.verdict); f(x.strip); f(x.l3); }
 template <class F> void visit(TunnelInfo& x, F&& f) { visit(x.f, f); visit(x.o, f); f(x.l3_type); }
+template <class F> void visit(FilterVerdict& x, F&& f) { f(x.hit); f(x.rule); f(x.drop); f(x.group); }
 template <class F> void visit(Fields& x, F&& f) {
   visit(x.eth, f); visit(x.ip, f); visit(x.l4, f); visit(x.inner, f); visit(x.tun, f);
 }
@@ -274,20 +295,23 @@ template <class F> void visit(L4Item& x, F&& f) {
 template <class F> void visit(ParsedItem& x, F&& f) {
   f(x.in_port); visit(x.f, f); visit(x.tun_out, f); visit(x.v, f);
 }
+template <class F> void visit(FilteredItem& x, F&& f) { visit(x.p, f); visit(x.fv, f); }
 template <class F> void visit(FragIdentity& x, F&& f) { f(x.src_ip); f(x.dst_ip); f(x.proto); f(x.id); }
 template <class F> void visit(FrameMeta& x, F&& f) {
   f(x.in_port); f(x.mapped); f(x.group); f(x.fragment); f(x.frag_first); f(x.frag_later);
-  visit(x.frag, f); visit(x.tun_out, f); visit(x.v, f);
+  visit(x.frag, f); visit(x.tun_out, f); visit(x.fv, f); f(x.seg_vid); visit(x.v, f);
 }
 template <class F> void visit(KeyItem& x, F&& f) { f(x.key); f(x.xor16); visit(x.meta, f); }
 template <class F> void visit(HashedItem& x, F&& f) { f(x.hash); f(x.frag_index); visit(x.meta, f); }
 template <class F> void visit(DecisionItem& x, F&& f) {
   f(x.out_port); f(x.in_port); f(x.mapped); f(x.group); f(x.slot); f(x.new_flow); f(x.avoided);
-  f(x.frag_follow); f(x.frag_miss); f(x.fragment); visit(x.tun_out, f); visit(x.v, f);
+  f(x.frag_follow); f(x.frag_miss); f(x.fragment); visit(x.tun_out, f); visit(x.fv, f); f(x.seg_vid);
+  visit(x.v, f);
 }
 template <class F> void visit(StatsEvent& x, F&& f) {
   f(x.in_port); f(x.out_port); f(x.group); f(x.len); f(x.malformed); f(x.depth_exceeded);
   f(x.fragment); f(x.new_flow); f(x.avoided); f(x.frag_follow); f(x.frag_miss); visit(x.tun_out, f);
+  visit(x.fv, f); f(x.seg_tag);
 }
 template <class F> void visit(AxisBeat& x, F&& f) {
   f(x.data); f(x.keep); f(x.strb); f(x.last); f(x.id); f(x.dest);

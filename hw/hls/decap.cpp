@@ -8,12 +8,6 @@ namespace core {
 
 namespace {
 
-// TKEEP for the first n bytes (1..64).
-ap_uint<64> keep_of(const ap_uint<7>& n) {
-  if (n >= kBeatBytes) return ~ap_uint<64>(0);
-  return ~(~ap_uint<64>(0) << n);
-}
-
 // Bytes r..63 of lo followed by bytes 0..r-1 of hi: the output beat that starts r bytes into lo.
 ap_uint<512> shifted(const ap_uint<512>& lo, const ap_uint<512>& hi, const ap_uint<6>& r) {
   ap_uint<1024> both;

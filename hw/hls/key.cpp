@@ -62,6 +62,8 @@ void apply_key_csr(const CsrWrite& w, KeyState& st) {
     ap_uint<5> m = reg_field(v, rm::IN_MAP_GROUP_LSB, rm::IN_MAP_GROUP_MASK);
     m[4] = (v & rm::IN_MAP_VALID_MASK) != 0;
     st.in_map[i] = m;
+  } else if ((i = register_instance(addr, rm::SEG_TAG, rm::INGRESS_TAG_STRIDE, rm::kInPorts)) >= 0) {
+    st.seg_vid[i] = reg_field(v, rm::SEG_TAG_VID_LSB, rm::SEG_TAG_VID_MASK);
   } else if ((i = register_instance(addr, rm::GRP_CTRL, rm::GROUP_STRIDE, rm::kGroups)) >= 0) {
     st.symmetric[i] = (v & rm::GRP_CTRL_SYMMETRIC_MASK) != 0;
     st.xor16[i] = reg_field(v, rm::GRP_CTRL_HASH_LSB, rm::GRP_CTRL_HASH_MASK) == rm::GRP_CTRL_HASH_XOR16;
@@ -108,22 +110,25 @@ Key build_key(const Fields& f, const PortId& in_port, const ap_uint<13>& tuple, 
   return key;
 }
 
-void key_task(hls::stream<ParsedItem>& in, hls::stream<CsrWrite>& cfg, hls::stream<KeyItem>& out,
+void key_task(hls::stream<FilteredItem>& in, hls::stream<CsrWrite>& cfg, hls::stream<KeyItem>& out,
               KeyState& st) {
 #pragma HLS PIPELINE II = 1
 #pragma HLS ARRAY_PARTITION variable = st.in_map type = complete
+#pragma HLS ARRAY_PARTITION variable = st.seg_vid type = complete
 #pragma HLS ARRAY_PARTITION variable = st.tuple type = complete
 #pragma HLS ARRAY_PARTITION variable = st.symmetric type = complete
 #pragma HLS ARRAY_PARTITION variable = st.xor16 type = complete
   if (!cfg.empty()) apply_key_csr(cfg.read(), st);
   if (in.empty() || out.full()) return;
-  const ParsedItem p = in.read();
+  const FilteredItem fi = in.read();
+  const ParsedItem& p = fi.p;
   const bool known_port = p.in_port < kInPorts;
   const ap_uint<5> map = known_port ? st.in_map[p.in_port.range(2, 0)] : ap_uint<5>(0);
-  const GroupId group = map.range(3, 0);
+  // A filter rule that matched decides the group (or drops); otherwise the ingress map does.
+  const GroupId group = fi.fv.hit ? fi.fv.group : GroupId(map.range(3, 0));
   KeyItem k;
   k.meta.in_port = p.in_port;
-  k.meta.mapped = map[4];
+  k.meta.mapped = fi.fv.hit ? !fi.fv.drop : bool(map[4]);
   k.meta.group = group;
   k.xor16 = st.xor16[group];
   k.key = k.meta.mapped ? build_key(p.f, p.in_port, st.tuple[group], st.symmetric[group]) : Key(0);
@@ -135,6 +140,8 @@ void key_task(hls::stream<ParsedItem>& in, hls::stream<CsrWrite>& cfg, hls::stre
   k.meta.frag.proto = p.f.ip.frag_proto;
   k.meta.frag.id = p.f.ip.frag_id;
   k.meta.tun_out = p.tun_out;
+  k.meta.fv = fi.fv;
+  k.meta.seg_vid = known_port ? st.seg_vid[p.in_port.range(2, 0)] : ap_uint<12>(0);
   k.meta.v = p.v;
   out.write(k);
 }

@@ -231,6 +231,8 @@ void select_task(hls::stream<HashedItem>& in, hls::stream<CsrWrite>& cfg,
     d.frag_miss = false;
     d.fragment = meta.fragment;
     d.tun_out = meta.tun_out;
+    d.fv = meta.fv;
+    d.seg_vid = meta.seg_vid;
     d.v = meta.v;
 
     // Both tables are read on every frame; the newest forwarded write wins over the memory.

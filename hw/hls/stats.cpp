@@ -37,6 +37,13 @@ clear_groups:
   st.threshold_avoids = 0;
   st.frag_follows = 0;
   st.frag_misses = 0;
+  st.filter_drops = 0;
+clear_rules:
+  for (int r = 0; r < kFilterRules; ++r) {
+#pragma HLS UNROLL
+    st.flt_pkts[r] = 0;
+    st.flt_bytes[r] = 0;
+  }
 }
 
 void count(const StatsEvent& e, StatsState& st) {
@@ -51,12 +58,17 @@ void count(const StatsEvent& e, StatsState& st) {
   if (e.malformed) st.malformed += 1;
   if (e.fragment) st.fragments += 1;
   if (e.depth_exceeded) st.depth_exceeded += 1;
+  if (e.fv.hit) {
+    st.flt_pkts[e.fv.rule] += 1;
+    st.flt_bytes[e.fv.rule] += e.len + e.tun_out.strip;
+  }
   if (e.out_port == kNoPort) {
-    st.unmapped_drops += 1;
+    if (e.fv.drop) st.filter_drops += 1;
+    else st.unmapped_drops += 1;
   } else {
     const ap_uint<4> p = e.out_port.range(3, 0);
     st.tx_pkts[p] += 1;
-    st.tx_bytes[p] += e.len;
+    st.tx_bytes[p] += e.len + (e.seg_tag ? 4 : 0);
     st.grp_pkts[e.group] += 1;
   }
   if (e.new_flow) st.grp_new_flows[e.group] += 1;
@@ -77,6 +89,9 @@ bool counter_at(uint32_t addr, const StatsState& st, ap_uint<64>& v) {
   else if ((i = register_instance(addr, rm::TUN_TERMINATED_LO, rm::TUNNEL_COUNTERS_STRIDE, rm::kInPorts)) >= 0) v = st.tun_terminated[i];
   else if ((i = register_instance(addr, rm::TUN_PASSED_LO, rm::TUNNEL_COUNTERS_STRIDE, rm::kInPorts)) >= 0) v = st.tun_passed[i];
   else if ((i = register_instance(addr, rm::TUN_FRAGMENTS_LO, rm::TUNNEL_COUNTERS_STRIDE, rm::kInPorts)) >= 0) v = st.tun_fragments[i];
+  else if ((i = register_instance(addr, rm::FLT_PKTS_LO, rm::FILTER_COUNTERS_STRIDE, rm::kFilterRules)) >= 0) v = st.flt_pkts[i];
+  else if ((i = register_instance(addr, rm::FLT_BYTES_LO, rm::FILTER_COUNTERS_STRIDE, rm::kFilterRules)) >= 0) v = st.flt_bytes[i];
+  else if (addr == rm::FILTER_DROPS_LO) v = st.filter_drops;
   else if (addr == rm::MALFORMED_LO) v = st.malformed;
   else if (addr == rm::FRAGMENTS_LO) v = st.fragments;
   else if (addr == rm::DEPTH_EXCEEDED_LO) v = st.depth_exceeded;
@@ -114,6 +129,8 @@ void stats_task(hls::stream<StatsEvent>& ev, hls::stream<CsrWrite>& cfg,
 #pragma HLS ARRAY_PARTITION variable = st.tun_terminated type = complete
 #pragma HLS ARRAY_PARTITION variable = st.tun_passed type = complete
 #pragma HLS ARRAY_PARTITION variable = st.tun_fragments type = complete
+#pragma HLS ARRAY_PARTITION variable = st.flt_pkts type = complete
+#pragma HLS ARRAY_PARTITION variable = st.flt_bytes type = complete
   if (!cfg.empty()) {
     const CsrWrite w = cfg.read();
     if (csr_address(w) == rm::COMMAND && (csr_data(w) & rm::COMMAND_CLEAR_COUNTERS_MASK)) clear_counters(st);

@@ -54,12 +54,13 @@ void stats_merge_task(hls::stream<StatsEvent>& ev0, hls::stream<StatsEvent>& ev1
                       hls::stream<LaneId>& order, hls::stream<StatsEvent>& ev, StatsMergeState& st);
 
 // ---- csr_fanout ------------------------------------------------------------------------
-// Copies each register write to the five tasks that hold configuration; each keeps its own
+// Copies each register write to the six tasks that hold configuration; each keeps its own
 // copy of only the registers it uses. II=1: one word in, one to each output, no state.
 // Latency 1.
 void csr_fanout_task(hls::stream<CsrWrite>& csr_wr, hls::stream<CsrWrite>& tunnel_cfg0,
-                     hls::stream<CsrWrite>& tunnel_cfg1, hls::stream<CsrWrite>& key_cfg,
-                     hls::stream<CsrWrite>& select_cfg, hls::stream<CsrWrite>& stats_cfg);
+                     hls::stream<CsrWrite>& tunnel_cfg1, hls::stream<CsrWrite>& filter_cfg,
+                     hls::stream<CsrWrite>& key_cfg, hls::stream<CsrWrite>& select_cfg,
+                     hls::stream<CsrWrite>& stats_cfg);
 
 // ---- tunnel termination: tunnel_parse, then decap (one of each per lane) ----------------
 // tunnel_parse decides from a frame's first two beats (128 bytes: the longest outer header
@@ -155,6 +156,38 @@ void parse_l4_task(hls::stream<IpItem>& in, hls::stream<L4Item>& out);
 ParsedItem parse_inner(const L4Item& in);
 void parse_inner_task(hls::stream<L4Item>& in, hls::stream<ParsedItem>& out);
 
+// ---- filter ----------------------------------------------------------------------------
+// The flow maps (DESIGN.md "Virtual TAPs, tunnels, filters, flow records"): kFilterRules rules
+// in priority order, every one compared with the frame's parsed fields at once (per rule: an
+// 8-bit port mask, two 12- and two 16-bit range compares, 16- and 8-bit equalities, two masked
+// 48-bit MAC compares, two prefix compares of up to 128 bits with the mask decoded from the
+// length, a masked 32-bit TEID and a 32-bit tunnel ID compare, two flag compares), then a
+// 64-to-6 priority encoder picks the first rule that holds. The rules are registers, written
+// through the CSR path. II=1: no memory, no loop-carried state but the configuration.
+// Latency ~4 (compares, AND per rule, priority encoder, register).
+struct FilterRule {
+  bool valid, drop;
+  GroupId group;
+  ap_uint<8> in_ports;
+  bool vlan, ethertype, ip_proto, sport, dport, teid, tunnel_id, frag, frag_value, malf, malf_value;
+  ap_uint<2> src_ver, dst_ver;           // 0 none, 1 IPv4, 2 IPv6
+  ap_uint<12> vlan_min, vlan_max;
+  ap_uint<16> ethertype_value;
+  ap_uint<8> ip_proto_value;
+  ap_uint<16> sport_min, sport_max, dport_min, dport_max;
+  ap_uint<32> teid_value, teid_bits, tunnel_id_value;
+  ap_uint<8> src_len, dst_len;
+  MacAddr smac, smask, dmac, dmask;      // wire bytes
+  IpAddr src_addr, dst_addr;             // wire bytes (IPv4 in bytes 12..15)
+};
+struct FilterState {
+  FilterRule rule[kFilterRules];
+};
+// The verdict of the rules on a parsed frame (pure; also what the tests call).
+FilterVerdict filter_of(const ParsedItem& p, const FilterState& st);
+void filter_task(hls::stream<ParsedItem>& in, hls::stream<CsrWrite>& cfg,
+                 hls::stream<FilteredItem>& out, FilterState& st);
+
 // ---- key -------------------------------------------------------------------------------
 // The normative 96-byte key: each field lands at its fixed key offset when its tuple bit is
 // set (an AND per field), then the symmetric swap: one 40-byte comparison (A vs B, DESIGN.md)
@@ -162,11 +195,12 @@ void parse_inner_task(hls::stream<L4Item>& in, hls::stream<ParsedItem>& out);
 // tuple/symmetric/hash, in registers. II=1: no memory. Latency ~4 (compare tree, swap).
 struct KeyState {
   ap_uint<5> in_map[kInPorts];   // bit 4 valid, bits 3:0 group
+  ap_uint<12> seg_vid[kInPorts]; // SEG_TAG: the segment tag each port's frames get at egress
   ap_uint<13> tuple[kGroups];
   bool symmetric[kGroups];
   bool xor16[kGroups];
 };
-void key_task(hls::stream<ParsedItem>& in, hls::stream<CsrWrite>& cfg,
+void key_task(hls::stream<FilteredItem>& in, hls::stream<CsrWrite>& cfg,
               hls::stream<KeyItem>& out, KeyState& st);
 // The key of a parsed frame for a group's tuple mask and symmetric flag (pure; also native).
 Key build_key(const Fields& f, const PortId& in_port, const ap_uint<13>& tuple, bool symmetric);
@@ -241,13 +275,21 @@ void select_task(hls::stream<HashedItem>& in, hls::stream<CsrWrite>& cfg,
 // ---- egress ----------------------------------------------------------------------------
 // Releases each frame's beats with its decision (TDEST = egress port; a dropped frame's beats
 // are read and discarded), counts its bytes, and at TLAST settles the verdicts from the
-// decision's saved lengths and sends one StatsEvent. II=1: one beat per call; a decision is
-// taken in the same call as its frame's first beat, so frames follow each other without a
-// bubble. Latency 1.
+// decision's saved lengths and sends one StatsEvent. A segment tag (the decision's seg_vid) is
+// pushed after the MACs: the first beat out is bytes 0..11, the tag, bytes 12..59; every later
+// beat is the previous beat's last 4 bytes and this beat's first 60 (a fixed 4-byte shift, two
+// 2-way multiplexers per byte). II=1: one beat per call; a decision is taken in the same call
+// as its frame's first beat, so frames follow each other without a bubble; only a tagged frame
+// whose last beat held more than 60 bytes has one more beat out than in, and that beat leaves
+// in a call of its own. Latency 1.
 struct EgressState {
   bool have;             // cur holds the decision of the frame whose beats are leaving
   DecisionItem cur;
   Length bytes;          // bytes of that frame so far (saturating)
+  bool first;            // the next beat is the frame's first
+  ap_uint<32> carry;     // tagged: the last 4 bytes of the previous beat
+  bool pend_ok;          // pend is a tagged frame's last beat, sent by the next call
+  AxisBeat pend;
 };
 void egress_task(hls::stream<AxisBeat>& payload, hls::stream<DecisionItem>& dec,
                  hls::stream<AxisBeat>& tx, hls::stream<StatsEvent>& stats, EgressState& st);
@@ -263,6 +305,8 @@ struct StatsState {
   ap_uint<64> malformed, fragments, depth_exceeded, unmapped_drops, threshold_avoids;
   ap_uint<64> frag_follows, frag_misses;
   ap_uint<64> tun_terminated[kInPorts], tun_passed[kInPorts], tun_fragments[kInPorts];
+  ap_uint<64> flt_pkts[kFilterRules], flt_bytes[kFilterRules];
+  ap_uint<64> filter_drops;
   ap_uint<32> hi_latch;   // HI word latched by the last LO read
 };
 void stats_task(hls::stream<StatsEvent>& ev, hls::stream<CsrWrite>& cfg,
@@ -275,6 +319,7 @@ struct CoreTaskState {
   AlignState align0, align1;
   MergeState hdr_merge;
   StatsMergeState stats_merge;
+  FilterState filter;
   KeyState key;
   SelectState select;
   EgressState egress0, egress1;

@@ -1,5 +1,5 @@
 #include "config_validator.h"
-#include "ip_address.h"
+#include "net_address.h"
 
 #include <array>
 #include <cstdio>
@@ -120,6 +120,8 @@ class Validator {
     for (int i = 0; i < config_.groups_size(); ++i)
       check_text("groups[" + std::to_string(i) + "].name", config_.groups(i).name(), kMaxNameBytes);
     for (int i = 0; i < config_.ingress_ports_size(); ++i) check_termination(i);
+    std::map<std::string, int> filter_names;
+    for (int i = 0; i < config_.filters_size(); ++i) check_filter(i, filter_names);
 
     for (int i = 0; i < config_.ingress_ports_size(); ++i) {
       const double pace = config_.ingress_ports(i).binding().pace();
@@ -170,7 +172,15 @@ class Validator {
     bound(config_.ingress_ports_size(), limits_.in_ports, "ingress_ports", "entries", "this card has", "ingress ports");
     bound(config_.egress_ports_size(), limits_.out_ports, "egress_ports", "entries", "this card has", "egress ports");
     bound(config_.groups_size(), limits_.groups, "groups", "groups", "this card has", "group slots");
+    bound(config_.filters_size(), limits_.filters, "filters", "filters", "this card has", "filter rules");
     if (result_.errors.size() > before) return false;
+    for (int i = 0; i < config_.filters_size(); ++i) {
+      const auto& f = config_.filters(i);
+      const std::string prefix = "filters[" + std::to_string(i) + "]";
+      bound(f.groups_size(), limits_.groups, prefix + ".groups", "entries", "this card has", "group slots");
+      bound(f.match().ingress_ports_size(), limits_.in_ports, prefix + ".match.ingress_ports", "entries",
+            "this card has", "ingress ports");
+    }
     const int tunnel_types = broker::v1::TunnelType_descriptor()->value_count() - 1;
     for (int i = 0; i < config_.ingress_ports_size(); ++i)
       bound(config_.ingress_ports(i).terminate_size(), uint32_t(tunnel_types),
@@ -299,6 +309,9 @@ class Validator {
         error(field, broker::v1::TunnelType_Name(t) + " is listed twice (also terminate[" +
                          std::to_string(it->second) + "])");
     }
+    if (port.segment_vlan() > 4094)
+      error(prefix + ".segment_vlan", std::to_string(port.segment_vlan()) +
+                                          " is not a VLAN ID: 1 to 4094 (4095 is reserved), or 0 for no tag");
     const std::string& addr = port.tunnel_address();
     if (addr.empty()) return;
     if (!check_text_ok(addr)) {
@@ -308,6 +321,90 @@ class Validator {
     } else if (port.terminate_size() == 0) {
       error(prefix + ".tunnel_address", "is set, but the port terminates no tunnel: add terminate");
     }
+  }
+
+  // A filter: a unique name, one action, conditions that can hold.
+  void check_filter(int i, std::map<std::string, int>& names) {
+    const auto& f = config_.filters(i);
+    const std::string prefix = "filters[" + std::to_string(i) + "]";
+    const size_t before = result_.errors.size();
+    check_text(prefix + ".name", f.name(), kMaxNameBytes);
+    if (result_.errors.size() == before) {
+      if (f.name().empty()) {
+        error(prefix + ".name", "is empty: a filter needs a name (its counters and the decision log use it)");
+      } else if (auto [it, fresh] = names.emplace(f.name(), i); !fresh) {
+        error(prefix + ".name", "'" + f.name() + "' is already the name of filters[" + std::to_string(it->second) + "]");
+      }
+    }
+    if (f.drop() && f.groups_size() > 0) {
+      error(prefix + ".groups", "a filter that drops delivers to no group: remove groups or drop");
+    } else if (!f.drop() && f.groups_size() == 0) {
+      error(prefix + ".groups", "names no group and does not drop: give the group that gets what it matches");
+    } else if (f.groups_size() > 1) {
+      error(prefix + ".groups", std::to_string(f.groups_size()) +
+                                    " groups: replication of one frame to several groups is not built yet; "
+                                    "name one group per filter");
+    }
+    for (int k = 0; k < f.groups_size(); ++k) {
+      bool known = false;
+      for (const auto& g : config_.groups()) known = known || g.name() == f.groups(k);
+      if (!known)
+        error(prefix + ".groups[" + std::to_string(k) + "]",
+              "'" + (check_text_ok(f.groups(k)) ? f.groups(k) : std::string("?")) + "' is not a configured group");
+    }
+    const auto& m = f.match();
+    const std::string mp = prefix + ".match.";
+    std::map<uint32_t, int> ports;
+    for (int k = 0; k < m.ingress_ports_size(); ++k) {
+      const std::string field = mp + "ingress_ports[" + std::to_string(k) + "]";
+      if (m.ingress_ports(k) >= limits_.in_ports)
+        error(field, "ingress port " + std::to_string(m.ingress_ports(k)) + " is out of range: this card has " +
+                         std::to_string(limits_.in_ports) + " ingress ports (" + range_text(limits_.in_ports) + ")");
+      else if (auto [it, fresh] = ports.emplace(m.ingress_ports(k), k); !fresh)
+        error(field, "ingress port " + std::to_string(m.ingress_ports(k)) + " is listed twice (also ingress_ports[" +
+                         std::to_string(it->second) + "])");
+    }
+    range_field(mp, "vlan_min", m.has_vlan_min(), m.vlan_min(), "vlan_max", m.has_vlan_max(), m.vlan_max(), 4095);
+    range_field(mp, "src_port_min", m.has_src_port_min(), m.src_port_min(), "src_port_max", m.has_src_port_max(),
+                m.src_port_max(), 65535);
+    range_field(mp, "dst_port_min", m.has_dst_port_min(), m.dst_port_min(), "dst_port_max", m.has_dst_port_max(),
+                m.dst_port_max(), 65535);
+    if (m.has_ethertype() && m.ethertype() > 0xFFFF)
+      error(mp + "ethertype", std::to_string(m.ethertype()) + " is more than 16 bits (0x0800 is 2048)");
+    if (m.has_ip_proto() && m.ip_proto() > 255)
+      error(mp + "ip_proto", std::to_string(m.ip_proto()) + " is not an IP protocol number (0 to 255)");
+    if (m.has_gtp_teid_mask() && !m.has_gtp_teid())
+      error(mp + "gtp_teid_mask", "is set without gtp_teid: give the TEID the masked bits must equal");
+    mac_field(mp, "src_mac", m.src_mac(), "src_mac_mask", m.src_mac_mask());
+    mac_field(mp, "dst_mac", m.dst_mac(), "dst_mac_mask", m.dst_mac_mask());
+    prefix_field(mp + "src_prefix", m.src_prefix());
+    prefix_field(mp + "dst_prefix", m.dst_prefix());
+  }
+
+  void range_field(const std::string& mp, const char* lo_name, bool has_lo, uint32_t lo, const char* hi_name,
+                   bool has_hi, uint32_t hi, uint32_t most) {
+    if (has_lo && lo > most) error(mp + lo_name, std::to_string(lo) + " is more than " + std::to_string(most));
+    if (has_hi && hi > most) error(mp + hi_name, std::to_string(hi) + " is more than " + std::to_string(most));
+    if (has_lo && has_hi && lo <= most && hi <= most && lo > hi)
+      error(mp + hi_name, std::to_string(hi) + " is below " + lo_name + " " + std::to_string(lo) + ": the range is empty");
+  }
+
+  void mac_field(const std::string& mp, const char* name, const std::string& mac, const char* mask_name,
+                 const std::string& mask) {
+    if (!mac.empty() && !parse_mac(mac))
+      error(mp + name, (check_text_ok(mac) ? "'" + mac + "'" : std::string("the text")) +
+                           " is not a MAC address (six hex bytes: aa:bb:cc:dd:ee:ff)");
+    if (!mask.empty() && !parse_mac(mask))
+      error(mp + mask_name, (check_text_ok(mask) ? "'" + mask + "'" : std::string("the text")) +
+                                " is not a MAC mask (six hex bytes: ff:ff:ff:00:00:00)");
+    if (mac.empty() && !mask.empty()) error(mp + mask_name, std::string("is set without ") + name);
+  }
+
+  void prefix_field(const std::string& field, const std::string& text) {
+    if (!text.empty() && !parse_ip_prefix(text))
+      error(field, (check_text_ok(text) ? "'" + text + "'" : std::string("the text")) +
+                       " is not an IP prefix: an IPv4 or IPv6 address and a length within it, with no "
+                       "address bits past the length (10.0.0.0/8, 2001:db8::/32)");
   }
 
   // Short printable text (an address): what may be quoted back in an error.
@@ -338,9 +435,12 @@ class Validator {
 
   void check_ingress(int i, const std::string& prefix) {
     const PortGroup& group = config_.groups(i);
-    if (group.ingress_ports_size() == 0) {
+    bool filtered_to = false;  // a filter delivers to it
+    for (const auto& f : config_.filters())
+      for (const auto& name : f.groups()) filtered_to = filtered_to || name == group.name();
+    if (group.ingress_ports_size() == 0 && !filtered_to) {
       warning(prefix + ".ingress_ports",
-              "no ingress ports: the group receives no traffic");
+              "no ingress ports and no filter delivers to it: the group receives no traffic");
     }
     std::map<uint32_t, int> here;  // port -> first index in this group
     for (int j = 0; j < group.ingress_ports_size(); ++j) {

@@ -21,6 +21,7 @@ struct Limits {
   uint32_t out_ports = broker::core::kOutPorts;
   uint32_t groups = broker::core::kGroups;
   uint32_t members = broker::core::kMembers;
+  uint32_t filters = broker::core::kFilterRules;
 };
 
 // Bounds that do not depend on the card.

@@ -146,6 +146,12 @@ int main(int argc, char** argv) {
     });
   }
 
+  // filter list
+  auto* filter = app.add_subcommand("filter", "Filters (flow maps): what goes where");
+  filter->require_subcommand(1);
+  filter->add_subcommand("list", "The filters in the order the data path tries them, with their counters")
+      ->callback([&] { run = [&](auto& stub) { return cmd_filter_list(stub, global); }; });
+
   // port down|up
   auto* port = app.add_subcommand("port", "Take a tool port out of its groups (failover) or back in");
   port->require_subcommand(1);

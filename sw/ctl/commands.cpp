@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
@@ -348,6 +349,14 @@ std::string render_counters(const v1::CountersSnapshot& s, const PortRates* rate
     r.add_row({"", fmt::format("{}", d.csr_timeouts())});
     out += '\n' + r.render();
   }
+  if (s.filters_size() > 0) {
+    out += '\n';
+    Table t({{"FILTER", Align::kRight}, {"NAME"}, {"PACKETS", Align::kRight}, {"BYTES", Align::kRight}});
+    for (const auto& f : s.filters())
+      t.add_row({fmt::format("{}", f.index()), f.name(), fmt::format("{}", f.packets()), bytes(f.bytes())});
+    out += t.render();
+    out += fmt::format("dropped by filters: {}\n", s.data_path().filter_drops());
+  }
   if (hidden > 0)
     out += fmt::format("\n{} idle unnamed port{} not shown (--all shows them)\n", hidden,
                        hidden == 1 ? "" : "s");
@@ -482,7 +491,7 @@ constexpr const char* kDecisionLogColumns[] = {
     "mpls",      "ip_proto", "src_ip",        "dst_ip",        "src_port",  "dst_port",
     "gtp_teid",  "gtp_inner_src", "gtp_inner_dst", "fragment",  "malformed", "hash",
     "bucket",    "group",    "out_port",      "len",           "ts_ns",     "depth_exceeded",
-    "frag_follow", "tunnel",   "tunnel_id",     "tunnel_src"};
+    "frag_follow", "tunnel",   "tunnel_id",     "tunnel_src",    "filter"};
 
 std::vector<std::string> split_tabs(const std::string& row) {
   std::vector<std::string> cells;
@@ -864,6 +873,58 @@ int cmd_config_get(v1::Broker::StubInterface& stub, const GlobalOptions& g) {
     fmt::print("# broker.v1.Config from {}, generation {}\n", g.target, resp.generation());
     fmt::print("{}", config::to_text(resp.config()));
   }
+  return kExitOk;
+}
+
+int cmd_filter_list(v1::Broker::StubInterface& stub, const GlobalOptions& g) {
+  v1::GetConfigResponse cfg;
+  v1::CountersSnapshot snap;
+  {
+    grpc::ClientContext ctx;
+    set_deadline(ctx, g);
+    const auto st = stub.GetConfig(&ctx, {}, &cfg);
+    if (!st.ok()) return report_rpc_error(st, g);
+  }
+  {
+    grpc::ClientContext ctx;
+    set_deadline(ctx, g);
+    const auto st = stub.GetCounters(&ctx, {}, &snap);
+    if (!st.ok()) return report_rpc_error(st, g);
+  }
+  std::map<std::string, const v1::Filter*> by_name;
+  for (const auto& f : cfg.config().filters()) by_name[f.name()] = &f;
+  google::protobuf::TextFormat::Printer one_line;
+  one_line.SetSingleLineMode(true);
+  if (g.json) {
+    json out = json::array();
+    for (const auto& c : snap.filters()) {
+      json j = proto_json(c);
+      if (const auto it = by_name.find(c.name()); it != by_name.end()) j["filter"] = proto_json(*it->second);
+      out.push_back(std::move(j));
+    }
+    print_json(out);
+    return kExitOk;
+  }
+  if (snap.filters_size() == 0) {
+    fmt::print("no filters: every frame goes to its ingress port's group\n");
+    return kExitOk;
+  }
+  Table t({{"RULE", Align::kRight}, {"NAME"}, {"PRIORITY", Align::kRight}, {"MATCH"}, {"ACTION"},
+           {"PACKETS", Align::kRight}, {"BYTES", Align::kRight}});
+  for (const auto& c : snap.filters()) {
+    const auto it = by_name.find(c.name());
+    std::string match, action = "-", priority = "-";
+    if (it != by_name.end()) {
+      one_line.PrintToString(it->second->match(), &match);
+      while (!match.empty() && match.back() == ' ') match.pop_back();
+      action = it->second->drop() ? "drop" : "to " + join(it->second->groups(), ", ");
+      priority = fmt::format("{}", it->second->priority());
+    }
+    t.add_row({fmt::format("{}", c.index()), c.name(), priority, match.empty() ? "any frame" : match, action,
+               fmt::format("{}", c.packets()), fmt::format("{}", c.bytes())});
+  }
+  fmt::print("{}", t.render());
+  fmt::print("dropped by filters: {}\n", snap.data_path().filter_drops());
   return kExitOk;
 }
 

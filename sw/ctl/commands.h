@@ -60,6 +60,8 @@ int cmd_status(v1::Broker::StubInterface& stub, const GlobalOptions& global,
                const StatusOptions& options);
 
 int cmd_config_get(v1::Broker::StubInterface& stub, const GlobalOptions& global);
+// The filters in the order the data path tries them, with what each matched.
+int cmd_filter_list(v1::Broker::StubInterface& stub, const GlobalOptions& global);
 
 struct ConfigSetOptions {
   std::string file;

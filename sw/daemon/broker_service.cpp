@@ -279,6 +279,7 @@ Status BrokerService::GetCapabilities(grpc::ServerContext*, const v1::GetCapabil
     l->set_egress_ports(id.wired_out_ports);
     l->set_groups(id.groups);
     l->set_members_per_group(id.members);
+    l->set_filter_rules(driver_->limits().filters);
     l->set_buckets_per_group(1u << id.bucket_bits);
     l->set_parse_bytes(core::kParseBytes);
     l->set_key_bytes(core::kKeyBytes);
@@ -300,6 +301,9 @@ Status BrokerService::GetCapabilities(grpc::ServerContext*, const v1::GetCapabil
     out->add_hash_functions(v1::HASH_XOR16);
     out->add_selection_modes(v1::MODE_STATIC);
     out->add_selection_modes(v1::MODE_DYNAMIC);
+    out->add_tunnel_types(v1::TUNNEL_GRE);
+    out->add_tunnel_types(v1::TUNNEL_ERSPAN);
+    out->add_tunnel_types(v1::TUNNEL_VXLAN);
     return Status::OK;
   });
 }
@@ -466,6 +470,14 @@ void BrokerService::snapshot(v1::CountersSnapshot* out) {
   d->set_fragment_follows(c.frag_follows);
   d->set_fragment_misses(c.frag_misses);
   d->set_csr_timeouts(c.csr_timeouts);
+  d->set_filter_drops(c.filter_drops);
+  for (const auto& f : c.filters) {
+    auto* o = out->add_filters();
+    o->set_name(f.name);
+    o->set_index(f.index);
+    o->set_packets(f.packets);
+    o->set_bytes(f.bytes);
+  }
 }
 
 Status BrokerService::GetCounters(grpc::ServerContext*, const v1::GetCountersRequest*, v1::CountersSnapshot* out) {
@@ -574,8 +586,15 @@ Status BrokerService::ExplainPacket(grpc::ServerContext*, const v1::ExplainPacke
                                   core::tunnel_name(r.fields.tunnel), r.fields.tunnel_id,
                                   driver::format_ip(r.fields.tunnel_src_version, r.fields.tunnel_src),
                                   out->reason()));
+    const std::vector<std::string> filters = driver_->filter_names();
+    if (d.filtered) {
+      const std::string name = d.rule < filters.size() ? filters[d.rule] : fmt::format("rule {}", d.rule);
+      out->mutable_fields()->set_filter(name);
+      out->set_reason(d.filter_drop ? fmt::format("filter '{}' matched first: the frame is dropped", name)
+                                    : fmt::format("filter '{}' matched first: {}", name, out->reason()));
+    }
     out->set_decision_log_row(driver::DecisionLogWriter::format_row(1, uint8_t(req->ingress_port()), 0,
-                                                                    uint32_t(frame.size()), r));
+                                                                    uint32_t(frame.size()), r, filters));
     return Status::OK;
   });
 }

@@ -734,7 +734,7 @@ bool SoftPorts::emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint3
   // What leaves is the frame after termination: its outer headers are gone on the wire too.
   data = card_.delivered().data();
   len = uint32_t(card_.delivered().size());
-  wire_len -= r.term.strip;
+  wire_len = wire_len - r.term.strip + (r.decision.seg_vid ? 4 : 0);
   switch (e->offer(ts_ns, data, len, wire_len)) {
     case Egress::Offer::kQueued:
       return false;

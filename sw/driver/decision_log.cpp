@@ -21,23 +21,28 @@ const char* DecisionLogWriter::header() {
   return "frame\tin_port\teth_src\teth_dst\tethertype\tvlan\tmpls\tip_proto\tsrc_ip\tdst_ip\t"
          "src_port\tdst_port\tgtp_teid\tgtp_inner_src\tgtp_inner_dst\tfragment\tmalformed\t"
          "hash\tbucket\tgroup\tout_port\tlen\tts_ns\tdepth_exceeded\tfrag_follow\ttunnel\ttunnel_id\t"
-         "tunnel_src";
+         "tunnel_src\tfilter";
 }
 
-DecisionLogWriter::DecisionLogWriter(std::FILE* out) : out_(out) {
+DecisionLogWriter::DecisionLogWriter(std::FILE* out, std::vector<std::string> filter_names)
+    : out_(out), filter_names_(std::move(filter_names)) {
   std::fputs(header(), out_);
   std::fputc('\n', out_);
 }
 
 std::string DecisionLogWriter::format_row(uint64_t frame, uint8_t in_port, uint64_t ts_ns,
-                                          uint32_t len, const core::FrameResult& r) {
+                                          uint32_t len, const core::FrameResult& r,
+                                          const std::vector<std::string>& filter_names) {
   const core::PacketFields& f = r.fields;
   const core::Decision& d = r.decision;
   const bool mapped = d.group != core::kNoGroup;
   // Absent values are empty cells.
   auto opt = [](bool present, auto v) { return present ? fmt::format("{}", v) : std::string(); };
+  const std::string filter = !d.filtered                    ? std::string()
+                             : d.rule < filter_names.size() ? filter_names[d.rule]
+                                                            : fmt::format("rule {}", d.rule);
   return fmt::format(
-      "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+      "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
       frame, in_port, format_mac(f.src_mac), format_mac(f.dst_mac),
       f.ethertype || f.vlan_count || f.has_mpls ? fmt::format("0x{:04x}", f.ethertype) : "",
       opt(f.vlan_count > 0, f.vlan), opt(f.has_mpls, f.mpls),
@@ -48,12 +53,12 @@ std::string DecisionLogWriter::format_row(uint64_t frame, uint8_t in_port, uint6
       mapped ? fmt::format("0x{:08x}", d.hash) : "", opt(mapped, d.bucket),
       opt(mapped, unsigned(d.group)), opt(d.out_port != core::kNoPort, unsigned(d.out_port)), len,
       ts_ns, f.depth_exceeded ? 1 : 0, d.frag_follow ? 1 : 0, core::tunnel_name(f.tunnel),
-      opt(f.tunnel != 0, f.tunnel_id), format_ip(f.tunnel_src_version, f.tunnel_src));
+      opt(f.tunnel != 0, f.tunnel_id), format_ip(f.tunnel_src_version, f.tunnel_src), filter);
 }
 
 void DecisionLogWriter::write(uint64_t frame, uint8_t in_port, uint64_t ts_ns, uint32_t len,
                               const core::FrameResult& r) {
-  const std::string row = format_row(frame, in_port, ts_ns, len, r);
+  const std::string row = format_row(frame, in_port, ts_ns, len, r, filter_names_);
   std::fwrite(row.data(), 1, row.size(), out_);
   std::fputc('\n', out_);
 }

@@ -11,7 +11,7 @@
 #include "broker_regmap.h"
 #include "bucket_balancer.h"
 #include "config_defaults.h"
-#include "ip_address.h"
+#include "net_address.h"
 #include "key_layout.h"
 #include "util_scale.h"
 
@@ -39,7 +39,7 @@ static_assert(rm::GRP_TUPLE_DST_PORT_MASK == core::kTupleDstPort);
 // FRAG_FOLLOWS/FRAG_MISSES counters, 1.2 the shell's TX_DROPS/RX_DROPS/CSR_TIMEOUTS counters
 // and KERNEL_CLK_HZ, 1.3 LINK_STATUS, LINK_ADMIN_DOWN and LINK_DOWNS (failover).
 // Newer minor versions only add registers.
-constexpr uint32_t kMinVersionMinor = 4;  // 1.4: tunnel termination
+constexpr uint32_t kMinVersionMinor = 6;  // 1.4: tunnel termination; 1.5: filters; 1.6: segment tags
 
 // The slowest clock the shell's meters work at (broker_top.sv).
 constexpr uint32_t kMinKernelClockHz = 64'000'000;
@@ -190,6 +190,8 @@ void Driver::write_config(const v1::Config& given) {
     write_if_changed(rm::IN_MAP_at(p), value);
   }
 
+  write_filters(c, index_of);
+
   // Tunnel termination: the address first, so a port never terminates towards a stale one.
   for (uint32_t p = 0; p < identity_.in_ports; ++p) {
     uint32_t ctrl = 0;
@@ -211,6 +213,10 @@ void Driver::write_config(const v1::Config& given) {
       write_if_changed(words[k], uint32_t(addr[4 * k]) | uint32_t(addr[4 * k + 1]) << 8 |
                                      uint32_t(addr[4 * k + 2]) << 16 | uint32_t(addr[4 * k + 3]) << 24);
     write_if_changed(rm::TUN_CTRL_at(p), ctrl);
+    uint32_t vid = 0;
+    for (const auto& in : c.ingress_ports())
+      if (in.port() == p) vid = in.segment_vlan();
+    write_if_changed(rm::SEG_TAG_at(p), place(vid, rm::SEG_TAG_VID_LSB, rm::SEG_TAG_VID_MASK));
   }
 
   // Groups that are gone: nothing maps to them any more.
@@ -234,6 +240,98 @@ void Driver::write_config(const v1::Config& given) {
   write_if_changed(rm::UTIL_WINDOW_US, c.utilization_window_us());
   write_if_changed(rm::CTRL, rm::CTRL_ENABLE_MASK);
   applied_ = given;
+}
+
+std::vector<const v1::Filter*> filters_in_priority_order(const v1::Config& c) {
+  std::vector<const v1::Filter*> out;
+  for (const auto& f : c.filters()) out.push_back(&f);
+  std::stable_sort(out.begin(), out.end(),
+                   [](const v1::Filter* a, const v1::Filter* b) { return a->priority() < b->priority(); });
+  return out;
+}
+
+std::vector<std::string> Driver::filter_names() const {
+  std::vector<std::string> names;
+  for (const v1::Filter* f : filters_in_priority_order(applied_)) names.push_back(f->name());
+  return names;
+}
+
+// Rule i of the data path is the i-th filter in priority order; rules past the last are off.
+// Each rule's conditions are written before its FLT_CTRL, which switches it on.
+void Driver::write_filters(const v1::Config& c, const std::map<std::string, uint32_t>& group_index) {
+  const auto ordered = filters_in_priority_order(c);
+  auto word = [](const uint8_t* b, int n) {
+    uint32_t v = 0;
+    for (int k = 0; k < n; ++k) v |= uint32_t(b[k]) << (8 * k);
+    return v;
+  };
+  for (uint32_t i = 0; i < rm::kFilterRules; ++i) {
+    if (i >= ordered.size()) {
+      write_if_changed(rm::FLT_CTRL_at(i), 0);
+      continue;
+    }
+    const v1::Filter& f = *ordered[i];
+    const v1::FilterMatch& m = f.match();
+    uint32_t ctrl = rm::FLT_CTRL_VALID_MASK;
+    if (f.drop()) ctrl |= rm::FLT_CTRL_DROP_MASK;
+    if (f.groups_size() > 0) ctrl |= place(group_index.at(f.groups(0)), rm::FLT_CTRL_GROUP_LSB, rm::FLT_CTRL_GROUP_MASK);
+    uint32_t ports = 0;
+    for (uint32_t p : m.ingress_ports()) ports |= 1u << p;
+    if (m.ingress_ports_size() == 0) ports = (1u << identity_.in_ports) - 1;
+    ctrl |= place(ports, rm::FLT_CTRL_IN_PORTS_LSB, rm::FLT_CTRL_IN_PORTS_MASK);
+    if (m.has_vlan_min() || m.has_vlan_max()) ctrl |= rm::FLT_CTRL_VLAN_MASK;
+    if (m.has_ethertype()) ctrl |= rm::FLT_CTRL_ETHERTYPE_MASK;
+    if (m.has_ip_proto()) ctrl |= rm::FLT_CTRL_IP_PROTO_MASK;
+    if (m.has_src_port_min() || m.has_src_port_max()) ctrl |= rm::FLT_CTRL_SPORT_MASK;
+    if (m.has_dst_port_min() || m.has_dst_port_max()) ctrl |= rm::FLT_CTRL_DPORT_MASK;
+    if (m.has_gtp_teid()) ctrl |= rm::FLT_CTRL_TEID_MASK;
+    if (m.has_tunnel_id()) ctrl |= rm::FLT_CTRL_TUNNEL_ID_MASK;
+    if (m.has_fragment()) ctrl |= rm::FLT_CTRL_FRAG_MASK | (m.fragment() ? rm::FLT_CTRL_FRAG_VALUE_MASK : 0);
+    if (m.has_malformed()) ctrl |= rm::FLT_CTRL_MALF_MASK | (m.malformed() ? rm::FLT_CTRL_MALF_VALUE_MASK : 0);
+    write_if_changed(rm::FLT_VLAN_at(i), place(m.has_vlan_min() ? m.vlan_min() : 0, rm::FLT_VLAN_MIN_LSB, rm::FLT_VLAN_MIN_MASK) |
+                                             place(m.has_vlan_max() ? m.vlan_max() : 4095, rm::FLT_VLAN_MAX_LSB, rm::FLT_VLAN_MAX_MASK));
+    write_if_changed(rm::FLT_TYPE_at(i), place(m.ethertype(), rm::FLT_TYPE_ETHERTYPE_LSB, rm::FLT_TYPE_ETHERTYPE_MASK) |
+                                             place(m.ip_proto(), rm::FLT_TYPE_IP_PROTO_LSB, rm::FLT_TYPE_IP_PROTO_MASK));
+    write_if_changed(rm::FLT_SPORT_at(i), place(m.has_src_port_min() ? m.src_port_min() : 0, rm::FLT_SPORT_MIN_LSB, rm::FLT_SPORT_MIN_MASK) |
+                                              place(m.has_src_port_max() ? m.src_port_max() : 65535, rm::FLT_SPORT_MAX_LSB, rm::FLT_SPORT_MAX_MASK));
+    write_if_changed(rm::FLT_DPORT_at(i), place(m.has_dst_port_min() ? m.dst_port_min() : 0, rm::FLT_DPORT_MIN_LSB, rm::FLT_DPORT_MIN_MASK) |
+                                              place(m.has_dst_port_max() ? m.dst_port_max() : 65535, rm::FLT_DPORT_MAX_LSB, rm::FLT_DPORT_MAX_MASK));
+    write_if_changed(rm::FLT_TEID_at(i), m.gtp_teid());
+    write_if_changed(rm::FLT_TEID_BITS_at(i), m.has_gtp_teid_mask() ? m.gtp_teid_mask() : 0xFFFFFFFFu);
+    write_if_changed(rm::FLT_TUNNEL_ID_at(i), m.tunnel_id());
+    const config::MacAddress zero{};
+    const config::MacAddress all{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    auto mac_pair = [&](const std::string& mac, const std::string& mask, uint32_t at_lo, uint32_t at_hi,
+                        uint32_t mask_lo, uint32_t mask_hi) {
+      const config::MacAddress v = mac.empty() ? zero : *config::parse_mac(mac);
+      const config::MacAddress k = mac.empty() ? zero : mask.empty() ? all : *config::parse_mac(mask);
+      write_if_changed(at_lo, word(v.data(), 4));
+      write_if_changed(at_hi, word(v.data() + 4, 2));
+      write_if_changed(mask_lo, word(k.data(), 4));
+      write_if_changed(mask_hi, word(k.data() + 4, 2));
+    };
+    mac_pair(m.src_mac(), m.src_mac_mask(), rm::FLT_SMAC_LO_at(i), rm::FLT_SMAC_HI_at(i), rm::FLT_SMASK_LO_at(i),
+             rm::FLT_SMASK_HI_at(i));
+    mac_pair(m.dst_mac(), m.dst_mac_mask(), rm::FLT_DMAC_LO_at(i), rm::FLT_DMAC_HI_at(i), rm::FLT_DMASK_LO_at(i),
+             rm::FLT_DMASK_HI_at(i));
+    uint32_t lens = 0;
+    auto prefix = [&](const std::string& text, uint32_t addr0, uint32_t ver_lsb, uint32_t ver_mask, uint32_t len_lsb,
+                      uint32_t len_mask) {
+      config::IpPrefix p;
+      if (!text.empty()) {
+        p = *config::parse_ip_prefix(text);
+        ctrl |= place(p.address.version == 4 ? 1u : 2u, ver_lsb, ver_mask);
+        lens |= place(uint32_t(p.length), len_lsb, len_mask);
+      }
+      for (int k = 0; k < 4; ++k) write_if_changed(addr0 + 4 * k, word(p.address.bytes.data() + 4 * k, 4));
+    };
+    prefix(m.src_prefix(), rm::FLT_SRC_ADDR0_at(i), rm::FLT_CTRL_SRC_VER_LSB, rm::FLT_CTRL_SRC_VER_MASK,
+           rm::FLT_PREFIX_LEN_SRC_LSB, rm::FLT_PREFIX_LEN_SRC_MASK);
+    prefix(m.dst_prefix(), rm::FLT_DST_ADDR0_at(i), rm::FLT_CTRL_DST_VER_LSB, rm::FLT_CTRL_DST_VER_MASK,
+           rm::FLT_PREFIX_LEN_DST_LSB, rm::FLT_PREFIX_LEN_DST_MASK);
+    write_if_changed(rm::FLT_PREFIX_LEN_at(i), lens);
+    write_if_changed(rm::FLT_CTRL_at(i), ctrl);
+  }
 }
 
 // Order of writes for a hitless change: new members get a slot and become live before any
@@ -427,6 +525,12 @@ Counters Driver::counters() {
     c.rx[p].tunnel_terminated = read64(rm::TUN_TERMINATED_LO_at(p));
     c.rx[p].tunnel_passed = read64(rm::TUN_PASSED_LO_at(p));
     c.rx[p].tunnel_fragments = read64(rm::TUN_FRAGMENTS_LO_at(p));
+  }
+  {
+    const std::vector<std::string> names = filter_names();
+    for (uint32_t i = 0; i < names.size(); ++i)
+      c.filters.push_back({names[i], i, read64(rm::FLT_PKTS_LO_at(i)), read64(rm::FLT_BYTES_LO_at(i))});
+    c.filter_drops = read64(rm::FILTER_DROPS_LO);
   }
   c.tx.resize(identity_.out_ports);
   for (uint32_t p = 0; p < identity_.out_ports; ++p) {

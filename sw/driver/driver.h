@@ -79,6 +79,11 @@ struct GroupCounters {
   uint64_t packets = 0, new_flows = 0;
   std::vector<MemberStatus> members;  // in configuration order
 };
+struct FilterCounters {
+  std::string name;
+  uint32_t index = 0;  // its rule: filters in priority order
+  uint64_t packets = 0, bytes = 0;
+};
 struct Counters {
   std::vector<IngressCounters> rx;    // per ingress port
   std::vector<EgressCounters> tx;     // per egress port
@@ -88,6 +93,8 @@ struct Counters {
   uint64_t frag_follows = 0;  // later IP fragments sent where their first fragment went
   uint64_t frag_misses = 0;   // later IP fragments decided by their fallback key
   uint64_t csr_timeouts = 0;  // register accesses answered SLVERR because the core did not answer
+  uint64_t filter_drops = 0;  // frames a filter that drops matched
+  std::vector<FilterCounters> filters;  // per configured filter, in priority order
 };
 
 class Driver {
@@ -106,6 +113,8 @@ class Driver {
   std::vector<config::Issue> apply(const v1::Config& config);
   // The applied configuration as given (defaults not filled in).
   const v1::Config& applied() const { return applied_; }
+  // The applied filters' names by data-path rule (filters in priority order).
+  std::vector<std::string> filter_names() const;
 
   // Hitless membership changes; the applied configuration follows. with_member is the
   // configuration such a change would apply (throws DriverError as they do), changing nothing.
@@ -151,6 +160,7 @@ class Driver {
   // deals them (bucket b to the (b mod n)-th live slot), so writing it moves nothing.
   std::vector<uint8_t> with_links(const GroupState& st) const;
   void drain_port(uint32_t port);
+  void write_filters(const v1::Config& c, const std::map<std::string, uint32_t>& group_index);
   void write_if_changed(uint32_t offset, uint32_t value);
   uint64_t read64(uint32_t lo_offset);
   void write_config(const v1::Config& config);  // after validation

@@ -83,7 +83,7 @@ Summary run(FrameCard& card, driver::Driver& driver, const Options& options) {
   }
 
   std::unique_ptr<driver::DecisionLogWriter> log;
-  if (options.log) log = std::make_unique<driver::DecisionLogWriter>(options.log);
+  if (options.log) log = std::make_unique<driver::DecisionLogWriter>(options.log, driver.filter_names());
 
   Summary sum;
   std::map<uint32_t, std::unordered_set<uint64_t>> sessions;
@@ -111,7 +111,8 @@ Summary run(FrameCard& card, driver::Driver& driver, const Options& options) {
       sessions[out].insert(session_id(r.fields));
       // A snapped record stays snapped by as much: its wire length loses the outer headers too.
       if (io::PcapSink* s = sink_for(out))
-        s->write(f.ts_ns, delivered.data(), uint32_t(delivered.size()), f.wire_len - r.term.strip);
+        s->write(f.ts_ns, delivered.data(), uint32_t(delivered.size()),
+                 f.wire_len - r.term.strip + (r.decision.seg_vid ? 4 : 0));
     }
     in_flight.pop_front();
   };

@@ -14,14 +14,19 @@ using cards::VerilatorCard;
 
 namespace {
 
-// The golden model of termination: the frame the core must deliver for `in` after its
-// decision (the outer headers removed; an IP payload of GRE under a made Ethernet header).
+// The golden model of termination and segment tags: the frame the core must deliver for `in`
+// after its decision (the outer headers removed; an IP payload of GRE under a made Ethernet
+// header; the segment tag after the MACs).
 std::vector<uint8_t> expected_out(const std::vector<uint8_t>& in, const core::FrameResult& r) {
   std::vector<uint8_t> out(in.begin() + std::min<size_t>(r.term.strip, in.size()), in.end());
   if (r.term.l3 && out.size() >= 14) {
     std::fill(out.begin(), out.begin() + 12, 0);
     out[12] = uint8_t(r.fields.ethertype >> 8);
     out[13] = uint8_t(r.fields.ethertype);
+  }
+  if (r.decision.seg_vid != 0 && out.size() >= 12) {
+    const uint8_t tag[4] = {0x81, 0x00, uint8_t(r.decision.seg_vid >> 8), uint8_t(r.decision.seg_vid)};
+    out.insert(out.begin() + 12, tag, tag + 4);
   }
   return out;
 }

@@ -194,6 +194,27 @@ class TestCore {
   Pipeline core_;
 };
 
+// Steps a core whose rx0 holds frames until `count` frames have left on tx0 (or a bound of
+// steps passed): the frames as they left, and the steps taken.
+struct Drained {
+  std::vector<std::vector<uint8_t>> frames;
+  int steps = 0;
+};
+inline Drained drain_lane0(Pipeline& p, size_t count) {
+  const uint16_t idle[kOutPorts] = {};
+  Drained d;
+  std::vector<uint8_t> cur;
+  for (; d.steps < 100000 && d.frames.size() < count; ++d.steps) {
+    p.step(1, idle);
+    while (!p.streams().tx0.empty()) {
+      const AxisBeat b = p.streams().tx0.read();
+      for (int i = 0; i < kBeatBytes && b.keep[i]; ++i) cur.push_back(uint8_t(b.data.range(8 * i + 7, 8 * i)));
+      if (b.last) d.frames.push_back(std::move(cur)), cur.clear();
+    }
+  }
+  return d;
+}
+
 // ---- Synthetic frames -----------------------------------------------------------------
 
 using Bytes = std::vector<uint8_t>;

@@ -244,17 +244,7 @@ TEST(CoreTunnel, BackToBackFramesStayWhole) {
     want.push_back(i % 3 == 2 ? inner : expected_out(inner, w.l3));
     frame_to_beats(frame.data(), uint32_t(frame.size()), 0, p.streams().rx0);
   }
-  const uint16_t idle[kOutPorts] = {};
-  std::vector<Bytes> got;
-  Bytes cur;
-  for (int step = 0; step < 100000 && got.size() < want.size(); ++step) {
-    p.step(1, idle);
-    while (!p.streams().tx0.empty()) {
-      const AxisBeat b = p.streams().tx0.read();
-      for (int i = 0; i < kBeatBytes && b.keep[i]; ++i) cur.push_back(uint8_t(b.data.range(8 * i + 7, 8 * i)));
-      if (b.last) got.push_back(std::move(cur)), cur.clear();
-    }
-  }
+  const std::vector<Bytes> got = drain_lane0(p, want.size()).frames;
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << "frame " << i;
   EXPECT_EQ(core.counter(rm::TUN_TERMINATED_LO_at(0)), 200u);

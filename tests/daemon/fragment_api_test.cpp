@@ -41,7 +41,7 @@ std::string hex(const std::string& bytes) {
   return out;
 }
 
-// The decision log's frag_follow cell (column 25; the tunnel columns follow it).
+// The decision log's frag_follow cell (column 25; the tunnel and filter columns follow it).
 std::string frag_follow_cell(const std::string& row) {
   size_t at = 0;
   for (int k = 0; k < 24 && at != std::string::npos; ++k) at = row.find('\t', at) + 1;

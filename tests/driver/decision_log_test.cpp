@@ -24,7 +24,7 @@ TEST(DriverDecisionLog, HeaderIsTheNormativeColumnsThenTheExtras) {
                "frame\tin_port\teth_src\teth_dst\tethertype\tvlan\tmpls\tip_proto\tsrc_ip\tdst_ip\t"
                "src_port\tdst_port\tgtp_teid\tgtp_inner_src\tgtp_inner_dst\tfragment\tmalformed\t"
                "hash\tbucket\tgroup\tout_port\tlen\tts_ns\tdepth_exceeded\tfrag_follow\ttunnel\ttunnel_id\t"
-               "tunnel_src");
+               "tunnel_src\tfilter");
 }
 
 TEST(DriverDecisionLog, FragFollowZeroOrOneThenTheTunnel) {
@@ -38,6 +38,7 @@ TEST(DriverDecisionLog, FragFollowZeroOrOneThenTheTunnel) {
   EXPECT_EQ(row[25], "none") << "tunnel";
   EXPECT_EQ(row[26], "") << "tunnel_id";
   EXPECT_EQ(row[27], "") << "tunnel_src";
+  EXPECT_EQ(row[28], "") << "filter";
 
   r.decision.group = 0;
   r.decision.out_port = 3;
@@ -53,6 +54,10 @@ TEST(DriverDecisionLog, FragFollowZeroOrOneThenTheTunnel) {
   EXPECT_EQ(row[25], "erspan2");
   EXPECT_EQ(row[26], "301");
   EXPECT_EQ(row[27], "192.0.2.7");
+  r.decision.filtered = true;
+  r.decision.rule = 1;
+  EXPECT_EQ(cells(driver::DecisionLogWriter::format_row(2, 0, 6, 64, r, {"ids", "web"}))[28], "web");
+  EXPECT_EQ(cells(driver::DecisionLogWriter::format_row(2, 0, 6, 64, r))[28], "rule 1");
   EXPECT_EQ(row[20], "3") << "out_port";
 
   // The writer: the header row, then the row as format_row makes it.

@@ -105,10 +105,16 @@ TEST(DriverIdentity, RefusesAnOlderMinorVersionWithoutRegistersItUses) {
   FaultBus v1_3(card);  // no tunnel termination registers yet
   v1_3.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 3u;
   expect_refused_card(v1_3, "version 1.3 lacks registers");
-  FaultBus v1_4(card);
+  FaultBus v1_4(card);  // no filter rules yet
   v1_4.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 4u;
-  driver::Driver drv(v1_4);
-  EXPECT_EQ(drv.identity().version_minor, 4u);
+  expect_refused_card(v1_4, "version 1.4 lacks registers");
+  FaultBus v1_5(card);  // no segment tags yet
+  v1_5.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 5u;
+  expect_refused_card(v1_5, "version 1.5 lacks registers");
+  FaultBus v1_6(card);
+  v1_6.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 6u;
+  driver::Driver drv(v1_6);
+  EXPECT_EQ(drv.identity().version_minor, 6u);
 }
 
 TEST(DriverIdentity, RefusesACardOfOtherSizes) {

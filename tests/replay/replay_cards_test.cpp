@@ -214,19 +214,26 @@ groups { name: "l2" ingress_ports: [4, 5] members: [0, 1, 3]
   fs::remove_all(dir);
 }
 
-// Tunnel termination on both cards: the captures of GRE, ERSPAN and VXLAN with every type
-// terminated on ingress 0 and 3. Same decision logs (tunnel columns included) and the same
-// inner frames out: the co-simulated tunnel_parse and decap modules against the soft card.
-TEST(ReplayCards, TunnelTerminationSameOutputs) {
+// Tunnel termination, filters and segment tags on both cards: the captures of GRE, ERSPAN and
+// VXLAN with every type terminated on ingress 0 and 3, filters that drop, match the inner frame
+// and the tunnel ID, and a segment tag on ingress 3. Same decision logs (tunnel and filter
+// columns included) and the same frames out: the co-simulated tunnel_parse, decap, filter and
+// egress modules against the soft card.
+TEST(ReplayCards, TunnelsAndFiltersSameOutputs) {
   BROKER_REQUIRE_SHARED_TESTDATA();
   REQUIRE_VERILATOR();
   const fs::path dir = temp_dir("tunnels");
   const fs::path conf = write_conf(dir, "tunnels.conf", R"(
 name: "replay-tunnels"
 ingress_ports { port: 0 terminate: [TUNNEL_GRE, TUNNEL_ERSPAN, TUNNEL_VXLAN] }
-ingress_ports { port: 3 terminate: [TUNNEL_ERSPAN, TUNNEL_VXLAN] }
+ingress_ports { port: 3 terminate: [TUNNEL_ERSPAN, TUNNEL_VXLAN] segment_vlan: 300 }
 groups { name: "tools" ingress_ports: [0, 3] members: [0, 1, 2]
          hash: HASH_CRC32 symmetric: true tuple: [SRC_IP, DST_IP, SRC_PORT, DST_PORT, IP_PROTO] }
+groups { name: "ids" members: [5, 6] hash: HASH_CRC32 symmetric: true tuple: [SRC_IP, DST_IP] }
+filters { name: "no-ping" priority: 1 match { ip_proto: 1 src_prefix: "10.1.1.100/32" } drop: true }
+filters { name: "vni-123" priority: 2 match { tunnel_id: 123 } groups: ["ids"] }
+filters { name: "web" priority: 3 match { dst_port_min: 80 dst_port_max: 80 ingress_ports: [0] } groups: ["ids"] }
+filters { name: "stp" priority: 4 match { ethertype: 0x0000 vlan_min: 1 } groups: ["ids"] }
 )");
   Figures fig;
   size_t captures = 0;

@@ -59,6 +59,10 @@ struct Decision {
   bool avoided;       // dynamic: the static member was at or above the threshold
   bool frag_follow;   // a later IP fragment sent where its first fragment went
   bool frag_miss;     // a later IP fragment decided by its fallback key
+  bool filtered;      // a filter rule matched first: `rule` (its index in priority order)
+  uint8_t rule;
+  bool filter_drop;   // that rule drops
+  uint16_t seg_vid;   // the segment tag pushed on delivery (0: none)
 };
 
 // What termination did, for the counters (TunnelVerdict) and the frame's length as delivered.
@@ -66,7 +70,8 @@ struct Termination {
   uint8_t verdict;    // TunnelVerdict: plain (the port terminates nothing), terminated, passed, fragment
   uint8_t strip;      // bytes removed before the parse (the outer headers, less 14 for IP payloads)
   bool l3;            // an IP payload of GRE: its first 14 bytes out are a made Ethernet header
-  uint32_t out_len;   // bytes of the frame as it leaves the core (its length in, less strip)
+  uint32_t out_len;   // bytes of the frame as it leaves the core (its length in, less strip,
+                      // plus 4 for a segment tag)
 };
 
 struct FrameResult {

@@ -72,7 +72,7 @@ void Pipeline::flush_csr(uint64_t now_us) {
   const uint16_t idle[kOutPorts] = {};
   CoreStreams& s = *streams_;
   // One write per step: the fan-out passes it on and each task takes it in the same step.
-  while (!s.csr_wr.empty() || !s.tunnel_cfg0.empty() || !s.tunnel_cfg1.empty() || !s.key_cfg.empty() ||
+  while (!s.csr_wr.empty() || !s.tunnel_cfg0.empty() || !s.tunnel_cfg1.empty() || !s.filter_cfg.empty() || !s.key_cfg.empty() ||
          !s.select_cfg.empty() || !s.stats_cfg.empty())
     step(now_us, idle);
 }
@@ -102,10 +102,7 @@ void Pipeline::forward(uint8_t in_port, const uint8_t* frame, uint32_t len, uint
   int tx_beats = 0;
   bool dest_ok = true;
   delivered_.clear();
-  // Every task takes one item per call, in graph order, so the last beat leaves within the
-  // frame's beats plus the header window's; the bound only guards against a broken core.
-  const uint32_t limit = beats + kHeaderBeats + 16;
-  for (uint32_t i = 0; i < limit && tap.events == 0; ++i) {
+  auto step_and_take = [&] {
     core_step(s, *state_, Time(now_us), util, ap_uint<16>(link_up), tap);
     while (!tx.empty()) {
       const AxisBeat b = tx.read();
@@ -117,12 +114,18 @@ void Pipeline::forward(uint8_t in_port, const uint8_t* frame, uint32_t len, uint
       delivered_.resize(at + n);
       bytes_of(b.data, delivered_.data() + at, n);
     }
-  }
+  };
+  // Every task takes one item per call, in graph order, so the last beat leaves within the
+  // frame's beats plus the header window's; the bound only guards against a broken core.
+  const uint32_t limit = beats + kHeaderBeats + 16;
+  for (uint32_t i = 0; i < limit && tap.events == 0; ++i) step_and_take();
   if (tap.events != 1 || !rx.empty())
     throw std::logic_error("core: the frame did not leave the pipeline");
   const DecisionItem& d = tap.trace.decision;
-  const uint32_t out_len = tap.trace.stats_ev.len.to_uint();
+  const uint32_t out_len = tap.trace.stats_ev.len.to_uint() + (tap.trace.stats_ev.seg_tag ? 4 : 0);
   const uint32_t out_beats = out_len == 0 ? 1 : (out_len + kBeatBytes - 1) / kBeatBytes;
+  // A segment tag can make one beat more than came in: it leaves in the step after the event.
+  for (int i = 0; i < 2 && d.out_port != kNoPort && tx_beats < int(out_beats); ++i) step_and_take();
   if (!dest_ok || (d.out_port != kNoPort && (tx_beats != int(out_beats) || delivered_.size() != out_len)) ||
       (d.out_port == kNoPort && tx_beats != 0))
     throw std::logic_error("core: the frame's beats left other than decided (" +
@@ -146,10 +149,14 @@ FrameResult frame_result_of(const FrameTrace& t) {
   r.avoided = d.avoided;
   r.frag_follow = d.frag_follow;
   r.frag_miss = d.frag_miss;
+  r.filtered = d.fv.hit;
+  r.rule = uint8_t(d.fv.rule.to_uint());
+  r.filter_drop = d.fv.drop;
+  r.seg_vid = uint16_t(d.seg_vid.to_uint());
   out.term.verdict = uint8_t(t.stats_ev.tun_out.verdict.to_uint());
   out.term.strip = uint8_t(t.stats_ev.tun_out.strip.to_uint());
   out.term.l3 = t.stats_ev.tun_out.l3;
-  out.term.out_len = t.stats_ev.len.to_uint();
+  out.term.out_len = t.stats_ev.len.to_uint() + (t.stats_ev.seg_tag ? 4 : 0);
   return out;
 }
 
