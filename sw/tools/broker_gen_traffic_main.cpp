@@ -31,8 +31,15 @@ int main(int argc, char** argv) {
   app.add_option("--rate-mbps", options.rate_mbps,
                  "Line rate of each point's link in Mbit/s: frames on one point never overlap")
       ->check(CLI::Range(1.0, 1e7))->capture_default_str();
+  std::string tap = "none";
+  app.add_option("--virtual-tap", tap,
+                 "Each point a hypervisor's software TAP: every frame inside gre, erspan2, erspan3 or "
+                 "vxlan towards 192.0.2.1 (none: the frames as a physical TAP sees them)")
+      ->check(CLI::IsMember({"none", "gre", "erspan2", "erspan3", "vxlan"}))
+      ->capture_default_str();
   app.add_flag("--quiet", quiet, "No summary");
   CLI11_PARSE(app, argc, argv);
+  options.virtual_tap = *broker::tools::virtual_tap_named(tap);
 
   try {
     const auto summary = broker::tools::write_traffic(options, out_dir);

@@ -1069,7 +1069,15 @@ TrafficGenerator::TrafficGenerator(const TrafficOptions& options)
 TrafficGenerator::~TrafficGenerator() = default;
 const TrafficOptions& TrafficGenerator::options() const { return impl_->opt; }
 const std::vector<SessionInfo>& TrafficGenerator::sessions() const { return impl_->sessions; }
-bool TrafficGenerator::next(GeneratedFrame& frame) { return impl_->next(frame); }
+bool TrafficGenerator::next(GeneratedFrame& frame) {
+  if (!impl_->next(frame)) return false;
+  if (options().virtual_tap != VirtualTap::kNone) {
+    if (tap_seq_.size() <= frame.point) tap_seq_.resize(size_t(frame.point) + 1, 0);
+    frame.bytes = wrap_virtual_tap(options().virtual_tap, frame.point, tap_seq_[frame.point]++, frame.ts_ns,
+                                   frame.bytes);
+  }
+  return true;
+}
 
 Traffic generate_traffic(const TrafficOptions& options) {
   TrafficGenerator gen(options);

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "virtual_tap.h"
+
 namespace broker::tools {
 
 // What a session carries. The encapsulating kinds (VLAN, QinQ, MPLS) carry IPv4 TCP or UDP;
@@ -39,6 +41,8 @@ struct TrafficOptions {
   // wire (frame + FCS + preamble and inter-frame gap); a busy point delays later frames.
   double rate_mbps = 10000;
   uint64_t start_ns = 1704067200ull * 1000000000ull;  // 2024-01-01T00:00:00Z
+  // Each point a software TAP in a hypervisor: every frame arrives in this tunnel (virtual_tap.h).
+  VirtualTap virtual_tap = VirtualTap::kNone;
 };
 
 // The parameters of one session, as the frames carry them: what a test expects the parser to
@@ -83,7 +87,8 @@ struct SessionInfo {
 struct GeneratedFrame {
   uint8_t point = 0;  // 0-based
   uint64_t ts_ns = 0;
-  std::vector<uint8_t> bytes;  // Ethernet, without FCS: 60..1514 bytes (+4 a tag), jumbo 9014
+  std::vector<uint8_t> bytes;  // Ethernet, without FCS: 60..1514 bytes (+4 a tag), jumbo 9014;
+                               // with a virtual TAP, that frame inside the tunnel's headers
   uint32_t session = 0;        // index into sessions()
   bool to_server = true;
   uint8_t fragment = 0;        // 0: whole datagram; else 1-based position in the datagram
@@ -108,6 +113,7 @@ class TrafficGenerator {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  std::vector<uint32_t> tap_seq_;  // per point: the virtual TAP's sequence number
 };
 
 struct Traffic {
