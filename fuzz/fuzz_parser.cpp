@@ -18,7 +18,12 @@
 //  - Pipeline::forward (the tasks, configured through registers): a mapped port on an enabled
 //    group always forwards to a live member, the decision's hash is the hash of the key, the
 //    key is build_key's, a later fragment either follows or misses (never both, never a
-//    whole datagram), and the malformed counter counts the verdict.
+//    whole datagram), and the malformed counter counts the verdict;
+//  - a second core that terminates every tunnel type on every port, pushes a segment tag on odd
+//    ports and runs two filters: a terminated frame leaves as the bytes after its strip (an IP
+//    payload of GRE under a made Ethernet header) with the tag after the MACs, its fields are
+//    the parser's on those bytes, the strip lies inside the frame, exactly one tunnel counter
+//    counts it, and a frame a dropping filter matched leaves nowhere.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -221,6 +226,88 @@ State& state() {
   return *s;
 }
 
+// Termination, segment tags and filters (tunnel_parse, decap, filter, egress).
+struct TunnelState {
+  Pipeline core;
+  TunnelState() {
+    for (int p = 0; p < kInPorts; ++p) {
+      core.post_csr(rm::IN_MAP_at(p), rm::IN_MAP_VALID_MASK);
+      core.post_csr(rm::TUN_CTRL_at(p), rm::TUN_CTRL_GRE_MASK | rm::TUN_CTRL_ERSPAN_MASK | rm::TUN_CTRL_VXLAN_MASK);
+      core.post_csr(rm::SEG_TAG_at(p), p % 2 ? uint32_t(100 + p) : 0u);
+    }
+    core.post_csr(rm::GRP_CTRL_at(0), rm::GRP_CTRL_ENABLE_MASK | rm::GRP_CTRL_SYMMETRIC_MASK);
+    core.post_csr(rm::GRP_TUPLE_at(0), kTupleAll);
+    core.post_csr(rm::GRP_LIVE_at(0), 0x3);
+    core.post_csr(rm::GRP_CTRL_at(1), rm::GRP_CTRL_ENABLE_MASK);
+    core.post_csr(rm::GRP_TUPLE_at(1), kTupleSrcIp);
+    core.post_csr(rm::GRP_LIVE_at(1), 0x1);
+    core.post_csr(rm::MEMBER_at(0), 0);
+    core.post_csr(rm::MEMBER_at(1), 1);
+    core.post_csr(rm::MEMBER_at(kMembers), 2);
+    // Rule 0 drops UDP to ports 0..99; rule 1 sends IPv4 from 10.0.0.0/8 to group 1.
+    core.post_csr(rm::FLT_TYPE_at(0), 17u << rm::FLT_TYPE_IP_PROTO_LSB);
+    core.post_csr(rm::FLT_DPORT_at(0), 99u << rm::FLT_DPORT_MAX_LSB);
+    core.post_csr(rm::FLT_CTRL_at(0), rm::FLT_CTRL_VALID_MASK | rm::FLT_CTRL_DROP_MASK | rm::FLT_CTRL_IN_PORTS_MASK |
+                                          rm::FLT_CTRL_IP_PROTO_MASK | rm::FLT_CTRL_DPORT_MASK);
+    core.post_csr(rm::FLT_SRC_ADDR3_at(1), 10u);
+    core.post_csr(rm::FLT_PREFIX_LEN_at(1), 8u << rm::FLT_PREFIX_LEN_SRC_LSB);
+    core.post_csr(rm::FLT_CTRL_at(1), rm::FLT_CTRL_VALID_MASK | (1u << rm::FLT_CTRL_GROUP_LSB) |
+                                          rm::FLT_CTRL_IN_PORTS_MASK | (1u << rm::FLT_CTRL_SRC_VER_LSB));
+    core.post_csr(rm::CTRL, rm::CTRL_ENABLE_MASK);
+    core.flush_csr(0);
+  }
+  uint64_t counter(uint32_t lo) {
+    const uint64_t l = core.read_counter(lo);
+    return l | uint64_t(core.read_counter(lo + 4)) << 32;
+  }
+};
+
+TunnelState& tunnel_state() {
+  static TunnelState* s = new TunnelState();
+  return *s;
+}
+
+void check_termination(const uint8_t* data, size_t size, uint8_t in_port) {
+  if (size == 0 || in_port >= kInPorts) return;
+  TunnelState& s = tunnel_state();
+  const uint64_t before[3] = {s.counter(rm::TUN_TERMINATED_LO_at(in_port)), s.counter(rm::TUN_PASSED_LO_at(in_port)),
+                              s.counter(rm::TUN_FRAGMENTS_LO_at(in_port))};
+  static const uint16_t kIdle[kOutPorts] = {};
+  FrameResult r;
+  s.core.forward(in_port, data, uint32_t(size), 1, kIdle, r);
+  const uint64_t after[3] = {s.counter(rm::TUN_TERMINATED_LO_at(in_port)), s.counter(rm::TUN_PASSED_LO_at(in_port)),
+                             s.counter(rm::TUN_FRAGMENTS_LO_at(in_port))};
+  CHECK(r.term.verdict >= kTunTerminated && r.term.verdict <= kTunFragment);
+  for (int k = 0; k < 3; ++k) CHECK(after[k] - before[k] == (r.term.verdict == k + 1 ? 1u : 0u));
+  CHECK(size_t(r.term.strip) < size);
+  CHECK((r.term.verdict == kTunTerminated) == (r.fields.tunnel != kTunNone));
+  CHECK(r.term.verdict == kTunTerminated || r.term.strip == 0);
+  // The golden model: the bytes after the strip, an IP payload under a made Ethernet header.
+  std::vector<uint8_t> inner(data + r.term.strip, data + size);
+  if (r.term.l3) {
+    CHECK(inner.size() >= 14);
+    std::memset(inner.data(), 0, 12);
+    inner[12] = uint8_t(r.fields.ethertype >> 8);
+    inner[13] = uint8_t(r.fields.ethertype);
+    CHECK(r.fields.ethertype == 0x0800 || r.fields.ethertype == 0x86DD);
+  }
+  uint8_t hdr[kParseBytes] = {};
+  std::memcpy(hdr, inner.data(), inner.size() < size_t(kParseBytes) ? inner.size() : size_t(kParseBytes));
+  PacketFields g;
+  parse_frame(hdr, uint32_t(inner.size()), g);
+  CHECK(same_fields(r.fields, g));
+  if (r.decision.filter_drop) CHECK(r.decision.out_port == kNoPort);
+  if (r.decision.out_port == kNoPort) {
+    CHECK(s.core.delivered().empty());
+    return;
+  }
+  if (in_port % 2 && inner.size() >= 12) {
+    const uint8_t tag[4] = {0x81, 0x00, 0x00, uint8_t(100 + in_port)};
+    inner.insert(inner.begin() + 12, tag, tag + 4);
+  }
+  CHECK(s.core.delivered() == inner);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -306,5 +393,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CHECK(r.decision.out_port == kNoPort);
     CHECK(!r.decision.frag_follow && !r.decision.frag_miss);
   }
+  check_termination(data, size, in_port);
   return 0;
 }

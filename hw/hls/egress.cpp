@@ -31,7 +31,8 @@ void egress_task(hls::stream<AxisBeat>& payload, hls::stream<DecisionItem>& dec,
   const ap_uint<18> bytes = ap_uint<18>(st.bytes) + n;
   st.bytes = bytes > 0x1FFFF ? Length(0x1FFFF) : Length(bytes);
   const DecisionItem& d = st.cur;
-  const bool tag = d.seg_vid != 0;
+  // A runt without its two MAC addresses has nowhere to take a tag: it leaves as it came.
+  const bool tag = d.seg_vid != 0 && !(st.first && beat.last && n < 12);
 
   AxisBeat o = beat;
   o.dest = d.out_port;
