@@ -57,7 +57,7 @@ void decap_task(hls::stream<AxisBeat>& beats, hls::stream<TunnelInfo>& info,
   if (!st.held_ok) {
     if (b.last) {
       // The whole rest of the frame fits one beat (tunnel_parse ensures n > r).
-      o.data = shifted(b.data, 0, r);
+      o.data = r == 0 ? b.data : shifted(b.data, 0, r);
       o.keep = keep_of(n - r);
       o.last = 1;
       st.pend = o;  // patched below, written by the next call
@@ -66,7 +66,8 @@ void decap_task(hls::stream<AxisBeat>& beats, hls::stream<TunnelInfo>& info,
       st.held_ok = true;
     }
   } else {
-    o.data = shifted(st.held, b.data, r);
+    // r == 0 (nothing stripped, or a whole beat): the held beat as it is, no shifter needed.
+    o.data = r == 0 ? st.held : shifted(st.held, b.data, r);
     if (b.last && n <= r) {
       o.keep = keep_of(ap_uint<7>(kBeatBytes - r) + n);
       o.last = 1;
@@ -76,7 +77,7 @@ void decap_task(hls::stream<AxisBeat>& beats, hls::stream<TunnelInfo>& info,
       o.last = 0;
       st.held = b.data;
       if (b.last) {
-        st.pend.data = shifted(b.data, 0, r);
+        st.pend.data = r == 0 ? b.data : shifted(b.data, 0, r);
         st.pend.keep = keep_of(n - r);
         st.pend.last = 1;
         st.pend.id = b.id;

@@ -59,6 +59,7 @@ void apply_filter_csr(const CsrWrite& w, FilterState& st) {
   auto f = [&](uint32_t lsb, uint32_t mask) { return reg_field(d, lsb, mask); };
   if (reg == rm::FLT_CTRL - rm::FLT_CTRL) {
     r.valid = d & rm::FLT_CTRL_VALID_MASK;
+    st.valid[i] = r.valid;
     r.drop = d & rm::FLT_CTRL_DROP_MASK;
     r.group = f(rm::FLT_CTRL_GROUP_LSB, rm::FLT_CTRL_GROUP_MASK);
     r.in_ports = f(rm::FLT_CTRL_IN_PORTS_LSB, rm::FLT_CTRL_IN_PORTS_MASK);
@@ -127,13 +128,18 @@ void apply_filter_csr(const CsrWrite& w, FilterState& st) {
 FilterVerdict filter_of(const ParsedItem& p, const FilterState& st) {
 #pragma HLS INLINE
   // Every rule at once, then the first that holds (a priority encoder over kFilterRules bits).
+  FilterVerdict v;
+  v.hit = false;
+  v.rule = 0;
+  v.drop = false;
+  v.group = 0;
+  if (st.valid == 0) return v;  // no filters: in fabric a mux, natively no compares at all
   ap_uint<kFilterRules> hits = 0;
 rules:
   for (int i = 0; i < kFilterRules; ++i) {
 #pragma HLS UNROLL
-    hits[i] = rule_holds(st.rule[i], p);
+    hits[i] = st.valid[i] && rule_holds(st.rule[i], p);
   }
-  FilterVerdict v;
   v.hit = hits != 0;
   v.rule = 0;
 first:
@@ -143,7 +149,7 @@ first:
   }
   const FilterRule& r = st.rule[v.rule];
   v.drop = v.hit && r.drop;
-  v.group = r.group;
+  v.group = v.hit ? r.group : GroupId(0);
   return v;
 }
 

@@ -182,6 +182,7 @@ struct FilterRule {
 };
 struct FilterState {
   FilterRule rule[kFilterRules];
+  ap_uint<kFilterRules> valid;  // bit i: rule i is in use (a copy of each rule's VALID)
 };
 // The verdict of the rules on a parsed frame (pure; also what the tests call).
 FilterVerdict filter_of(const ParsedItem& p, const FilterState& st);

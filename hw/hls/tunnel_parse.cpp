@@ -179,7 +179,10 @@ void tunnel_parse_task(hls::stream<AxisBeat>& rx, hls::stream<CsrWrite>& cfg,
     st.beat = 1;
     return;
   }
-  if (st.beat <= 1) {
+  if (st.beat <= 1 && (b.id >= kInPorts || st.terminate[PortId(b.id).range(2, 0)] == 0)) {
+    // A port that terminates nothing: no window to build (tunnel_of would say plain at once).
+    info.write(no_tunnel(kTunPlain));
+  } else if (st.beat <= 1) {
     Window w = 0;
     Offset avail;
     if (st.beat == 0) {
