@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon_process.h"
+#include "pcap_source.h"
+#include "veth_namespace.h"
 
 namespace broker::testing {
 namespace {
@@ -118,6 +120,70 @@ TEST_F(DaemonBrokerctl, DaemonNotThereExits3) {
   EXPECT_EQ(r.exit_code, 3) << r.describe();
   EXPECT_NE(r.err.find("nobody-here.sock"), std::string::npos) << "the hint names the target\n" << r.describe();
   EXPECT_LT(r.seconds, 10.0) << r.describe();
+}
+
+}  // namespace
+}  // namespace broker::testing
+
+namespace broker::testing {
+namespace {
+
+// `brokerctl filter list`: the filters in the order the data path tries them, what each
+// matched, as a table and as JSON; `counters` shows them too.
+TEST_F(DaemonBrokerctl, FilterListShowsRulesInOrderWithTheirCounters) {
+  {
+    io::PcapSink in((daemon_.capture_dir() / "in.pcap").string());
+    for (int i = 0; i < 30; ++i) {
+      const std::vector<uint8_t> f = marked_udp_frame("filter-list", i, i % 3);  // ports 40000..40002 -> 9999
+      in.write(uint64_t(i + 1) * 1000, f.data(), uint32_t(f.size()));
+    }
+    in.close();
+  }
+  v1::Config c = seed_config();
+  c.mutable_ingress_ports(0)->mutable_binding()->set_pcap_file("in.pcap");
+  auto* drop = c.add_filters();
+  drop->set_name("no-flow-1");
+  drop->set_priority(1);
+  drop->mutable_match()->set_src_port_min(40001);
+  drop->mutable_match()->set_src_port_max(40001);
+  drop->set_drop(true);
+  auto* to = c.add_filters();
+  to->set_name("udp-9999");
+  to->set_priority(2);
+  to->mutable_match()->set_ip_proto(17);
+  to->mutable_match()->set_dst_port_min(9999);
+  to->mutable_match()->set_dst_port_max(9999);
+  to->add_groups("analyzers");
+  const fs::path file = dir_ / "filters.conf";
+  write_file(file, config_text(c));
+  ProcessResult r = ctl({"config", "set", file.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  auto stub = daemon_.stub();
+  ASSERT_TRUE(wait_bindings_done(*stub, 20s));
+
+  r = ctl({"filter", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  const size_t first = r.out.find("no-flow-1"), second = r.out.find("udp-9999");
+  ASSERT_NE(first, std::string::npos) << r.out;
+  ASSERT_NE(second, std::string::npos) << r.out;
+  EXPECT_LT(first, second) << "the data path's order: priority 1 first";
+  EXPECT_NE(r.out.find("drop"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("to analyzers"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dropped by filters: 10"), std::string::npos) << r.out;
+
+  r = ctl({"--json", "filter", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 2u) << r.out;
+  EXPECT_EQ(j[0]["name"], "no-flow-1");
+  EXPECT_EQ(j[0]["packets"], "10");  // proto3 JSON writes 64-bit numbers as strings
+  EXPECT_EQ(j[1]["name"], "udp-9999");
+  EXPECT_EQ(j[1]["packets"], "20");
+  EXPECT_EQ(j[1]["filter"]["groups"][0], "analyzers");
+
+  r = ctl({"counters"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.out.find("udp-9999"), std::string::npos) << r.out;
 }
 
 }  // namespace
