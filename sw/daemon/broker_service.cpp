@@ -586,6 +586,8 @@ Status BrokerService::ExplainPacket(grpc::ServerContext*, const v1::ExplainPacke
                                   core::tunnel_name(r.fields.tunnel), r.fields.tunnel_id,
                                   driver::format_ip(r.fields.tunnel_src_version, r.fields.tunnel_src),
                                   out->reason()));
+    if (d.seg_vid != 0 && d.out_port != core::kNoPort)
+      out->set_reason(fmt::format("{}; it leaves with segment tag VLAN {}", out->reason(), d.seg_vid));
     const std::vector<std::string> filters = driver_->filter_names();
     if (d.filtered) {
       const std::string name = d.rule < filters.size() ? filters[d.rule] : fmt::format("rule {}", d.rule);
