@@ -34,7 +34,7 @@ bool prefix_holds(const ap_uint<2>& ver, const ap_uint<8>& len, const IpAddr& va
 bool rule_holds(const FilterRule& r, const ParsedItem& p) {
   const Fields& f = p.f;
   const ap_uint<3> port = p.in_port.range(2, 0);
-  bool ok = r.valid && p.in_port < kInPorts && r.in_ports[port];
+  bool ok = p.in_port < kInPorts && r.in_ports[port];
   if (r.vlan) ok = ok && f.eth.vlan_tags != 0 && f.eth.vlan >= r.vlan_min && f.eth.vlan <= r.vlan_max;
   if (r.ethertype) ok = ok && f.eth.ethertype == r.ethertype_value;
   if (r.ip_proto) ok = ok && f.ip.version != 0 && f.ip.l4_proto == r.ip_proto_value;
@@ -58,8 +58,7 @@ void apply_filter_csr(const CsrWrite& w, FilterState& st) {
   FilterRule& r = st.rule[i];
   auto f = [&](uint32_t lsb, uint32_t mask) { return reg_field(d, lsb, mask); };
   if (reg == rm::FLT_CTRL - rm::FLT_CTRL) {
-    r.valid = d & rm::FLT_CTRL_VALID_MASK;
-    st.valid[i] = r.valid;
+    st.valid[i] = (d & rm::FLT_CTRL_VALID_MASK) != 0;
     r.drop = d & rm::FLT_CTRL_DROP_MASK;
     r.group = f(rm::FLT_CTRL_GROUP_LSB, rm::FLT_CTRL_GROUP_MASK);
     r.in_ports = f(rm::FLT_CTRL_IN_PORTS_LSB, rm::FLT_CTRL_IN_PORTS_MASK);

@@ -80,10 +80,10 @@ struct TunnelParseState {
   ap_uint<4> addr_version[kInPorts];    // 0 (any address), 4 or 6
   IpAddr addr[kInPorts];                // TUN_ADDR0..3 as wire bytes
 };
-// The termination of a frame whose first bytes (up to 128) are `win` (zero past them): `avail`
-// bytes of it, `more` when it goes on. Pure; also what the tests call.
-TunnelInfo tunnel_of(const Window& win, const Offset& avail, bool more, const PortId& in_port,
-                     const TunnelParseState& cfg);
+// The termination of a frame whose first beats are beat0 and beat1 (zero when the frame has one):
+// `avail` bytes of them, `more` when it goes on. Pure.
+TunnelInfo tunnel_of(const ap_uint<512>& beat0, const ap_uint<512>& beat1, const Offset& avail, bool more,
+                     const PortId& in_port, const TunnelParseState& cfg);
 void tunnel_parse_task(hls::stream<AxisBeat>& rx, hls::stream<CsrWrite>& cfg,
                        hls::stream<AxisBeat>& beats, hls::stream<TunnelInfo>& info,
                        TunnelParseState& st);
@@ -166,7 +166,7 @@ void parse_inner_task(hls::stream<L4Item>& in, hls::stream<ParsedItem>& out);
 // through the CSR path. II=1: no memory, no loop-carried state but the configuration.
 // Latency ~4 (compares, AND per rule, priority encoder, register).
 struct FilterRule {
-  bool valid, drop;
+  bool drop;
   GroupId group;
   ap_uint<8> in_ports;
   bool vlan, ethertype, ip_proto, sport, dport, teid, tunnel_id, frag, frag_value, malf, malf_value;
@@ -182,7 +182,7 @@ struct FilterRule {
 };
 struct FilterState {
   FilterRule rule[kFilterRules];
-  ap_uint<kFilterRules> valid;  // bit i: rule i is in use (a copy of each rule's VALID)
+  ap_uint<kFilterRules> valid;  // bit i: rule i is in use (its FLT_CTRL.VALID)
 };
 // The verdict of the rules on a parsed frame (pure; also what the tests call).
 FilterVerdict filter_of(const ParsedItem& p, const FilterState& st);

@@ -38,14 +38,19 @@ TunnelInfo no_tunnel(ap_uint<2> verdict) {
 
 }  // namespace
 
-TunnelInfo tunnel_of(const Window& win, const Offset& avail, bool more, const PortId& in_port,
-                     const TunnelParseState& cfg) {
+TunnelInfo tunnel_of(const ap_uint<512>& beat0, const ap_uint<512>& beat1, const Offset& avail, bool more,
+                     const PortId& in_port, const TunnelParseState& cfg) {
 #pragma HLS INLINE
   const ap_uint<3> p = in_port.range(2, 0);
   const ap_uint<3> term = in_port < kInPorts ? cfg.terminate[p] : ap_uint<3>(0);
-  if (term == 0) return no_tunnel(kTunPlain);
+  if (term == 0) return no_tunnel(kTunPlain);  // natively: no window built for such ports
   const TunnelInfo passed = no_tunnel(kTunPassed);
 
+  // The window of the first two beats; bytes past TKEEP read as zero, as in align's window.
+  Window win = 0;
+  win.range(511, 0) = beat0;
+  win.range(1023, 512) = beat1;
+  win &= byte_mask(avail);
   HeaderItem h;
   h.win = win;
   h.avail = avail;
@@ -179,22 +184,11 @@ void tunnel_parse_task(hls::stream<AxisBeat>& rx, hls::stream<CsrWrite>& cfg,
     st.beat = 1;
     return;
   }
-  if (st.beat <= 1 && (b.id >= kInPorts || st.terminate[PortId(b.id).range(2, 0)] == 0)) {
-    // A port that terminates nothing: no window to build (tunnel_of would say plain at once).
-    info.write(no_tunnel(kTunPlain));
-  } else if (st.beat <= 1) {
-    Window w = 0;
-    Offset avail;
-    if (st.beat == 0) {
-      w.range(511, 0) = b.data;
-      avail = beat_bytes(b.keep);
-    } else {
-      w.range(511, 0) = st.first;
-      w.range(1023, 512) = b.data;
-      avail = Offset(kBeatBytes) + beat_bytes(b.keep);
-    }
-    // Bytes past TKEEP read as zero, as in align's window.
-    info.write(tunnel_of(w & byte_mask(avail), avail, !b.last, PortId(b.id), st));
+  if (st.beat <= 1) {
+    // The frame's only beat, or its second after the held first.
+    const bool one = st.beat == 0;
+    const Offset avail = (one ? Offset(0) : Offset(kBeatBytes)) + beat_bytes(b.keep);
+    info.write(tunnel_of(one ? b.data : st.first, one ? ap_uint<512>(0) : b.data, avail, !b.last, PortId(b.id), st));
   }
   st.beat = b.last ? 0 : 2;
 }

@@ -105,17 +105,26 @@ v1::Config terminating_config() {
   return c;
 }
 
+// A model with ingress 0 terminating every tunnel type into kTool, idle, with nothing taken yet.
+struct TerminatingCard {
+  VerilatorCard card;
+  driver::Driver drv{card};
+  TerminatingCard() {
+    drv.apply(terminating_config());
+    EXPECT_TRUE(card.run_until_idle());
+    card.take_egress();
+    card.clear_stats();
+  }
+};
+
 uint64_t beats_of(size_t len) { return (len + 63) / 64; }
 
 // Frames back to back: all queued before the model runs.
 TEST(SimTunnels, TerminatedFramesBackToBackOneBeatPerClock) {
   for (uint32_t inner_len : {60u, 64u, 65u, 100u, 128u, 129u, 570u, 1514u}) {
-    VerilatorCard card;
-    driver::Driver drv(card);
-    drv.apply(terminating_config());
-    ASSERT_TRUE(card.run_until_idle());
-    card.take_egress();
-    card.clear_stats();
+    TerminatingCard m;
+    VerilatorCard& card = m.card;
+    driver::Driver& drv = m.drv;
     std::vector<Wrapped> sent;
     uint64_t in_beats = 0, out_beats = 0;
     for (int i = 0; i < 400; ++i) {
@@ -150,12 +159,9 @@ TEST(SimTunnels, TerminatedFramesBackToBackOneBeatPerClock) {
 // At 100 GbE line rate on one CMAC (wire time of the outer frames): nothing lost.
 TEST(SimTunnels, TerminatedFramesAtLineRateLoseNothing) {
   for (uint32_t inner_len : {60u, 65u, 300u, 1514u}) {
-    VerilatorCard card;
-    driver::Driver drv(card);
-    drv.apply(terminating_config());
-    ASSERT_TRUE(card.run_until_idle());
-    card.take_egress();
-    card.clear_stats();
+    TerminatingCard m;
+    VerilatorCard& card = m.card;
+    driver::Driver& drv = m.drv;
     const double cycles_per_byte = 8.0 / 100e9 * double(VerilatorCard::clk_hz());
     double t = double(card.cycles() + 10);
     std::vector<Wrapped> sent;

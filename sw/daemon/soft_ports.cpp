@@ -731,10 +731,12 @@ bool SoftPorts::emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint3
   if (out == core::kNoPort) return false;
   const std::shared_ptr<Egress>& e = egress_[out];
   if (!e->bound()) return false;
-  // What leaves is the frame after termination: its outer headers are gone on the wire too.
-  data = card_.delivered().data();
-  len = uint32_t(card_.delivered().size());
-  wire_len = wire_len - r.term.strip + (r.decision.seg_vid ? 4 : 0);
+  // What leaves is the frame as the core sent it (outer headers gone, a segment tag pushed):
+  // its wire length changes by as much as its captured length.
+  const std::vector<uint8_t>& out_frame = card_.delivered();
+  wire_len = wire_len + uint32_t(out_frame.size()) - len;
+  data = out_frame.data();
+  len = uint32_t(out_frame.size());
   switch (e->offer(ts_ns, data, len, wire_len)) {
     case Egress::Offer::kQueued:
       return false;

@@ -109,10 +109,10 @@ Summary run(FrameCard& card, driver::Driver& driver, const Options& options) {
       ++e.packets;
       e.bytes += delivered.size();
       sessions[out].insert(session_id(r.fields));
-      // A snapped record stays snapped by as much: its wire length loses the outer headers too.
+      // A snapped record stays snapped by as much: its wire length changes as its bytes did.
       if (io::PcapSink* s = sink_for(out))
         s->write(f.ts_ns, delivered.data(), uint32_t(delivered.size()),
-                 f.wire_len - r.term.strip + (r.decision.seg_vid ? 4 : 0));
+                 uint32_t(f.wire_len + delivered.size() - len));
     }
     in_flight.pop_front();
   };

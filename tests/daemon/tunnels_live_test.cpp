@@ -8,7 +8,7 @@
 // The tunnel frames come from an independent encoder (scapy, tunnel_frames.py), IPv4 and IPv6
 // outer headers. Every inner frame must arrive exactly once on one of the two tools, byte for
 // byte, and each session on one tool. Linux's own gretap and erspan devices would be the
-// better peer; where the kernel has no such device type (the CI machines' does not), the test
+// better peer; where the kernel has no such device type (this project's machines' does not: "Unknown device type"), the test
 // says so and uses the scapy frames alone. Skips where namespaces or veth are not permitted, or
 // scapy is missing.
 #include <unistd.h>
@@ -21,6 +21,7 @@
 
 #include <gtest/gtest.h>
 
+#include "config_loader.h"
 #include "daemon_process.h"
 #include "pcap_source.h"
 #include "veth_namespace.h"
@@ -96,34 +97,17 @@ TEST_F(DaemonTunnelsLive, HypervisorTunnelsTerminatedAndBalancedOverTwoTools) {
 
   ASSERT_TRUE(start_daemon());
   auto stub = daemon_.stub();
-  v1::Config config;
-  config.set_name("vtap");
-  auto* in = config.add_ingress_ports();
-  in->set_port(0);
-  in->set_name("hypervisor");
-  in->mutable_binding()->set_interface("tA");
-  for (auto t : {v1::TUNNEL_GRE, v1::TUNNEL_ERSPAN, v1::TUNNEL_VXLAN}) in->add_terminate(t);
-  auto* local = config.add_egress_ports();
-  local->set_port(0);
-  local->set_name("local-recorder");
-  local->mutable_binding()->set_pcap_file("local.pcap");
-  auto* wire = config.add_egress_ports();
-  wire->set_port(1);
-  wire->set_name("ids");
-  wire->mutable_binding()->set_interface("tB");
-  auto* g = config.add_groups();
-  g->set_name("tools");
-  g->add_ingress_ports(0);
-  g->add_members(0);
-  g->add_members(1);
-  g->set_symmetric(true);
-  for (auto f : {v1::SRC_IP, v1::DST_IP, v1::SRC_PORT, v1::DST_PORT, v1::IP_PROTO}) g->add_tuple(f);
+  const v1::Config config = config::parse_config_text(R"(
+name: "vtap"
+ingress_ports { port: 0 name: "hypervisor" binding { interface: "tA" }
+                terminate: [TUNNEL_GRE, TUNNEL_ERSPAN, TUNNEL_VXLAN] }
+egress_ports { port: 0 name: "local-recorder" binding { pcap_file: "local.pcap" } }
+egress_ports { port: 1 name: "ids" binding { interface: "tB" } }
+groups { name: "tools" ingress_ports: [0] members: [0, 1] symmetric: true
+         tuple: [SRC_IP, DST_IP, SRC_PORT, DST_PORT, IP_PROTO] }
+)");
   {
-    v1::SetConfigRequest req;
-    *req.mutable_config() = config;
-    v1::SetConfigResponse r;
-    auto c = ctx();
-    const grpc::Status s = stub->SetConfig(c.get(), req, &r);
+    const grpc::Status s = set_config(*stub, config);
     ASSERT_TRUE(s.ok()) << status_text(s) << "\nbrokerd log:\n" << daemon_.log();
   }
   ASSERT_TRUE(ns_.open_far_ends("tAp", {"tBp"}));

@@ -23,6 +23,9 @@ struct FrameTap {
   }
 };
 
+// The bytes a frame left with: its length in the core, and a segment tag's 4 when pushed.
+uint32_t delivered_len(const StatsEvent& e) { return e.len.to_uint() + (e.seg_tag ? 4 : 0); }
+
 }  // namespace
 
 ap_uint<256> pack_util(const uint16_t util_bp[kOutPorts]) {
@@ -122,7 +125,7 @@ void Pipeline::forward(uint8_t in_port, const uint8_t* frame, uint32_t len, uint
   if (tap.events != 1 || !rx.empty())
     throw std::logic_error("core: the frame did not leave the pipeline");
   const DecisionItem& d = tap.trace.decision;
-  const uint32_t out_len = tap.trace.stats_ev.len.to_uint() + (tap.trace.stats_ev.seg_tag ? 4 : 0);
+  const uint32_t out_len = delivered_len(tap.trace.stats_ev);
   const uint32_t out_beats = out_len == 0 ? 1 : (out_len + kBeatBytes - 1) / kBeatBytes;
   // A segment tag can make one beat more than came in: it leaves in the step after the event.
   for (int i = 0; i < 2 && d.out_port != kNoPort && tx_beats < int(out_beats); ++i) step_and_take();
@@ -156,7 +159,7 @@ FrameResult frame_result_of(const FrameTrace& t) {
   out.term.verdict = uint8_t(t.stats_ev.tun_out.verdict.to_uint());
   out.term.strip = uint8_t(t.stats_ev.tun_out.strip.to_uint());
   out.term.l3 = t.stats_ev.tun_out.l3;
-  out.term.out_len = t.stats_ev.len.to_uint() + (t.stats_ev.seg_tag ? 4 : 0);
+  out.term.out_len = delivered_len(t.stats_ev);
   return out;
 }
 
