@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include <google/protobuf/unknown_field_set.h>
@@ -120,6 +121,7 @@ class Validator {
     for (int i = 0; i < config_.groups_size(); ++i)
       check_text("groups[" + std::to_string(i) + "].name", config_.groups(i).name(), kMaxNameBytes);
     for (int i = 0; i < config_.ingress_ports_size(); ++i) check_termination(i);
+    for (int i = 0; i < config_.egress_ports_size(); ++i) check_origination(i);
     std::map<std::string, int> filter_names;
     for (int i = 0; i < config_.filters_size(); ++i) check_filter(i, filter_names);
 
@@ -321,6 +323,50 @@ class Validator {
     } else if (port.terminate_size() == 0) {
       error(prefix + ".tunnel_address", "is set, but the port terminates no tunnel: add terminate");
     }
+  }
+
+  // Tunnel origination: a kind Linux terminates, two addresses of one family, the MACs, and
+  // header fields in their ranges.
+  void check_origination(int i) {
+    const auto& port = config_.egress_ports(i);
+    if (!port.has_tunnel()) return;
+    const auto& t = port.tunnel();
+    const std::string prefix = "egress_ports[" + std::to_string(i) + "].tunnel";
+    if (t.type() == broker::v1::TUNNEL_ERSPAN) {
+      if (t.erspan_version() != 2 && t.erspan_version() != 3)
+        error(prefix + ".erspan_version", std::to_string(t.erspan_version()) +
+                                              " is not an ERSPAN version this broker originates: 2 (type II) or 3 (type III)");
+      if (t.key() > 1023)
+        error(prefix + ".key", std::to_string(t.key()) + " is not an ERSPAN session ID: 0 to 1023");
+    } else if (t.type() == broker::v1::TUNNEL_GRE) {
+      if (t.erspan_version() != 0)
+        error(prefix + ".erspan_version", "applies to TUNNEL_ERSPAN only");
+    } else {
+      error(prefix + ".type", "a tool port originates TUNNEL_GRE or TUNNEL_ERSPAN, not " +
+                                  (broker::v1::TunnelType_IsValid(t.type()) ? broker::v1::TunnelType_Name(t.type())
+                                                                            : std::to_string(t.type())));
+    }
+    std::optional<IpAddress> src, dst;
+    for (auto [field, text, out] : {std::tuple{".src_ip", &t.src_ip(), &src}, std::tuple{".dst_ip", &t.dst_ip(), &dst}}) {
+      if (text->empty()) {
+        error(prefix + field, "is required: the outer header's address (IPv4 or IPv6)");
+      } else if (!check_text_ok(*text) || !(*out = parse_ip_address(*text))) {
+        error(prefix + field, "is not an IPv4 or IPv6 address (such as 192.0.2.1 or 2001:db8::1)");
+      }
+    }
+    if (src && dst && src->version != dst->version)
+      error(prefix + ".dst_ip", "is IPv" + std::to_string(dst->version) + " but src_ip is IPv" +
+                                    std::to_string(src->version) + ": both ends of a tunnel use one family");
+    for (auto [field, text] : {std::pair{".src_mac", &t.src_mac()}, std::pair{".dst_mac", &t.dst_mac()}}) {
+      if (text->empty()) error(prefix + field, "is required: the outer Ethernet header's address");
+      else if (!check_text_ok(*text) || !parse_mac(*text))
+        error(prefix + field, "is not a MAC address (six hexadecimal bytes, such as 02:00:00:00:00:01)");
+    }
+    if (t.dscp() > 63) error(prefix + ".dscp", std::to_string(t.dscp()) + " is not a DSCP value: 0 to 63");
+    if (t.ttl() > 255) error(prefix + ".ttl", std::to_string(t.ttl()) + " is not a TTL: 1 to 255, or 0 for 64");
+    if (t.slice_bytes() != 0 && (t.slice_bytes() < kMinSliceBytes || t.slice_bytes() > kMaxSliceBytes))
+      error(prefix + ".slice_bytes", std::to_string(t.slice_bytes()) + " is out of range: 0 (never cut) or " +
+                                         std::to_string(kMinSliceBytes) + " to " + std::to_string(kMaxSliceBytes));
   }
 
   // A filter: a unique name, one action, conditions that can hold.

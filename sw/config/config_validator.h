@@ -31,6 +31,9 @@ inline constexpr double kMaxReplayPace = 1000;                  // times a captu
 // The slowest pace: a capture's one second lasts 1000 s (17 minutes). Slower paces are no use,
 // and a tiny one (1e-300) overflows the integer a frame's due time is computed in.
 inline constexpr double kMinReplayPace = 0.001;
+// An originating tool port's slice: at least a minimal frame's 64 bytes, at most a jumbo frame.
+inline constexpr uint32_t kMinSliceBytes = 64;
+inline constexpr uint32_t kMaxSliceBytes = 9216;
 inline constexpr size_t kMaxTextBytes = 4096;                   // paths and interface names
 // Names (of the configuration, ports and groups) are for people: they appear in log lines, the
 // counters and brokerctl's tables, so they stay short. Neither names nor paths may hold control

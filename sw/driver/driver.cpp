@@ -13,6 +13,7 @@
 #include "config_defaults.h"
 #include "net_address.h"
 #include "key_layout.h"
+#include "tunnel_header.h"
 #include "util_scale.h"
 
 namespace broker::driver {
@@ -39,7 +40,7 @@ static_assert(rm::GRP_TUPLE_DST_PORT_MASK == core::kTupleDstPort);
 // FRAG_FOLLOWS/FRAG_MISSES counters, 1.2 the shell's TX_DROPS/RX_DROPS/CSR_TIMEOUTS counters
 // and KERNEL_CLK_HZ, 1.3 LINK_STATUS, LINK_ADMIN_DOWN and LINK_DOWNS (failover).
 // Newer minor versions only add registers.
-constexpr uint32_t kMinVersionMinor = 6;  // 1.4: tunnel termination; 1.5: filters; 1.6: segment tags
+constexpr uint32_t kMinVersionMinor = 7;  // 1.4: tunnel termination; 1.5: filters; 1.6: segment tags; 1.7: tunnel origination
 
 // The slowest clock the shell's meters work at (broker_top.sv).
 constexpr uint32_t kMinKernelClockHz = 64'000'000;
@@ -236,10 +237,32 @@ void Driver::write_config(const v1::Config& given) {
     const UtilScale s = util_scale(speed, c.utilization_window_us());
     write_if_changed(rm::OUT_UTIL_SCALE_at(p), s.scale);
     write_if_changed(rm::OUT_UTIL_SHIFT_at(p), s.shift);
+    write_encap(p, c);
   }
   write_if_changed(rm::UTIL_WINDOW_US, c.utilization_window_us());
   write_if_changed(rm::CTRL, rm::CTRL_ENABLE_MASK);
   applied_ = given;
+}
+
+// A tool port's tunnel: the staged template first, then ENC_CTRL, whose write makes it the one
+// frames use (so ENC_CTRL is written whenever any of the port's words changed).
+void Driver::write_encap(uint32_t p, const v1::Config& c) {
+  EncapRegisters r;
+  for (const auto& e : c.egress_ports())
+    if (e.port() == p && e.has_tunnel()) r = encap_registers(e.tunnel());
+  bool changed = false;
+  auto stage = [&](uint32_t offset, uint32_t value) {
+    if (shadow_.count(offset) && shadow_.at(offset) == value) return;
+    write_if_changed(offset, value);
+    changed = true;
+  };
+  stage(rm::ENC_SLICE_at(p), r.slice);
+  stage(rm::ENC_CSUM_at(p), r.csum);
+  for (uint32_t k = 0; k < r.hdr.size(); ++k) stage(rm::ENC_HDR0_at(p) + 4 * k, r.hdr[k]);
+  if (changed || !shadow_.count(rm::ENC_CTRL_at(p)) || shadow_.at(rm::ENC_CTRL_at(p)) != r.ctrl) {
+    bus_.write32(rm::ENC_CTRL_at(p), r.ctrl);
+    shadow_[rm::ENC_CTRL_at(p)] = r.ctrl;
+  }
 }
 
 std::vector<const v1::Filter*> filters_in_priority_order(const v1::Config& c) {

@@ -111,10 +111,13 @@ TEST(DriverIdentity, RefusesAnOlderMinorVersionWithoutRegistersItUses) {
   FaultBus v1_5(card);  // no segment tags yet
   v1_5.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 5u;
   expect_refused_card(v1_5, "version 1.5 lacks registers");
-  FaultBus v1_6(card);
+  FaultBus v1_6(card);  // no tunnel origination yet
   v1_6.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 6u;
-  driver::Driver drv(v1_6);
-  EXPECT_EQ(drv.identity().version_minor, 6u);
+  expect_refused_card(v1_6, "version 1.6 lacks registers");
+  FaultBus v1_7(card);
+  v1_7.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 7u;
+  driver::Driver drv(v1_7);
+  EXPECT_EQ(drv.identity().version_minor, 7u);
 }
 
 TEST(DriverIdentity, RefusesACardOfOtherSizes) {

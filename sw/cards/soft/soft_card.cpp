@@ -128,8 +128,20 @@ void SoftCard::decode_write(uint32_t offset, uint32_t v) {
     meter_.set_scale(i, v);
   } else if (int k = register_instance(offset, rm::OUT_UTIL_SHIFT, rm::EGRESS_SCALE_STRIDE, rm::kOutPorts); k >= 0) {
     meter_.set_shift(k, v);
+  } else if (int e = register_instance(offset, rm::ENC_CTRL, rm::EGRESS_TUNNEL_STRIDE, rm::kOutPorts); e >= 0) {
+    commit_encap(e);
   }
   core_->post_csr(offset, v);
+}
+
+// As the shell's CSR block does on an ENC_CTRL write: the staged ENC_* words become the ones
+// the port's encap uses, for the frames that follow.
+void SoftCard::commit_encap(int port) {
+  const uint32_t base = rm::ENC_CTRL_at(uint32_t(port)) / 4;
+  ap_uint<32> hdr[core::kEncapHdrBytes / 4];
+  for (int k = 0; k < core::kEncapHdrBytes / 4; ++k) hdr[k] = regs_[rm::ENC_HDR0_at(uint32_t(port)) / 4 + size_t(k)];
+  encap_[size_t(port)].set_config(core::encap_config_of(regs_[base], regs_[rm::ENC_SLICE_at(uint32_t(port)) / 4],
+                                                        regs_[rm::ENC_CSUM_at(uint32_t(port)) / 4], hdr));
 }
 
 const core::FrameResult& SoftCard::forward(uint8_t in_port, uint64_t ts_ns, const uint8_t* frame,
@@ -138,7 +150,16 @@ const core::FrameResult& SoftCard::forward(uint8_t in_port, uint64_t ts_ns, cons
   now_ns_ = std::max(now_ns_, ts_ns);
   meter_.advance(now_ns_);
   core_->forward(in_port, frame, len, now_ns_ / 1000, meter_.util_bp_all().data(), result_, link_locked());
-  if (result_.decision.out_port != core::kNoPort) meter_.record(result_.decision.out_port, result_.term.out_len);
+  wrapped_ = false;
+  const uint8_t out = result_.decision.out_port;
+  if (out != core::kNoPort) {
+    if (out < core::kOutPorts && encap_[out].wraps()) {
+      const auto& d = core_->delivered();
+      encap_[out].run(d.data(), uint32_t(d.size()), now_ns_ / 1000, wire_);
+      wrapped_ = true;
+    }
+    meter_.record(out, uint32_t(delivered().size()));
+  }
   return result_;
 }
 

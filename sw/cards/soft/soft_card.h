@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "broker_regmap.h"
+#include "native/encap_runner.h"
 #include "native/pipeline.h"
 #include "register_bus.h"
 #include "tx_meter.h"
@@ -30,8 +31,9 @@ class SoftCard final : public driver::RegisterBus {
   const core::FrameResult& forward(uint8_t in_port, uint64_t ts_ns, const uint8_t* frame,
                                    uint32_t len);
   // The bytes of the frame forward() last delivered, as they left the data path (after tunnel
-  // termination); valid until the next forward(), empty when it was dropped.
-  const std::vector<uint8_t>& delivered() const { return core_->delivered(); }
+  // termination) and, on a port that originates a tunnel, as the shell's encap wrapped them:
+  // what the port's wire carries. Valid until the next forward(), empty when it was dropped.
+  const std::vector<uint8_t>& delivered() const { return wrapped_ ? wire_ : core_->delivered(); }
   // What forward() would decide, without changing flows, counters or the meter.
   core::FrameResult explain(uint8_t in_port, const uint8_t* frame, uint32_t len) const;
 
@@ -60,6 +62,12 @@ class SoftCard final : public driver::RegisterBus {
   TxMeter meter_;
   uint16_t link_locked() const;
   void note_link_change(uint16_t before);
+
+  // The shell's encap per tool port (tunnel origination), with the committed ENC_* copy.
+  std::array<core::EncapRunner, core::kOutPorts> encap_;
+  void commit_encap(int port);
+  bool wrapped_ = false;             // the last frame delivered went through an encap
+  std::vector<uint8_t> wire_;        // its bytes as the wire carries them
 
   std::array<uint64_t, core::kOutPorts> tx_drops_{};
   std::array<uint64_t, core::kOutPorts> link_downs_{};
