@@ -21,6 +21,13 @@
 //     they read back what was written, honouring WSTRB; UTIL_WINDOW_US, OUT_UTIL_SCALE,
 //     OUT_UTIL_SHIFT, KERNEL_CLK_HZ and LINK_ADMIN_DOWN are also kept in flip-flops that drive the meters and
 //     the tick. wo1 registers read 0.
+//   - Tunnel origination (block egress_tunnel): writes to ENC_SLICE, ENC_CSUM and ENC_HDRn are
+//     staged, and a write to ENC_CTRL makes the staged words and the new ENC_CTRL the active
+//     copy (enc_*_o), which the port's encap reads as plain wires; reads return the staged
+//     words (the shadow). Both copies are flip-flops (the shadow is RAM, one word a clock), for
+//     the wired ports only (p < TX_WIRED; the others' outputs are 0), so the active copy
+//     changes whole in one clock. They hold only the bits the encap uses (the registers'
+//     field masks: ENC_CTRL 3:0, ENC_SLICE and ENC_CSUM 15:0, ENC_HDRn all 32).
 //   - Every write to a rw or wo1 register is forwarded to the core on csr_wr as
 //     {address, data} (data = the merged rw value, or the strobed wo1 value); BVALID waits
 //     for csr_wr TREADY. Only a forwarded write changes the shadow and the shell's settings.
@@ -89,7 +96,13 @@ module broker_csr #(
   output logic [31:0]           clk_hz_o,      // KERNEL_CLK_HZ
   output logic [NUM_OUT*32-1:0] scale_o,       // OUT_UTIL_SCALE, port p in [32p+31:32p]
   output logic [NUM_OUT*7-1:0]  shift_o,       // OUT_UTIL_SHIFT.SHIFT, port p in [7p+6:7p]
-  output logic                  clear_counters_o  // COMMAND.CLEAR_COUNTERS written
+  output logic                  clear_counters_o, // COMMAND.CLEAR_COUNTERS written
+  // the active (committed) tunnel origination registers of each egress port, port p in
+  // [32p+31:32p], ENC_HDRk of port p in [(19p+k)*32 +: 32]
+  output logic [NUM_OUT*32-1:0]    enc_ctrl_o,
+  output logic [NUM_OUT*32-1:0]    enc_slice_o,
+  output logic [NUM_OUT*32-1:0]    enc_csum_o,
+  output logic [NUM_OUT*19*32-1:0] enc_hdr_o
 );
   localparam int unsigned RW_COUNT = broker_regmap_pkg::RW_COUNT;
   localparam int unsigned TIMEOUT = broker_regmap_pkg::CSR_TIMEOUT_CYCLES_RESET;
@@ -104,6 +117,13 @@ module broker_csr #(
   end
   if (NUM_IN != broker_regmap_pkg::IN_PORTS) begin : g_bad_num_in
     $error("broker_csr: NUM_IN differs from the register map's in_ports");
+  end
+  // ENC_HDR0 .. ENC_HDR18: one word after the other (the encap's 76 header bytes).
+  localparam int unsigned ENC_HDR_WORDS = 19;
+  localparam logic [31:0] ENC_HDR0_OFF = broker_regmap_pkg::ENC_HDR0 - broker_regmap_pkg::EGRESS_TUNNEL_BASE;
+  if (broker_regmap_pkg::ENC_HDR18 - broker_regmap_pkg::ENC_HDR0 != 4 * (ENC_HDR_WORDS - 1) ||
+      broker_regmap_pkg::EGRESS_TUNNEL_COUNT != NUM_OUT) begin : g_bad_enc
+    $error("broker_csr: the egress_tunnel block is not 19 consecutive ENC_HDR words per egress port");
   end
 
   typedef enum logic [3:0] {
@@ -189,6 +209,17 @@ module broker_csr #(
   assign a_port      = broker_regmap_pkg::egress_index(addr_q);
   assign a_peak_port = broker_regmap_pkg::egress_peak_index(addr_q);
   assign a_scale_port = broker_regmap_pkg::egress_scale_index(addr_q);
+  // Tunnel origination: which port, which staged word (ENC_HDRk: k).
+  logic [broker_regmap_pkg::EGRESS_TUNNEL_INDEX_W-1:0] a_enc_port;
+  logic        a_enc_hdr;
+  logic [31:0] a_enc_off, a_enc_k;
+  assign a_enc_port = broker_regmap_pkg::egress_tunnel_index(addr_q);
+  assign a_enc_off  = (addr_q - broker_regmap_pkg::EGRESS_TUNNEL_BASE) & (broker_regmap_pkg::EGRESS_TUNNEL_STRIDE - 1);
+  assign a_enc_k    = (a_enc_off - ENC_HDR0_OFF) >> 2;
+  assign a_enc_hdr  = a_rw && addr_q >= broker_regmap_pkg::ENC_HDR0 &&
+                      addr_q < broker_regmap_pkg::EGRESS_TUNNEL_BASE +
+                               broker_regmap_pkg::EGRESS_TUNNEL_COUNT * broker_regmap_pkg::EGRESS_TUNNEL_STRIDE &&
+                      a_enc_off >= ENC_HDR0_OFF && a_enc_k < ENC_HDR_WORDS;
   assign wmask  = {{8{wstrb_q[3]}}, {8{wstrb_q[2]}}, {8{wstrb_q[1]}}, {8{wstrb_q[0]}}};
   assign merged = (ram_q & ~wmask) | (wdata_q & wmask);
 
@@ -234,6 +265,51 @@ module broker_csr #(
     end else if (state == S_WFWD && csr_wr_tready && !timed_out && a_rw) begin
       ram_we = 1'b1;   // the core took the word: the shadow follows
     end
+  end
+
+  // ---- tunnel origination: staged and active copies ----------------------------------------
+  // A write the core took (as the shadow's): ENC_SLICE/CSUM/HDRn into the staged copy of its
+  // port; ENC_CTRL commits the staged copy and itself.
+  logic enc_take;
+  assign enc_take = (state == S_WFWD) && csr_wr_tready;
+  for (genvar p = 0; p < NUM_OUT; p++) begin : g_enc
+   if (p >= TX_WIRED) begin : g_unwired
+    assign enc_ctrl_o[p*32 +: 32]  = '0;
+    assign enc_slice_o[p*32 +: 32] = '0;
+    assign enc_csum_o[p*32 +: 32]  = '0;
+    assign enc_hdr_o[p*ENC_HDR_WORDS*32 +: ENC_HDR_WORDS*32] = '0;
+   end else begin : g_wired
+    logic [31:0] st_slice, st_csum, ctrl_q, slice_q, csum_q;   // staged; active
+    logic [ENC_HDR_WORDS*32-1:0] st_hdr, hdr_q;
+    logic this_port;
+    assign this_port = enc_take && a_enc_port == broker_regmap_pkg::EGRESS_TUNNEL_INDEX_W'(p);
+    always_ff @(posedge clk) begin
+      if (!rst_n) begin
+        st_slice <= broker_regmap_pkg::ENC_SLICE_RESET & broker_regmap_pkg::ENC_SLICE_MASK;
+        st_csum  <= broker_regmap_pkg::ENC_CSUM_RESET & broker_regmap_pkg::ENC_CSUM_MASK;
+        ctrl_q   <= broker_regmap_pkg::ENC_CTRL_RESET & broker_regmap_pkg::ENC_CTRL_MASK;
+        slice_q  <= broker_regmap_pkg::ENC_SLICE_RESET & broker_regmap_pkg::ENC_SLICE_MASK;
+        csum_q   <= broker_regmap_pkg::ENC_CSUM_RESET & broker_regmap_pkg::ENC_CSUM_MASK;
+        st_hdr   <= {ENC_HDR_WORDS{broker_regmap_pkg::ENC_HDR0_RESET}};
+        hdr_q    <= {ENC_HDR_WORDS{broker_regmap_pkg::ENC_HDR0_RESET}};
+      end else if (this_port) begin
+        if (broker_regmap_pkg::is_enc_slice(addr_q)) st_slice <= data_q & broker_regmap_pkg::ENC_SLICE_MASK;
+        if (broker_regmap_pkg::is_enc_csum(addr_q)) st_csum <= data_q & broker_regmap_pkg::ENC_CSUM_MASK;
+        for (int k = 0; k < ENC_HDR_WORDS; k++)
+          if (a_enc_hdr && a_enc_k == 32'(k)) st_hdr[k*32 +: 32] <= data_q;
+        if (broker_regmap_pkg::is_enc_ctrl(addr_q)) begin
+          ctrl_q  <= data_q & broker_regmap_pkg::ENC_CTRL_MASK;
+          slice_q <= st_slice;
+          csum_q  <= st_csum;
+          hdr_q   <= st_hdr;
+        end
+      end
+    end
+    assign enc_ctrl_o[p*32 +: 32]  = ctrl_q;
+    assign enc_slice_o[p*32 +: 32] = slice_q;
+    assign enc_csum_o[p*32 +: 32]  = csum_q;
+    assign enc_hdr_o[p*ENC_HDR_WORDS*32 +: ENC_HDR_WORDS*32] = hdr_q;
+   end
   end
 
   // ---- the transaction ---------------------------------------------------------------

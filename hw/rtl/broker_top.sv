@@ -4,13 +4,23 @@
 //   the network) -> per lane (one per CMAC: ingress port i in lane i % 2) an ingress_arbiter
 //   (round robin, frame atomic, TID = port) -> broker_core_top's rx0 / rx1 (each lane one beat
 //   per clock) -> per lane a TDEST demultiplexer -> packet_fifo per port and lane as egress
-//   queue (drops whole frames for that port only; never back-pressures the core) -> per port an
-//   arbiter joining its two lanes' frames -> tx ports
+//   queue (drops whole frames for that port only; never back-pressures the core; gives each
+//   frame's length with its beats) -> per port an arbiter joining its two lanes' frames (with
+//   their lengths) -> per port the HLS kernel broker_encap (tunnel origination: wraps each frame
+//   in the port's header template when ENC_CTRL.ENABLE, else passes it; TUSER = the length)
+//   -> tx ports
+//
+//     core tx0 ─► TDEST ─► queue (port p, lane 0) ─┐
+//                                                   ├─► join ─► encap ─► tx_* port p ─► tx_meter
+//     core tx1 ─► TDEST ─► queue (port p, lane 1) ─┘   {length, beat}   (wrapped frame)
+//
 //   drop counters per port (TX_DROPS, RX_DROPS) -> the CSR block
 //   link_up_i & ~LINK_ADMIN_DOWN -> LINK_STATUS: the core's link_up (failover: a member whose
 //   link is down leaves selection), each egress queue's flush, LINK_DOWNS per port
-//   tx_meter per port (accepted TX beats) -> util_bp to the core, OUT_UTIL_* to the CSR block
-//   us_tick -> now_us to the core and the meters; broker_csr (AXI4-Lite) -> csr_wr / ctr_req
+//   tx_meter per port (accepted TX beats: the wrapped frames) -> util_bp to the core,
+//   OUT_UTIL_* to the CSR block
+//   us_tick -> now_us to the core, the encaps and the meters; broker_csr (AXI4-Lite) ->
+//   csr_wr / ctr_req, and each port's active ENC_* registers to its encap
 //
 // Ports exactly as docs/hw-interfaces.md. Yosys 0.23 (the resource report) cannot parse packed
 // 2-D ports, so when BROKER_FLAT_PORTS is defined (only by hw/rtl/synth) the same ports are
@@ -59,6 +69,9 @@ module broker_top #(
 );
   localparam int unsigned DATA_W = 512;
   localparam int unsigned KEEP_W = 64;
+  localparam int unsigned LEN_W  = 17;       // a frame's length in bytes: the encap's TUSER
+  localparam int unsigned QDATA_W = LEN_W + DATA_W;  // {length, data} through a port's join
+  localparam int unsigned ENC_HDR_WORDS = 19;        // ENC_HDR0..18: the encap's enc_hdr array
   localparam int unsigned UTIL_PORTS = 16;   // util_bp of the core: 16 ports x 16 bits
 
   if (NUM_IN != broker_regmap_pkg::IN_PORTS) begin : g_bad_num_in
@@ -94,7 +107,7 @@ module broker_top #(
 
   // ---- time base ---------------------------------------------------------------------
   logic        tick_unused;
-  logic [63:0] now_us;
+  logic [63:0] now_us /*verilator public_flat_rd*/;  // (the co-simulation card reads it: ERSPAN III timestamps)
   logic [31:0] now_frac;
   logic [31:0] clk_hz;   // KERNEL_CLK_HZ: the clock as the platform runs it (0: CLK_HZ)
   us_tick #(.CLK_HZ(CLK_HZ)) u_tick (
@@ -118,7 +131,7 @@ module broker_top #(
   logic [NUM_IN*DATA_W-1:0] fifo_tdata;
   logic [NUM_IN*KEEP_W-1:0] fifo_tkeep;
   logic [NUM_IN-1:0]        fifo_tlast, fifo_tvalid, fifo_tready;
-  logic [NUM_IN-1:0]        rx_commit_unused, rx_empty_unused, rx_discard_unused;
+  logic [NUM_IN-1:0]        rx_commit_unused, rx_empty_unused, rx_discard_unused, rx_len_unused;
   logic [NUM_IN-1:0]        rx_drop /*verilator public_flat_rd*/;
   logic [NUM_IN*64-1:0]     rx_drops;
   logic                     clear_counters;
@@ -133,6 +146,7 @@ module broker_top #(
     assign rx_commit_unused[i] = 1'b0;
     assign rx_discard_unused[i] = 1'b0;
     assign rx_empty_unused[i] = 1'b1;
+    assign rx_len_unused[i] = 1'b0;
     assign rx_drop[i] = 1'b0;
     assign rx_drops[i*64 +: 64] = '0;
     // Nothing is built for this port: its input is taken and ignored.
@@ -147,7 +161,7 @@ module broker_top #(
       .s_tlast(rx_tlast[i]), .s_tvalid(rx_tvalid[i]), .s_tready(rx_tready[i]),
       .m_tdata(fifo_tdata[i*DATA_W +: DATA_W]), .m_tkeep(fifo_tkeep[i*KEEP_W +: KEEP_W]),
       .m_tlast(fifo_tlast[i]), .m_tvalid(fifo_tvalid[i]), .m_tready(fifo_tready[i]),
-      .flush_i(1'b0),
+      .m_tlen(rx_len_unused[i]), .flush_i(1'b0),
       .commit_o(rx_commit_unused[i]), .drop_o(rx_drop[i]), .discard_o(rx_discard_unused[i]),
       .empty_o(rx_empty_unused[i]));
     logic [63:0] drops_q;
@@ -235,9 +249,12 @@ module broker_top #(
 
   // ---- TDEST demultiplexers -> egress queues -> tx ports -----------------------------------
   // Each lane's tx goes by TDEST to that lane's queue of the port; a port's two queues take
-  // turns frame by frame into the port (a round-robin, frame-atomic arbiter). The queues never
-  // hold the core back (a frame without room is dropped for its port only), so the core's tx
-  // is always ready; a TDEST beyond the ports (never emitted) is discarded.
+  // turns frame by frame into the port's encap (a round-robin, frame-atomic arbiter, carrying
+  // each beat's frame length beside its data), and the encap sends to the port. The queues
+  // never hold the core back (a frame without room is dropped for its port only), so the
+  // core's tx is always ready; a TDEST beyond the ports (never emitted) is discarded. A wrapped
+  // frame leaves with one or two beats more than it came in (its header), during which the
+  // encap takes nothing: the port's queues absorb the difference.
   logic [LANES*NUM_OUT-1:0] q_in_valid, q_in_ready_unused;
   logic [NUM_OUT-1:0]       q_empty, tx_fire;
   // queue of port p in lane l: bit l*NUM_OUT + p
@@ -261,6 +278,8 @@ module broker_top #(
   logic [31:0]           window_us;
   logic [NUM_OUT*32-1:0] util_scale;
   logic [NUM_OUT*7-1:0]  util_shift;
+  logic [NUM_OUT*32-1:0] enc_ctrl, enc_slice, enc_csum;   // the active ENC_* of port p at [32p +: 32]
+  logic [NUM_OUT*ENC_HDR_WORDS*32-1:0] enc_hdr;           // ENC_HDRk of port p at [(19p+k)*32 +: 32]
 
   for (genvar p = 0; p < NUM_OUT; p++) begin : g_port
    if (p >= TX_WIRED) begin : g_unwired
@@ -283,23 +302,28 @@ module broker_top #(
     // Nothing is built for this port: what the core would send it goes nowhere.
     /* verilator lint_off UNUSEDSIGNAL */
     wire unused_out = &{1'b0, q_in_valid[p], q_in_valid[NUM_OUT + p], util_scale[p*32 +: 32],
-                        util_shift[p*7 +: 7], link_up_i[p], admin_down[p]};
+                        util_shift[p*7 +: 7], link_up_i[p], admin_down[p], enc_ctrl[p*32 +: 32],
+                        enc_slice[p*32 +: 32], enc_csum[p*32 +: 32],
+                        enc_hdr[p*ENC_HDR_WORDS*32 +: ENC_HDR_WORDS*32]};
     /* verilator lint_on UNUSEDSIGNAL */
    end else begin : g_wired
-    logic [LANES*DATA_W-1:0] qd;
-    logic [LANES*KEEP_W-1:0] qk;
-    logic [LANES-1:0]        ql, qv, qr, qe;
+    logic [LANES*QDATA_W-1:0] qd;   // per lane {length, data}
+    logic [LANES*KEEP_W-1:0]  qk;
+    logic [LANES-1:0]         ql, qv, qr, qe;
     for (genvar l = 0; l < LANES; l++) begin : g_lane
-      packet_fifo #(.DATA_W(DATA_W), .KEEP_W(KEEP_W), .DEPTH(QUEUE_BEATS)) u_queue (
+      logic [DATA_W-1:0] data;
+      logic [LEN_W-1:0]  len;
+      packet_fifo #(.DATA_W(DATA_W), .KEEP_W(KEEP_W), .DEPTH(QUEUE_BEATS), .LEN_W(LEN_W)) u_queue (
         .clk(clk), .rst_n(rst_n),
         .s_tdata(core_tx_tdata[l*DATA_W +: DATA_W]), .s_tkeep(core_tx_tkeep[l*KEEP_W +: KEEP_W]),
         .s_tlast(core_tx_tlast[l]),
         .s_tvalid(q_in_valid[l*NUM_OUT + p]), .s_tready(q_in_ready_unused[l*NUM_OUT + p]),
-        .m_tdata(qd[l*DATA_W +: DATA_W]), .m_tkeep(qk[l*KEEP_W +: KEEP_W]),
-        .m_tlast(ql[l]), .m_tvalid(qv[l]), .m_tready(qr[l]),
+        .m_tdata(data), .m_tkeep(qk[l*KEEP_W +: KEEP_W]),
+        .m_tlast(ql[l]), .m_tvalid(qv[l]), .m_tready(qr[l]), .m_tlen(len),
         .flush_i(!link_q[p]),
         .commit_o(tx_commit[l*NUM_OUT + p]), .drop_o(tx_drop[l*NUM_OUT + p]),
         .discard_o(tx_discard[l*NUM_OUT + p]), .empty_o(qe[l]));
+      assign qd[l*QDATA_W +: QDATA_W] = {len, data};
       // Registered like the queue's own pulses, so every fate of a stored frame is seen in
       // order (for the co-simulation's bookkeeping; nothing in the data path uses it).
       logic sent_q;
@@ -309,17 +333,60 @@ module broker_top #(
       end
       assign tx_sent[l*NUM_OUT + p] = sent_q;
     end
-    logic [7:0] lane_unused;
-    ingress_arbiter #(.NUM_IN(LANES), .DATA_W(DATA_W), .KEEP_W(KEEP_W), .ID_W(8)) u_join (
+    logic [7:0]         lane_unused;
+    logic [QDATA_W-1:0] j_data;     // {length, data}
+    logic [KEEP_W-1:0]  j_keep, enc_strb_unused;
+    logic               j_last, j_valid, j_ready, enc_idle;
+    ingress_arbiter #(.NUM_IN(LANES), .DATA_W(QDATA_W), .KEEP_W(KEEP_W), .ID_W(8)) u_join (
       .clk(clk), .rst_n(rst_n),
       .s_tdata(qd), .s_tkeep(qk), .s_tlast(ql), .s_tvalid(qv), .s_tready(qr),
-      .m_tdata(tx_tdata_flat[p*DATA_W +: DATA_W]), .m_tkeep(tx_tkeep_flat[p*KEEP_W +: KEEP_W]),
-      .m_tlast(tx_tlast[p]), .m_tid(lane_unused), .m_tvalid(tx_tvalid[p]), .m_tready(tx_tready[p]));
+      .m_tdata(j_data), .m_tkeep(j_keep), .m_tlast(j_last), .m_tid(lane_unused),
+      .m_tvalid(j_valid), .m_tready(j_ready));
     /* verilator lint_off UNUSEDSIGNAL */
     wire unused_lane = &{1'b0, lane_unused};
     /* verilator lint_on UNUSEDSIGNAL */
-    // Empty: both queues, and no beat held in the join's register slice.
-    assign q_empty[p] = &qe && !tx_tvalid[p];
+
+    // Tunnel origination (HLS, hw/hls/encap_top.cpp): free running, the port's active ENC_*
+    // registers as plain wires. A frame it does not wrap passes beat for beat.
+    broker_encap u_encap (
+      .ap_clk(clk), .ap_rst_n(rst_n),
+      .in_TDATA(j_data[DATA_W-1:0]), .in_TKEEP(j_keep), .in_TSTRB(j_keep),
+      .in_TUSER(j_data[QDATA_W-1:DATA_W]), .in_TLAST(j_last),
+      .in_TVALID(j_valid), .in_TREADY(j_ready),
+      .out_TDATA(tx_tdata_flat[p*DATA_W +: DATA_W]), .out_TKEEP(tx_tkeep_flat[p*KEEP_W +: KEEP_W]),
+      .out_TSTRB(enc_strb_unused), .out_TLAST(tx_tlast[p]),
+      .out_TVALID(tx_tvalid[p]), .out_TREADY(tx_tready[p]),
+      .enc_ctrl(enc_ctrl[p*32 +: 32]), .enc_slice(enc_slice[p*32 +: 32]), .enc_csum(enc_csum[p*32 +: 32]),
+      .enc_hdr_0(enc_hdr[(p*ENC_HDR_WORDS+0)*32 +: 32]), .enc_hdr_1(enc_hdr[(p*ENC_HDR_WORDS+1)*32 +: 32]),
+      .enc_hdr_2(enc_hdr[(p*ENC_HDR_WORDS+2)*32 +: 32]), .enc_hdr_3(enc_hdr[(p*ENC_HDR_WORDS+3)*32 +: 32]),
+      .enc_hdr_4(enc_hdr[(p*ENC_HDR_WORDS+4)*32 +: 32]), .enc_hdr_5(enc_hdr[(p*ENC_HDR_WORDS+5)*32 +: 32]),
+      .enc_hdr_6(enc_hdr[(p*ENC_HDR_WORDS+6)*32 +: 32]), .enc_hdr_7(enc_hdr[(p*ENC_HDR_WORDS+7)*32 +: 32]),
+      .enc_hdr_8(enc_hdr[(p*ENC_HDR_WORDS+8)*32 +: 32]), .enc_hdr_9(enc_hdr[(p*ENC_HDR_WORDS+9)*32 +: 32]),
+      .enc_hdr_10(enc_hdr[(p*ENC_HDR_WORDS+10)*32 +: 32]), .enc_hdr_11(enc_hdr[(p*ENC_HDR_WORDS+11)*32 +: 32]),
+      .enc_hdr_12(enc_hdr[(p*ENC_HDR_WORDS+12)*32 +: 32]), .enc_hdr_13(enc_hdr[(p*ENC_HDR_WORDS+13)*32 +: 32]),
+      .enc_hdr_14(enc_hdr[(p*ENC_HDR_WORDS+14)*32 +: 32]), .enc_hdr_15(enc_hdr[(p*ENC_HDR_WORDS+15)*32 +: 32]),
+      .enc_hdr_16(enc_hdr[(p*ENC_HDR_WORDS+16)*32 +: 32]), .enc_hdr_17(enc_hdr[(p*ENC_HDR_WORDS+17)*32 +: 32]),
+      .enc_hdr_18(enc_hdr[(p*ENC_HDR_WORDS+18)*32 +: 32]),
+      .now_us(now_us), .idle(enc_idle));
+
+    // Frames inside the encap, counted at its ports (one frame out per frame in): from its first
+    // beat taken to its last beat sent, and until its last beat is taken (the beats past a
+    // cut are read after the wrapped frame has left). With the encap's own idle this holds
+    // whatever the HLS schedule's latency between a handshake and idle.
+    logic [3:0] enc_frames;
+    logic       enc_in_mid;
+    always_ff @(posedge clk) begin
+      if (!rst_n) begin
+        enc_frames <= '0;
+        enc_in_mid <= 1'b0;
+      end else begin
+        if (j_valid && j_ready) enc_in_mid <= !j_last;
+        enc_frames <= enc_frames + 4'(j_valid && j_ready && !enc_in_mid)
+                                 - 4'(tx_tvalid[p] && tx_tready[p] && tx_tlast[p]);
+      end
+    end
+    // Empty: both queues, no beat held in the join's register slice, no frame in the encap.
+    assign q_empty[p] = &qe && !j_valid && enc_idle && enc_frames == 4'd0 && !enc_in_mid;
     // TX_DROPS: frames dropped on arrival (no room, or the link is down) and frames discarded
     // unsent from a queue when the link went down, both lanes; several can happen in one clock.
     logic [63:0] drops_q, link_downs_q;
@@ -369,5 +436,6 @@ module broker_top #(
     .now_us_i(now_us[31:0]), .out_empty_i(q_empty), .util_bp_i(util_bp), .peak_bp_i(peak_bp),
     .tx_drops_i(tx_drops), .rx_drops_i(rx_drops), .link_status_i(link_q), .link_downs_i(link_downs),
     .link_admin_down_o(admin_down), .window_us_o(window_us), .clk_hz_o(clk_hz), .scale_o(util_scale), .shift_o(util_shift),
-    .clear_counters_o(clear_counters));
+    .clear_counters_o(clear_counters),
+    .enc_ctrl_o(enc_ctrl), .enc_slice_o(enc_slice), .enc_csum_o(enc_csum), .enc_hdr_o(enc_hdr));
 endmodule

@@ -20,10 +20,20 @@
 // Memory with a registered read (block RAM or UltraRAM) plus one output register: one beat per
 // clock in and out, m_tvalid from registers gated by the flush, two clocks from a committed
 // TLAST to m_tvalid.
+//
+// LEN_W > 0 (the egress queues, whose tool port's encap needs a frame's length before its first
+// byte leaves): m_tlen is the length in bytes (the sum of its TKEEP bits) of the frame whose
+// beat is at the output, with every beat of it; it saturates at 2^LEN_W - 1. A second, small
+// FIFO of DEPTH lengths, written when a frame commits and read when that frame's first beat
+// enters the output register (every committed frame's first beat does so exactly once, whether
+// it is then sent or discarded), feeds a length register that moves with the output register.
+// A frame's first beat still in the memory occupies a place of it, so DEPTH lengths always
+// suffice. LEN_W = 0 (the ingress FIFOs): none of it is built and m_tlen is 0.
 module packet_fifo #(
   parameter int unsigned DATA_W = 512,
   parameter int unsigned KEEP_W = DATA_W / 8,
-  parameter int unsigned DEPTH  = 512          // beats; a power of two
+  parameter int unsigned DEPTH  = 512,         // beats; a power of two
+  parameter int unsigned LEN_W  = 0            // width of m_tlen; 0: no frame lengths
 ) (
   input  logic              clk,
   input  logic              rst_n,
@@ -37,6 +47,8 @@ module packet_fifo #(
   output logic              m_tlast,
   output logic              m_tvalid,
   input  logic              m_tready,
+  // the length in bytes of the frame at the output (LEN_W > 0; else 0)
+  output logic [(LEN_W > 0 ? LEN_W : 1)-1:0] m_tlen,
   input  logic              flush_i,      // drop what arrives, discard what is stored
   output logic              commit_o,     // a frame was stored whole (one clock)
   output logic              drop_o,       // a frame was dropped whole (one clock)
@@ -124,4 +136,53 @@ module packet_fifo #(
 
   assign {m_tlast, m_tkeep, m_tdata} = rd_q;
   assign empty_o = (wr_ptr == rd_ptr) && !q_valid;
+
+  // ---- frame lengths (LEN_W > 0) -----------------------------------------------------------
+  if (LEN_W > 0) begin : g_len
+    localparam logic [LEN_W-1:0] LEN_MAX = '1;
+    logic [LEN_W-1:0] len_mem [0:DEPTH-1];
+    logic [AW:0]      len_wr, len_rd;   // lengths written (frames committed), read
+    logic [LEN_W-1:0] acc;              // bytes of the frame being written, before this beat
+    logic [LEN_W:0]   sum;              // ... and with this beat
+    logic [LEN_W-1:0] sum_sat;
+    logic [LEN_W-1:0] len_q;            // the length of the frame in the output register
+    logic             popped;           // a beat has been read from the memory since reset
+    logic             rd_first;         // the next beat read from the memory begins a frame
+    logic             len_push, len_pop;
+
+    always_comb begin
+      sum = {1'b0, acc};
+      for (int i = 0; i < KEEP_W; i++) sum = sum + (LEN_W + 1)'(s_tkeep[i]);
+    end
+    assign sum_sat  = sum[LEN_W] ? LEN_MAX : sum[LEN_W-1:0];
+    // A commit (the frame's TLAST beat written) writes its length; the frame's first beat
+    // entering the output register reads it. The output register keeps the last beat read, so
+    // the next beat read begins a frame when that one was a TLAST.
+    assign len_push = write && s_tlast;
+    assign rd_first = !popped || m_tlast;
+    assign len_pop  = pop && rd_first;
+
+    always_ff @(posedge clk) begin
+      if (len_push) len_mem[len_wr[AW-1:0]] <= sum_sat;
+      if (len_pop) len_q <= len_mem[len_rd[AW-1:0]];
+    end
+
+    always_ff @(posedge clk) begin
+      if (!rst_n) begin
+        len_wr <= '0;
+        len_rd <= '0;
+        acc    <= '0;
+        popped <= 1'b0;
+      end else begin
+        // A beat written adds to its frame; a commit or a drop starts the next frame at 0.
+        if (s_tvalid && !discard) acc <= (write && !s_tlast) ? sum_sat : '0;
+        if (len_push) len_wr <= len_wr + 1'b1;
+        if (len_pop) len_rd <= len_rd + 1'b1;
+        if (pop) popped <= 1'b1;
+      end
+    end
+    assign m_tlen = len_q;
+  end else begin : g_no_len
+    assign m_tlen = 1'b0;
+  end
 endmodule

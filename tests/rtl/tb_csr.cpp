@@ -1,6 +1,7 @@
 // hw/rtl/broker_csr.sv: AXI4-Lite handshakes (AW and W in either order), the decode against
 // the generated C++ register map (the same toml), the core-side streams and the reset sweep,
-// the shell's own counters, and the bound on every access when the core does not answer.
+// the shell's own counters, the bound on every access when the core does not answer, and the
+// tunnel origination registers: staged until ENC_CTRL commits them to the encap's wires.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -410,6 +411,84 @@ TEST(RtlCsr, CounterReadTheCoreDoesNotAnswerIsSlverrAndTheLateAnswerIsDiscarded)
   EXPECT_EQ(r.first, 0);
   EXPECT_EQ(r.second, ~rm::MALFORMED_LO) << "the late answer of FRAGMENTS_LO was taken instead";
   EXPECT_EQ(tb.read(rm::CSR_TIMEOUTS_LO).second, 2u);
+}
+
+// Tunnel origination (block egress_tunnel; built with -GTX_WIRED=2): ENC_SLICE, ENC_CSUM and
+// ENC_HDRn are staged (they read back, reach the core, but the encap's wires keep the active
+// copy) until a write to ENC_CTRL of the same port makes them active, all in one clock; other
+// ports are not touched, and an unwired port's wires stay 0.
+TEST(RtlCsr, TunnelTemplateIsStagedUntilEncCtrl) {
+  CsrBench tb;
+  auto& d = tb.dut();
+  constexpr uint32_t kWords = 19;
+  auto ctrl = [&](uint32_t p) { return uint32_t(d.enc_ctrl_o[p]); };
+  auto slice = [&](uint32_t p) { return uint32_t(d.enc_slice_o[p]); };
+  auto csum = [&](uint32_t p) { return uint32_t(d.enc_csum_o[p]); };
+  auto hdr = [&](uint32_t p, uint32_t k) { return uint32_t(d.enc_hdr_o[p * kWords + k]); };
+  auto word = [](uint32_t p, uint32_t k) { return 0x01000000u * (p + 1) + 0x10101u * (k + 1); };
+  auto stage = [&](uint32_t p) {
+    EXPECT_EQ(tb.write(rm::ENC_SLICE_at(p), 0xABCD0080u), 0);
+    EXPECT_EQ(tb.write(rm::ENC_CSUM_at(p), 0x00001234u + p), 0);
+    for (uint32_t k = 0; k < kWords; ++k) EXPECT_EQ(tb.write(rm::ENC_HDR0_at(p) + 4 * k, word(p, k)), 0);
+  };
+  for (uint32_t p = 0; p < 3; ++p) {
+    EXPECT_EQ(ctrl(p), 0u);
+    for (uint32_t k = 0; k < kWords; ++k) EXPECT_EQ(hdr(p, k), 0u);
+  }
+  tb.core_writes.clear();
+  stage(1);
+  // Staged: read back and forwarded, not active.
+  EXPECT_EQ(tb.read(rm::ENC_SLICE_at(1)).second, 0xABCD0080u);
+  EXPECT_EQ(tb.read(rm::ENC_HDR0_at(1) + 4 * 18).second, word(1, 18));
+  EXPECT_EQ(tb.core_writes.size(), size_t(kWords + 2));
+  EXPECT_EQ(slice(1), 0u);
+  EXPECT_EQ(csum(1), 0u);
+  for (uint32_t k = 0; k < kWords; ++k) EXPECT_EQ(hdr(1, k), 0u) << "ENC_HDR" << k << " active before ENC_CTRL";
+  // ENC_CTRL of another port commits nothing of port 1.
+  EXPECT_EQ(tb.write(rm::ENC_CTRL_at(0), 0x3), 0);
+  EXPECT_EQ(ctrl(0), 0x3u);
+  EXPECT_EQ(hdr(0, 0), 0u);
+  EXPECT_EQ(hdr(1, 0), 0u);
+  // ENC_CTRL of port 1: the whole staged copy at once (only the fields' bits).
+  EXPECT_EQ(tb.write(rm::ENC_CTRL_at(1), 0xFFFFFFF7u), 0);
+  EXPECT_EQ(ctrl(1), 0x7u);
+  EXPECT_EQ(slice(1), 0x0080u) << "ENC_SLICE.BYTES only";
+  EXPECT_EQ(csum(1), 0x1235u);
+  for (uint32_t k = 0; k < kWords; ++k) EXPECT_EQ(hdr(1, k), word(1, k)) << "ENC_HDR" << k;
+  EXPECT_EQ(hdr(0, 0), 0u) << "port 0 staged nothing";
+  // A new staged word waits for the next ENC_CTRL.
+  EXPECT_EQ(tb.write(rm::ENC_HDR0_at(1) + 4 * 7, 0xCAFEF00Du), 0);
+  EXPECT_EQ(tb.write(rm::ENC_SLICE_at(1), 200), 0);
+  EXPECT_EQ(hdr(1, 7), word(1, 7));
+  EXPECT_EQ(slice(1), 0x0080u);
+  EXPECT_EQ(tb.read(rm::ENC_HDR0_at(1) + 4 * 7).second, 0xCAFEF00Du);
+  EXPECT_EQ(tb.write(rm::ENC_CTRL_at(1), 0x1), 0);
+  EXPECT_EQ(ctrl(1), 0x1u);
+  EXPECT_EQ(hdr(1, 7), 0xCAFEF00Du);
+  EXPECT_EQ(hdr(1, 6), word(1, 6));
+  EXPECT_EQ(slice(1), 200u);
+  // A write the core does not take (timed out) is not staged either.
+  d.csr_wr_tready = 0;
+  d.s_axil_awaddr = uint16_t(rm::ENC_HDR0_at(1));
+  d.s_axil_wdata = 0xBADBADu;
+  d.s_axil_wstrb = 0xF;
+  d.s_axil_awvalid = d.s_axil_wvalid = 1;
+  d.s_axil_bready = 1;
+  tb.clock();
+  d.s_axil_awvalid = d.s_axil_wvalid = 0;
+  for (uint64_t n = 0; n < 2 * rm::CSR_TIMEOUT_CYCLES_RESET && !d.s_axil_bvalid; ++n) tb.clock();
+  EXPECT_EQ(d.s_axil_bresp, 2);
+  tb.clock();
+  d.s_axil_bready = 0;
+  d.csr_wr_tready = 1;
+  EXPECT_EQ(tb.write(rm::ENC_CTRL_at(1), 0x1), 0);
+  EXPECT_EQ(hdr(1, 0), word(1, 0)) << "a refused write reached the staged copy";
+  // Port 2 has no wire (-GTX_WIRED=2): its registers read back, its wires stay 0.
+  stage(2);
+  EXPECT_EQ(tb.write(rm::ENC_CTRL_at(2), 0x1), 0);
+  EXPECT_EQ(tb.read(rm::ENC_CTRL_at(2)).second, 0x1u);
+  EXPECT_EQ(ctrl(2), 0u);
+  EXPECT_EQ(hdr(2, 0), 0u);
 }
 
 }  // namespace

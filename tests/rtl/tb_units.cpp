@@ -1,10 +1,14 @@
 // Small RTL units: hw/rtl/packet_fifo.sv (8 beats deep, 64-bit data) takes every beat, passes
 // whole frames in order, drops whole the frames it has no room for (one pulse each, every
 // frame longer than the memory, never a frame that arrives at an empty queue and fits) and
-// reports EMPTY; hw/rtl/us_tick.sv at the Alveo's 322.265625 MHz keeps
+// reports EMPTY; built with LEN_W = 6 (Vpacket_fifo_len) the same runs also check m_tlen, the
+// frame's length in bytes (its TKEEP bits, saturated at 63: a frame of 8 full beats is 64
+// bytes) on every beat that leaves, through drops, flushes and discards; with LEN_W = 0 it
+// stays 0. hw/rtl/us_tick.sv at the Alveo's 322.265625 MHz keeps
 // now_us * CLK_HZ + frac == clocks * 10^6 exactly.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -12,6 +16,7 @@
 #include <vector>
 
 #include "Vpacket_fifo.h"
+#include "Vpacket_fifo_len.h"
 #include "Vus_tick.h"
 #include "verilated.h"
 
@@ -28,10 +33,20 @@ void clock_edge(Model& m) {
 
 constexpr size_t kDepth = 8;  // -GDEPTH of the verilated FIFO
 
-TEST(RtlPacketFifo, WholeFramesInOrderDropsWholeFramesNeverHoldsInputBack) {
+// TKEEP of frame `id`'s beats (the same on each; not always contiguous: m_tlen counts bits).
+uint8_t keep_of_frame(uint64_t id) { return id % 3 == 0 ? 0xFF : uint8_t(id * 37 + 1); }
+// What m_tlen must say for a frame of `beats` beats (len_w: the model's LEN_W).
+uint64_t want_len(uint64_t id, size_t beats, int len_w) {
+  if (len_w == 0) return 0;
+  const uint64_t bytes = uint64_t(__builtin_popcount(keep_of_frame(id))) * beats;
+  return std::min<uint64_t>(bytes, (uint64_t(1) << len_w) - 1);
+}
+
+template <class Fifo>
+void whole_frames_in_order(int len_w) {
   auto ctx = std::make_unique<VerilatedContext>();
   ctx->randReset(2);
-  auto q = std::make_unique<Vpacket_fifo>(ctx.get());
+  auto q = std::make_unique<Fifo>(ctx.get());
   auto tick = [&] { clock_edge(*q); };
   q->rst_n = 0;
   q->s_tvalid = 0;
@@ -51,7 +66,8 @@ TEST(RtlPacketFifo, WholeFramesInOrderDropsWholeFramesNeverHoldsInputBack) {
   };
   std::deque<Sent> sent;              // in order; popped as frames come out or are dropped
   std::vector<uint64_t> out_frame;    // beats of the frame leaving
-  uint64_t next_id = 1, frames_out = 0, drops = 0, commits = 0, frames_in = 0;
+  std::vector<uint64_t> out_len;      // m_tlen with each of them
+  uint64_t next_id = 1, frames_out = 0, drops = 0, commits = 0, frames_in = 0, saturated = 0;
   size_t beat = 0, len = 0;
   bool in_frame = false;
   for (int clk = 0; clk < 300000; ++clk) {
@@ -66,7 +82,7 @@ TEST(RtlPacketFifo, WholeFramesInOrderDropsWholeFramesNeverHoldsInputBack) {
     }
     q->s_tvalid = in_frame;
     q->s_tdata = next_id << 8 | beat;
-    q->s_tkeep = uint8_t(next_id);
+    q->s_tkeep = keep_of_frame(next_id);
     q->s_tlast = in_frame && beat + 1 == len;
     q->m_tready = std::uniform_real_distribution<>(0, 1)(rng) < p_out;
     q->clk = 0;
@@ -77,6 +93,7 @@ TEST(RtlPacketFifo, WholeFramesInOrderDropsWholeFramesNeverHoldsInputBack) {
     ASSERT_FALSE(q->commit_o && q->drop_o);
     if (q->m_tvalid && q->m_tready) {
       out_frame.push_back(q->m_tdata);
+      out_len.push_back(q->m_tlen);
       if (q->m_tlast) {
         // The oldest frames not out are dropped ones, up to this one.
         const uint64_t id = out_frame.front() >> 8;
@@ -89,7 +106,11 @@ TEST(RtlPacketFifo, WholeFramesInOrderDropsWholeFramesNeverHoldsInputBack) {
         ASSERT_LE(sent.front().beats, kDepth) << "a frame longer than the memory left";
         ASSERT_EQ(out_frame.size(), sent.front().beats) << "frame " << id << " truncated";
         for (size_t b = 0; b < out_frame.size(); ++b) ASSERT_EQ(out_frame[b], id << 8 | b);
+        for (size_t b = 0; b < out_len.size(); ++b)
+          ASSERT_EQ(out_len[b], want_len(id, sent.front().beats, len_w)) << "m_tlen of frame " << id << ", beat " << b;
+        saturated += want_len(id, sent.front().beats, 16) > want_len(id, sent.front().beats, len_w);
         sent.pop_front();
+        out_len.clear();
         out_frame.clear();
         ++frames_out;
       }
@@ -128,16 +149,24 @@ TEST(RtlPacketFifo, WholeFramesInOrderDropsWholeFramesNeverHoldsInputBack) {
   EXPECT_EQ(commits, frames_out) << "every committed frame left";
   EXPECT_GT(drops, 1000u) << "the stall phases never dropped";
   EXPECT_GT(frames_out, 10000u);
+  if (len_w > 0) EXPECT_GT(saturated, 10u) << "no frame reached the saturated length";
   q->final();
 }
+
+TEST(RtlPacketFifo, WholeFramesInOrderDropsWholeFramesNeverHoldsInputBack) {
+  whole_frames_in_order<Vpacket_fifo>(0);
+}
+
+TEST(RtlPacketFifo, FrameLengthWithEveryBeatThroughDrops) { whole_frames_in_order<Vpacket_fifo_len>(6); }
 
 // A port whose link goes down and up at random: flush_i drops what arrives and discards what is
 // stored; frames that leave are whole and in order (a frame that began leaving finishes);
 // every frame is counted once: commit or drop on arrival, then out or discarded.
-TEST(RtlPacketFifo, FlushDropsAndDiscardsWholeFramesAndNeverTruncates) {
+template <class Fifo>
+void flush_drops_and_discards(int len_w) {
   auto ctx = std::make_unique<VerilatedContext>();
   ctx->randReset(2);
-  auto q = std::make_unique<Vpacket_fifo>(ctx.get());
+  auto q = std::make_unique<Fifo>(ctx.get());
   q->rst_n = 0;
   q->s_tvalid = 0;
   q->m_tready = 0;
@@ -145,7 +174,7 @@ TEST(RtlPacketFifo, FlushDropsAndDiscardsWholeFramesAndNeverTruncates) {
   for (int i = 0; i < 4; ++i) clock_edge(*q);
   q->rst_n = 1;
   std::mt19937_64 rng(23);
-  std::vector<uint64_t> out_frame;
+  std::vector<uint64_t> out_frame, out_len;
   uint64_t next_id = 1, last_out = 0, frames_in = 0, frames_out = 0, commits = 0, drops = 0, discards = 0;
   uint64_t flushed_clocks = 0;
   size_t beat = 0, len = 0;
@@ -162,6 +191,7 @@ TEST(RtlPacketFifo, FlushDropsAndDiscardsWholeFramesAndNeverTruncates) {
       flushed_clocks += flush;
       q->s_tvalid = in_frame;
       q->s_tdata = next_id << 8 | beat;
+      q->s_tkeep = keep_of_frame(next_id);
       q->s_tlast = in_frame && beat + 1 == len;
       q->m_tready = !inputs || rng() % 3 != 0;
       q->clk = 0;
@@ -171,11 +201,17 @@ TEST(RtlPacketFifo, FlushDropsAndDiscardsWholeFramesAndNeverTruncates) {
       discards += q->discard_o;
       if (q->m_tvalid && q->m_tready) {
         out_frame.push_back(q->m_tdata);
+        out_len.push_back(q->m_tlen);
         if (q->m_tlast) {
           const uint64_t id = out_frame.front() >> 8;
           ASSERT_GT(id, last_out) << "frame " << id << " out of order";
           for (size_t b = 0; b < out_frame.size(); ++b)
             ASSERT_EQ(out_frame[b], id << 8 | b) << "frame " << id << " truncated or mixed";
+          // Whole (checked above), so its length is its beats' count times its TKEEP's bits.
+          for (size_t b = 0; b < out_len.size(); ++b)
+            ASSERT_EQ(out_len[b], want_len(id, out_frame.size(), len_w))
+                << "m_tlen of frame " << id << ", beat " << b << " (after " << discards << " discards)";
+          out_len.clear();
           last_out = id;
           out_frame.clear();
           ++frames_out;
@@ -202,6 +238,14 @@ TEST(RtlPacketFifo, FlushDropsAndDiscardsWholeFramesAndNeverTruncates) {
   EXPECT_GT(frames_out, 10000u);
   EXPECT_GT(flushed_clocks, 50000u);
   q->final();
+}
+
+TEST(RtlPacketFifo, FlushDropsAndDiscardsWholeFramesAndNeverTruncates) {
+  flush_drops_and_discards<Vpacket_fifo>(0);
+}
+
+TEST(RtlPacketFifo, FrameLengthWithEveryBeatThroughFlushesAndDiscards) {
+  flush_drops_and_discards<Vpacket_fifo_len>(6);
 }
 
 TEST(RtlUsTick, ExactAt322MHz) {

@@ -19,8 +19,8 @@ it that can be checked without those tools:
   hls-c++14   the HLS sources and the generated top compile as C++14 (what synth_core.tcl gives
               vitis_hls), with the generated register map and CRC-32 matrix headers (g++, native shim)
   rtl-lint    broker_kernel.sv elaborates against broker_top with Verilator, the HLS core being
-              the black box generated from core_graph.toml (when Verilator is present and the
-              hw/rtl files exist)
+              the black box generated from core_graph.toml and the HLS encap kernel its black box
+              hw/rtl/broker_encap_bb.sv (when Verilator is present and the hw/rtl files exist)
 
 Usage: check_flow.py [--repo DIR] [--work DIR]     exit status 1 if any check fails.
 """
@@ -142,7 +142,7 @@ class Checker:
         except (OSError, ValueError) as e:
             self.fail(area, f"hw/vitis/sources.txt unreadable: {e}")
             return
-        for required in ("hls", "hls_include", "rtl"):
+        for required in ("hls", "hls_include", "hls_encap", "rtl"):
             if not sec.get(required):
                 self.fail(area, f"sources.txt has no [{required}] files")
         missing = []
@@ -172,6 +172,9 @@ class Checker:
                     "[hls] lists exactly hw/hls/*.cpp" + (
                         f" (not listed: {sorted(cpp - listed_hls)}; listed but absent: "
                         f"{sorted(listed_hls - cpp)})" if cpp != listed_hls else ""))
+        encap = set(sec.get("hls_encap", []))
+        self.expect(bool(encap) and encap <= listed_hls and "hw/hls/encap_top.cpp" in encap, area,
+                    "[hls_encap] (the broker_encap top's files, encap_top.cpp among them) are [hls] files")
         listed_inc = set(sec.get("hls_include", []))
         hdr = {str(p.relative_to(self.repo)) for p in (self.repo / "hw" / "hls").glob("*.h")}
         self.expect(hdr <= listed_inc, area,
@@ -233,6 +236,12 @@ class Checker:
         self.expect("BROKER_GRAPH_DIR" in synth and
                     re.search(r"^\s*add_files\b.*core_top\.cpp", synth, re.M) is not None, area,
                     "synth_core.tcl adds the generated top core_top.cpp (BROKER_GRAPH_DIR)")
+        # The second HLS top: the tunnel origination kernel, from the [hls_encap] files.
+        self.expect('"broker_encap"' in synth and "hls_encap" in synth, area,
+                    "synth_core.tcl synthesizes the second top broker_encap from sources.txt [hls_encap]")
+        pack = (self.vitis / "rtl" / "package_kernel.tcl").read_text()
+        self.expect("hls_encap_prj" in pack and "broker_encap" in pack, area,
+                    "package_kernel.tcl adds broker_encap's Verilog to the kernel")
 
     # ---- kernel ------------------------------------------------------------------------------
     def check_kernel(self) -> None:
@@ -518,6 +527,7 @@ class Checker:
                 "generates the HLS top and kernel.xml": "gen_core_graph.py",
                 "packages the generated kernel.xml": "graph/vitis/kernel.xml",
                 "runs vitis_hls -f hls/synth_core.tcl": f"-f {self.vitis}/hls/synth_core.tcl",
+                "synthesizes the second HLS top broker_encap": "BROKER_HLS_TOP=broker_encap",
                 "passes the FPGA part": "BROKER_PART=xc",
                 "runs vivado with rtl/package_kernel.tcl": f"-source {self.vitis}/rtl/package_kernel.tcl",
                 "links with v++ -l -t hw --platform": f"-l -t hw --platform {platform}",
@@ -629,7 +639,9 @@ class Checker:
             self.skip(area, "no generated black box of the HLS core")
             return
         core = self.graph_dir / "rtl" / "broker_core_top_bb.sv"
-        files = [regmap_dir / "broker_regmap_pkg.sv", cfg, *rtl, core]
+        # The other HLS kernels of the shell (broker_encap) have hand-written black boxes in hw/rtl.
+        bbs = sorted((self.repo / "hw" / "rtl").glob("*_bb.sv"))
+        files = [regmap_dir / "broker_regmap_pkg.sv", cfg, *rtl, core, *bbs]
         res = subprocess.run([verilator, "--lint-only", "-Wall", "--top-module", KERNEL,
                               *map(str, files)], capture_output=True, text=True, timeout=300)
         lines = (res.stdout + res.stderr).splitlines()
@@ -637,7 +649,8 @@ class Checker:
         for ln in problems:
             print("    " + ln)
         self.expect(res.returncode == 0 and not problems, area,
-                    f"broker_kernel.sv elaborates against broker_top (core: {core.name}) with "
+                    f"broker_kernel.sv elaborates against broker_top (core: {core.name}; "
+                    f"{', '.join(p.name for p in bbs) or 'no other black box'}) with "
                     "Verilator -Wall: no error, no warning")
 
     def run(self) -> int:

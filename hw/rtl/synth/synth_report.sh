@@ -3,7 +3,8 @@
 # Usage: synth_report.sh REGMAP_PKG_SV CORE_BB_SV OUT_DIR      (YOSYS=/path/to/yosys to override)
 #   BROKER_SYNTH_WIRED="RX TX": build only that many wired ports, as a card with RX ingress and
 #   TX egress cages does (broker_kernel.sv: "2 2"); default: every port of the register map.
-#   CORE_BB_SV: the HLS core's black box, generated from hw/graph/core_graph.toml
+#   CORE_BB_SV: the HLS core's black box, generated from hw/graph/core_graph.toml (the encap
+#   kernel's, hw/rtl/broker_encap_bb.sv, is read from here)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 rtl="$(dirname "$here")"
@@ -54,7 +55,7 @@ awk '
   $1 ~ /^CARRY/     { carry += $2 }
   $1 ~ /^MUXF/      { muxf += $2 }
   END {
-    printf "broker_top (HLS core black-boxed), yosys synth_xilinx -family xcup:\n"
+    printf "broker_top (HLS core and encaps black-boxed), yosys synth_xilinx -family xcup:\n"
     printf "  LUT (logic)       %8d\n", lut
     for (k in lutram) printf "  %-17s %8d\n", k, lutram[k]
     printf "  FF                %8d\n", ff

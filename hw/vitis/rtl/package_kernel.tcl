@@ -1,17 +1,21 @@
 # Vivado (batch): package the RTL top as the Vitis RTL kernel broker_kernel.xo. Run by `make xo`:
 #
 #   vivado -mode batch -notrace -source hw/vitis/rtl/package_kernel.tcl -tclargs \
-#     <repo> <vitis_dir> <part> <hls_project_dir> <regmap_pkg.sv> <cfg_pkg.sv> <kernel.xml> <work_dir> <out.xo>
+#     <repo> <vitis_dir> <part> <hls_project_dir> <hls_encap_project_dir> <regmap_pkg.sv> \
+#     <cfg_pkg.sv> <kernel.xml> <work_dir> <out.xo>
 #
 # Sources: the [rtl] list of sources.txt (hw/rtl shell + hw/vitis/rtl/broker_kernel.sv), the
-# generated SV packages, and the Verilog vitis_hls exported for broker_core_top (make hls).
+# generated SV packages, and the Verilog vitis_hls exported for the two HLS tops (make hls):
+# broker_core_top and broker_encap (instantiated by broker_top once per wired tool port).
+# Vitis HLS names the modules it generates after their top (<top>_...), so the two sets are
+# not expected to collide (not checked here: no Vivado on CI).
 # The kernel is user-managed (no ap_start/ap_done: free running, registers through xrt::ip).
 
-if {$argc != 9} {
-  puts "usage: vivado -mode batch -source package_kernel.tcl -tclargs repo vitis_dir part hls_project_dir regmap_pkg cfg_pkg kernel_xml work_dir xo_path"
+if {$argc != 10} {
+  puts "usage: vivado -mode batch -source package_kernel.tcl -tclargs repo vitis_dir part hls_project_dir hls_encap_project_dir regmap_pkg cfg_pkg kernel_xml work_dir xo_path"
   exit 1
 }
-lassign $argv repo vitis_dir part hls_prj regmap_pkg cfg_pkg kernel_xml work_dir xo_path
+lassign $argv repo vitis_dir part hls_prj hls_encap_prj regmap_pkg cfg_pkg kernel_xml work_dir xo_path
 set repo      [file normalize $repo]
 set vitis_dir [file normalize $vitis_dir]
 set work_dir  [file normalize $work_dir]
@@ -22,21 +26,26 @@ source [file join $vitis_dir flow_common.tcl]
 set kernel_name broker_kernel
 set ip_dir      [file join $work_dir ip]
 
-# ---- the HLS core's Verilog -----------------------------------------------------------------
+# ---- the HLS tops' Verilog ------------------------------------------------------------------
 # Exported IP first (what export_design packaged), the raw csynth output as a fallback.
-set hls_rtl_dir ""
-foreach candidate [list [file join $hls_prj solution impl ip hdl verilog] \
-                        [file join $hls_prj solution syn verilog]] {
-  if {[llength [glob -nocomplain -directory $candidate *.v]] > 0} {
-    set hls_rtl_dir $candidate
-    break
+proc hls_verilog_dir {prj top} {
+  foreach candidate [list [file join $prj solution impl ip hdl verilog] \
+                          [file join $prj solution syn verilog]] {
+    if {[llength [glob -nocomplain -directory $candidate *.v]] > 0} {
+      return $candidate
+    }
   }
+  error "no Verilog for $top under $prj: run `make hls` first"
 }
-if {$hls_rtl_dir eq ""} {
-  error "no Verilog for broker_core_top under $hls_prj: run `make hls` first"
+set hls_files {}
+set hls_rtl_dirs {}
+foreach {prj top} [list $hls_prj broker_core_top $hls_encap_prj broker_encap] {
+  set dir [hls_verilog_dir $prj $top]
+  set files [glob -nocomplain -directory $dir *.v *.sv *.vh *.dat]
+  puts "INFO: $top RTL from $dir ([llength $files] files)"
+  set hls_files [concat $hls_files $files]
+  lappend hls_rtl_dirs $dir
 }
-set hls_files [glob -nocomplain -directory $hls_rtl_dir *.v *.sv *.vh *.dat]
-puts "INFO: HLS core RTL from $hls_rtl_dir ([llength $hls_files] files)"
 
 # ---- project --------------------------------------------------------------------------------
 create_project -force kernel_pack [file join $work_dir kernel_pack] -part $part
@@ -53,10 +62,12 @@ add_files -norecurse -fileset sources_1 $rtl_files
 add_files -norecurse -fileset sources_1 $hls_files
 set_property file_type SystemVerilog [get_files -of_objects [get_filesets sources_1] *.sv]
 # Sub-IP that vitis_hls may instantiate (floating point and the like) comes as *_ip.tcl
-# scripts next to its Verilog; the core uses none today, but honour them if they appear.
-foreach ip_tcl [glob -nocomplain -directory $hls_rtl_dir *_ip.tcl] {
-  puts "INFO: sourcing HLS sub-IP script $ip_tcl"
-  source $ip_tcl
+# scripts next to its Verilog; the two tops use none today, but honour them if they appear.
+foreach hls_rtl_dir $hls_rtl_dirs {
+  foreach ip_tcl [glob -nocomplain -directory $hls_rtl_dir *_ip.tcl] {
+    puts "INFO: sourcing HLS sub-IP script $ip_tcl"
+    source $ip_tcl
+  }
 }
 set_property top $kernel_name [current_fileset]
 update_compile_order -fileset sources_1

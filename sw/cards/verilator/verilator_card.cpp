@@ -12,7 +12,9 @@
 
 #include "Vbroker_top.h"
 #include "Vbroker_top___024root.h"  // the queues' commit/drop pulses (verilator public_flat_rd)
+#include "broker_regmap.h"
 #include "core_probe.h"
+#include "encap_dpi.h"   // broker_sim_encap_instances
 #include "task_ports.h"  // broker_sim_dpi_instances
 #include "verilated.h"
 #if VM_TRACE
@@ -52,7 +54,16 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
   struct Egress {
     std::vector<uint8_t> data;  // the frame being received
     uint64_t first_cycle = 0;
+    bool offered = false;       // its first beat is offered (tvalid), not yet taken
+    uint64_t now_us = 0;        // the encap's now_us when it made that beat
     PortStats stats;
+  };
+  // Tunnel origination reference per egress port: the staged ENC_SLICE, ENC_CSUM and ENC_HDRn
+  // words and the runner with the committed copy (sw/cards/soft/soft_card.cpp commit_encap).
+  struct EncapRef {
+    uint32_t slice = 0, csum = 0;
+    std::array<uint32_t, core::kEncapHdrBytes / 4> hdr{};
+    core::EncapRunner runner;
   };
   // One AXI4-Lite transaction in flight (the card issues them one at a time).
   struct Axil {
@@ -97,7 +108,13 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
     apply_inputs();
     // Runs the initial blocks: the core's task modules are created here, reporting to this.
     sim::ProbeBinding bind(this);
+    const int encaps_before = broker_sim_encap_instances();
     top->eval();
+    if (broker_sim_encap_instances() - encaps_before < kOutPorts)
+      throw std::runtime_error(fmt::format(
+          "verilator card: the model has {} co-simulated broker_encap kernels, not one per tool port "
+          "({}): was the lint black box hw/rtl/broker_encap_bb.sv compiled in instead of "
+          "sim/rtl/broker_encap.sv?", broker_sim_encap_instances() - encaps_before, kOutPorts));
     if (bind.tasks_created() != core::kCoreTaskCount || broker_sim_dpi_instances() < core::kCoreTaskCount)
       throw std::runtime_error(fmt::format(
           "verilator card: the model has {} task modules of the core, not {} (was a black box of "
@@ -127,6 +144,8 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
     for (auto& l : lane_in) l.clear();
     for (auto& o : queued) for (auto& q : o) q.clear();
     for (auto& o : stored) for (auto& q : o) q.clear();
+    for (auto& e : egress) e.offered = false;
+    for (auto& r : encap) r = EncapRef{};  // the CSR block's ENC_* reset to 0
     top->rst_n = 1;
     for (uint64_t i = 0; i < kResetCycles; ++i) tick();
   }
@@ -189,8 +208,13 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
           st.pop_front();
         }
         if (!((commit | drop) >> bit & 1) || qu.empty()) continue;
-        if (drop >> bit & 1) frame(qu.front()).tx_dropped = true;
-        else st.push_back(qu.front());
+        if (drop >> bit & 1) {
+          frame(qu.front()).tx_dropped = true;
+        } else {
+          // commit_o is registered: the frame's last beat was written on the edge just taken.
+          frame(qu.front()).tx_stored = cycle;
+          st.push_back(qu.front());
+        }
         qu.pop_front();
       }
     }
@@ -321,8 +345,11 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
         }
       }
 
+    // The encaps' now_us input at this edge (the time base's register changes on it too).
+    const uint64_t now_us_at_edge = uint64_t(top->rootp->broker_top__DOT__now_us);
     top->clk = 1;
     top->eval();
+    note_offers(now_us_at_edge);
     settle_queues();
     dump();
     ctx->timeInc(kHalfPeriodPs);
@@ -336,6 +363,39 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
     ctx->timeInc(kHalfPeriodPs);
   }
 
+  // A frame's first beat offered on a tx port for the first time was made by that port's encap
+  // at the edge just taken, with the time base as it was before the edge.
+  void note_offers(uint64_t now_us_at_edge) {
+    const uint32_t valid = uint32_t(top->tx_tvalid);
+    for (int q = 0; q < kOutPorts; ++q) {
+      Egress& e = egress[size_t(q)];
+      if ((valid >> q & 1) && e.data.empty() && !e.offered) {
+        e.offered = true;
+        e.now_us = now_us_at_edge;
+      }
+    }
+  }
+
+  // A register write the model answered OKAY: the ENC_* words of the reference.
+  void note_write(uint32_t offset, uint32_t v) {
+    namespace rm = broker::regmap;
+    if (offset < rm::EGRESS_TUNNEL_BASE ||
+        offset >= rm::EGRESS_TUNNEL_BASE + rm::EGRESS_TUNNEL_COUNT * rm::EGRESS_TUNNEL_STRIDE)
+      return;
+    const uint32_t p = (offset - rm::EGRESS_TUNNEL_BASE) / rm::EGRESS_TUNNEL_STRIDE;
+    if (p >= uint32_t(kOutPorts)) return;
+    EncapRef& r = encap[p];
+    if (offset == rm::ENC_SLICE_at(p)) r.slice = v;
+    if (offset == rm::ENC_CSUM_at(p)) r.csum = v;
+    if (offset >= rm::ENC_HDR0_at(p) && offset < rm::ENC_HDR0_at(p) + 4 * r.hdr.size())
+      r.hdr[(offset - rm::ENC_HDR0_at(p)) / 4] = v;
+    if (offset == rm::ENC_CTRL_at(p)) {
+      ap_uint<32> hdr[core::kEncapHdrBytes / 4];
+      for (size_t k = 0; k < r.hdr.size(); ++k) hdr[k] = r.hdr[k];
+      r.runner.set_config(core::encap_config_of(v, r.slice, r.csum, hdr));
+    }
+  }
+
   void take_beat(int q) {
     Egress& e = egress[q];
     const uint64_t keep = uint64_t(top->tx_tkeep[2 * q]) | uint64_t(top->tx_tkeep[2 * q + 1]) << 32;
@@ -344,7 +404,10 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
       const uint32_t v = top->tx_tdata[q * kWordsPerBeat + w];
       std::memcpy(bytes + 4 * w, &v, 4);
     }
-    if (e.data.empty()) e.first_cycle = cycle;
+    if (e.data.empty()) {
+      e.first_cycle = cycle;
+      e.offered = false;
+    }
     for (int i = 0; i < kBeatBytes; ++i)
       if (keep >> i & 1) e.data.push_back(bytes[i]);
     PortStats& s = e.stats;
@@ -354,7 +417,7 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
     if (top->tx_tlast >> q & 1) {
       ++s.frames;
       s.bytes += e.data.size();
-      done.push_back(Frame{uint8_t(q), std::move(e.data), e.first_cycle, cycle});
+      done.push_back(Frame{uint8_t(q), std::move(e.data), e.first_cycle, cycle, e.now_us});
       e.data.clear();
     }
   }
@@ -397,6 +460,7 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
   uint64_t quiet = 0;  // cycles without tvalid on any stream port
   std::array<Ingress, kInPorts> ingress;
   std::array<Egress, kOutPorts> egress;
+  std::array<EncapRef, kOutPorts> encap;
   std::vector<Frame> done;
   Axil axil;
   // What the core decided, per frame, and when each frame passed each stage: frame k (counted
@@ -460,6 +524,22 @@ void VerilatorCard::write32(uint32_t offset, uint32_t value) {
   if (resp != 0)
     throw driver::BusError(fmt::format("verilator card: write to offset 0x{:04x} answered {}", offset,
                                        resp == 2 ? "SLVERR" : resp == 3 ? "DECERR" : "EXOKAY"));
+  m.note_write(offset, value);
+}
+
+std::vector<uint8_t> VerilatorCard::expected_wire(int out_port, const std::vector<uint8_t>& delivered,
+                                                  uint64_t now_us) {
+  std::lock_guard lock(mu_);
+  core::EncapRunner& r = impl_->encap.at(size_t(out_port)).runner;
+  if (!r.wraps() || delivered.empty()) return delivered;
+  std::vector<uint8_t> wire;
+  r.run(delivered.data(), uint32_t(delivered.size()), now_us, wire);
+  return wire;
+}
+
+bool VerilatorCard::port_wraps(int out_port) const {
+  std::lock_guard lock(mu_);
+  return impl_->encap.at(size_t(out_port)).runner.wraps();
 }
 
 void VerilatorCard::send(uint8_t in_port, const uint8_t* frame, uint32_t len) {

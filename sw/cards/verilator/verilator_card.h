@@ -7,6 +7,12 @@
 //
 // Time is simulated time: every access and every step() clocks the model, and the RTL's
 // microsecond tick advances with it (clk_hz() cycles per second of model time).
+//
+// Tunnel origination: each tool port's encap (the HLS kernel broker_encap, co-simulated) wraps
+// what the core delivers when the port's ENC_CTRL enables it. The card keeps the reference, a
+// core::EncapRunner per port (the same encap_task run natively) whose configuration it commits
+// on every ENC_CTRL write as the CSR block does (and as the soft card does); expected_wire()
+// gives the bytes a port's wire must carry for a delivered frame.
 // No Verilator header leaks out of this file: consumers only need broker_verilator_card.
 #pragma once
 #include <array>
@@ -17,6 +23,7 @@
 #include <vector>
 
 #include "core_step.h"
+#include "native/encap_runner.h"
 #include "register_bus.h"
 
 namespace broker::cards {
@@ -56,6 +63,9 @@ class VerilatorCard final : public driver::RegisterBus {
     std::vector<uint8_t> data;
     uint64_t first_cycle = 0;  // cycle of its first and last beat (tvalid & tready)
     uint64_t last_cycle = 0;
+    // The port encap's now_us input at the clock edge it made the frame's first beat (the edge
+    // before that beat was first offered): the time ERSPAN III's timestamp is taken from.
+    uint64_t now_us = 0;
   };
 
   // When a frame passed the stages of the core, in cycles of cycles().
@@ -66,6 +76,8 @@ class VerilatorCard final : public driver::RegisterBus {
     // core::kStageStreams (core::stream_info(...).name), in that order
     std::array<uint64_t, core::kStageCount> fifo_in;
     uint64_t core_out = kNever;  // its first beat left the core (tx handshake); kNever: dropped
+    uint64_t tx_stored = kNever; // its last beat was written into its egress queue, which then
+                                 // stored it whole (the cycle of that beat's handshake)
     bool tx_dropped = false;     // dropped whole at its egress queue (TX_DROPS): no room, or the
                                  // port's link went down before it left
     StageCycles() { fifo_in.fill(kNever); }
@@ -129,6 +141,18 @@ class VerilatorCard final : public driver::RegisterBus {
   // the last reset.
   uint64_t frames_into_core() const;
   void clear_stats();
+  // Tunnel origination reference: the bytes egress port `out_port`'s wire must carry for a frame
+  // the core delivered as `delivered` (after termination and segment tag). When the port's
+  // committed ENC_CTRL (the last one written) enables wrapping: the frame as core::EncapRunner
+  // wraps it, with the ERSPAN III timestamp taken from now_us (pass Frame::now_us: then the
+  // comparison is exact, timestamp included); else the frame itself. Call it once per frame in
+  // the order the port sent them (the runner carries the port's ERSPAN sequence number), and
+  // write ENC_* only while the port is idle (the reference changes at the write, the kernel at
+  // its next frame).
+  std::vector<uint8_t> expected_wire(int out_port, const std::vector<uint8_t>& delivered, uint64_t now_us);
+  // Whether the port's committed ENC_CTRL wraps frames.
+  bool port_wraps(int out_port) const;
+
   // tx_tready of every egress port (bit p = port p); all ones after construction.
   void set_tx_ready(uint32_t mask);
   // link_up_i of every egress port (bit p = port p's MAC reports its link up); all ones after
