@@ -654,6 +654,19 @@ std::string hex_dump(const std::string& bytes, const std::string& indent) {
 // -----------------------------------------------------------------------------------------
 // status
 
+namespace {
+
+// A tool port's tunnel in one cell: "erspan3 2001:db8::1 -> 2001:db8::2 id 5 slice 128".
+std::string tunnel_text(const v1::EgressTunnel& t) {
+  const std::string kind = t.type() == v1::TUNNEL_ERSPAN ? fmt::format("erspan{}", t.erspan_version()) : "gre";
+  std::string s = fmt::format("{} {} -> {}", kind, t.src_ip(), t.dst_ip());
+  if (t.key() != 0) s += (t.type() == v1::TUNNEL_ERSPAN ? " id " : " key ") + std::to_string(t.key());
+  if (t.slice_bytes() != 0) s += fmt::format(" slice {}", t.slice_bytes());
+  return s;
+}
+
+}  // namespace
+
 int cmd_status(v1::Broker::StubInterface& stub, const GlobalOptions& g, const StatusOptions& o) {
   v1::Capabilities caps;
   {
@@ -804,12 +817,17 @@ int cmd_status(v1::Broker::StubInterface& stub, const GlobalOptions& g, const St
   for (const auto& p : cfg.config().egress_ports())
     if (!speeds.count(p.port())) speeds[p.port()] = p.speed_mbps();
 
+  std::map<uint32_t, std::string> tunnel_of_egress;
+  for (const auto& p : cfg.config().egress_ports())
+    if (p.has_tunnel()) tunnel_of_egress[p.port()] = tunnel_text(p.tunnel());
+
   fmt::print("\negress ports\n");
-  Table out({{"PORT", Align::kRight}, {"NAME"}, {"SPEED", Align::kRight}, {"GROUPS"}});
+  Table out({{"PORT", Align::kRight}, {"NAME"}, {"SPEED", Align::kRight}, {"GROUPS"}, {"TUNNEL"}});
   for (const auto& [port, speed] : speeds) {
     const auto name = names.out.count(port) ? names.out.at(port) : std::string();
     out.add_row({fmt::format("{}", port), dash_if_empty(name), human_speed_mbps(speed),
-                 groups_of_egress.count(port) ? join(groups_of_egress.at(port), ", ") : "-"});
+                 groups_of_egress.count(port) ? join(groups_of_egress.at(port), ", ") : "-",
+                 tunnel_of_egress.count(port) ? tunnel_of_egress.at(port) : "-"});
   }
   fmt::print("{}", out.render("  "));
 

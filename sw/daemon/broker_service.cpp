@@ -304,6 +304,10 @@ Status BrokerService::GetCapabilities(grpc::ServerContext*, const v1::GetCapabil
     out->add_tunnel_types(v1::TUNNEL_GRE);
     out->add_tunnel_types(v1::TUNNEL_ERSPAN);
     out->add_tunnel_types(v1::TUNNEL_VXLAN);
+    out->add_origination_types(v1::TUNNEL_GRE);
+    out->add_origination_types(v1::TUNNEL_ERSPAN);
+    out->add_erspan_versions(2);
+    out->add_erspan_versions(3);
     return Status::OK;
   });
 }
@@ -588,6 +592,15 @@ Status BrokerService::ExplainPacket(grpc::ServerContext*, const v1::ExplainPacke
                                   out->reason()));
     if (d.seg_vid != 0 && d.out_port != core::kNoPort)
       out->set_reason(fmt::format("{}; it leaves with segment tag VLAN {}", out->reason(), d.seg_vid));
+    for (const auto& e : driver_->applied().egress_ports()) {
+      if (d.out_port == core::kNoPort || e.port() != d.out_port || !e.has_tunnel()) continue;
+      const auto& t = e.tunnel();
+      const std::string kind = t.type() == v1::TUNNEL_ERSPAN ? fmt::format("ERSPAN type {}", t.erspan_version() == 3 ? "III" : "II")
+                                                            : std::string("GRE");
+      out->set_reason(fmt::format("{}; egress port {} wraps it in {} from {} to {}{}", out->reason(), e.port(), kind,
+                                  t.src_ip(), t.dst_ip(),
+                                  t.slice_bytes() != 0 ? fmt::format(", cut to {} bytes first", t.slice_bytes()) : ""));
+    }
     const std::vector<std::string> filters = driver_->filter_names();
     if (d.filtered) {
       const std::string name = d.rule < filters.size() ? filters[d.rule] : fmt::format("rule {}", d.rule);

@@ -731,8 +731,9 @@ bool SoftPorts::emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint3
   if (out == core::kNoPort) return false;
   const std::shared_ptr<Egress>& e = egress_[out];
   if (!e->bound()) return false;
-  // What leaves is the frame as the core sent it (outer headers gone, a segment tag pushed):
-  // its wire length changes by as much as its captured length.
+  // What leaves is the frame as the core sent it (outer headers gone, a segment tag pushed) and
+  // as the port's encap wrapped it (a tunnel to a remote analyzer): its wire length changes by
+  // as much as its captured length.
   const std::vector<uint8_t>& out_frame = card_.delivered();
   wire_len = wire_len + uint32_t(out_frame.size()) - len;
   data = out_frame.data();

@@ -10,6 +10,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <sys/stat.h>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "daemon_process.h"
@@ -130,7 +131,45 @@ TEST_F(DaemonApi, GetCapabilitiesDescribesTheSoftCard) {
   EXPECT_EQ(hashes, (std::set<int>{v1::HASH_CRC32, v1::HASH_XOR16}));
   std::set<int> modes(caps.selection_modes().begin(), caps.selection_modes().end());
   EXPECT_EQ(modes, (std::set<int>{v1::MODE_STATIC, v1::MODE_DYNAMIC}));
+  std::set<int> terminated(caps.tunnel_types().begin(), caps.tunnel_types().end());
+  EXPECT_EQ(terminated, (std::set<int>{v1::TUNNEL_GRE, v1::TUNNEL_ERSPAN, v1::TUNNEL_VXLAN}));
+  std::set<int> originated(caps.origination_types().begin(), caps.origination_types().end());
+  EXPECT_EQ(originated, (std::set<int>{v1::TUNNEL_GRE, v1::TUNNEL_ERSPAN}));
+  std::set<uint32_t> erspan(caps.erspan_versions().begin(), caps.erspan_versions().end());
+  EXPECT_EQ(erspan, (std::set<uint32_t>{2, 3}));
   EXPECT_FALSE(caps.read_only());
+}
+
+// A frame explained towards a tool port that originates a tunnel says so, with the cut.
+TEST_F(DaemonApi, ExplainPacketNamesTheRemoteAnalyzersTunnel) {
+  v1::Config c = seed_config();
+  for (auto& e : *c.mutable_egress_ports()) {
+    auto* t = e.mutable_tunnel();
+    t->set_type(v1::TUNNEL_ERSPAN);
+    t->set_erspan_version(3);
+    t->set_src_ip("2001:db8::1");
+    t->set_dst_ip("2001:db8::2");
+    t->set_src_mac("02:00:00:00:00:01");
+    t->set_dst_mac("02:00:00:00:00:02");
+    t->set_key(9);
+    t->set_slice_bytes(128);
+  }
+  v1::SetConfigResponse r;
+  const grpc::Status s = set_config(c, &r);
+  ASSERT_TRUE(s.ok()) << status_text(s);
+  std::string frame(60, '\0');
+  frame[12] = 0x08;
+  frame[14] = 0x45;
+  v1::ExplainPacketRequest req;
+  req.set_frame(frame);
+  req.set_ingress_port(0);
+  v1::ExplainPacketResponse resp;
+  auto cx = ctx();
+  ASSERT_TRUE(stub_->ExplainPacket(cx.get(), req, &resp).ok());
+  EXPECT_NE(resp.reason().find(fmt::format("egress port {} wraps it in ERSPAN type III from 2001:db8::1 to "
+                                           "2001:db8::2, cut to 128 bytes first", resp.member_port())),
+            std::string::npos)
+      << resp.reason();
 }
 
 TEST_F(DaemonApi, SetConfigAppliesSeedAndGetConfigReturnsIt) {

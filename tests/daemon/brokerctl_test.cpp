@@ -40,6 +40,24 @@ TEST_F(DaemonBrokerctl, StatusMentionsTheSoftCard) {
   EXPECT_NE(r.out.find("soft"), std::string::npos) << r.describe();
 }
 
+TEST_F(DaemonBrokerctl, StatusShowsATunnelToolPortsTunnel) {
+  v1::Config c = seed_config();
+  auto* t = c.mutable_egress_ports(1)->mutable_tunnel();
+  t->set_type(v1::TUNNEL_GRE);
+  t->set_src_ip("198.51.100.1");
+  t->set_dst_ip("198.51.100.2");
+  t->set_src_mac("02:00:00:00:00:01");
+  t->set_dst_mac("02:00:00:00:00:02");
+  t->set_key(77);
+  const fs::path file = dir_ / "tunnel.conf";
+  write_file(file, config_text(c));
+  ASSERT_EQ(ctl({"config", "set", file.string()}).exit_code, 0);
+  const ProcessResult r = ctl({"status"});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.out.find("TUNNEL"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gre 198.51.100.1 -> 198.51.100.2 key 77"), std::string::npos) << r.out;
+}
+
 TEST_F(DaemonBrokerctl, ConfigValidateOfBadFileIsRefusedNamingTheField) {
   v1::Config bad = seed_config();
   bad.mutable_groups(0)->set_hash(v1::HASH_XOR16);

@@ -6,7 +6,9 @@
 //                                   brokerd -> egress 0: local.pcap, egress 1: tB ==veth== tBp --> test
 //
 // The tunnel frames come from an independent encoder (scapy, tunnel_frames.py), IPv4 and IPv6
-// outer headers. Every inner frame must arrive exactly once on one of the two tools, byte for
+// outer headers. In the second test tool port 1 is a remote analyzer reached through a tunnel
+// the broker originates (GRE with a key, then ERSPAN II): what arrives on tBp is unwrapped by
+// this test's own reading of the outer IPv4/GRE/ERSPAN headers. Every inner frame must arrive exactly once on one of the two tools, byte for
 // byte, and each session on one tool. Linux's own gretap and erspan devices would be the
 // better peer; where the kernel has no such device type (this project's machines' does not: "Unknown device type"), the test
 // says so and uses the scapy frames alone. Skips where namespaces or veth are not permitted, or
@@ -15,6 +17,7 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -82,9 +85,42 @@ std::string linux_tunnel_devices(const VethNamespace& ns) {
 class DaemonTunnelsLive : public DaemonInNamespace {
  protected:
   void SetUp() override { set_up({{"tA", "tAp"}, {"tB", "tBp"}}); }
+  // Sends the scapy tunnel frames into ingress 0 and checks that tool 0 (a file) and tool 1
+  // (tB, with `ids_port` added to its configuration) got every inner frame once.
+  void run(const std::string& ids_port, std::optional<std::string> (*unwrap)(const std::string&), const char* what);
 };
 
-TEST_F(DaemonTunnelsLive, HypervisorTunnelsTerminatedAndBalancedOverTwoTools) {
+// The inner frame of what tool port 1's wire carried (nothing: it is not one of ours).
+using Unwrap = std::optional<std::string> (*)(const std::string& wire);
+
+std::optional<std::string> as_sent(const std::string& wire) { return wire; }
+
+// IPv4 to 198.51.100.2, GRE (key 77 when it has one, or ERSPAN II session 7 with a sequence
+// number): the frame after the outer headers, read the way a receiver reads them.
+std::optional<std::string> from_remote_tunnel(const std::string& w) {
+  const auto u8 = [&](size_t at) { return uint8_t(w[at]); };
+  const auto be16 = [&](size_t at) { return uint16_t(u8(at) << 8 | u8(at + 1)); };
+  if (w.size() < 14 + 20 + 4 || be16(12) != 0x0800 || (u8(14) >> 4) != 4 || u8(23) != 47) return std::nullopt;
+  if (be16(16) != w.size() - 14 || w.compare(30, 4, "\xC6\x33\x64\x02") != 0) return std::nullopt;
+  size_t at = 14 + size_t(u8(14) & 0xF) * 4;
+  const uint16_t flags = be16(at), proto = be16(at + 2);
+  at += 4;
+  if (flags & 0x8000) at += 4;  // checksum
+  if (flags & 0x2000) {
+    if (w.compare(at, 4, std::string("\0\0\0\x4D", 4)) != 0) return std::nullopt;  // key 77
+    at += 4;
+  }
+  if (flags & 0x1000) at += 4;  // sequence number
+  if (proto == 0x88BE) {
+    if ((u8(at) >> 4) != 1 || (be16(at + 2) & 0x3FF) != 7) return std::nullopt;
+    at += 8;
+  } else if (proto != 0x6558) {
+    return std::nullopt;
+  }
+  return w.substr(at);
+}
+
+void DaemonTunnelsLive::run(const std::string& ids_port, Unwrap unwrap, const char* what) {
   constexpr int kFrames = 400;
   std::vector<TunnelFrame> frames;
   const std::string why = scapy_frames(kFrames, frames);
@@ -102,7 +138,7 @@ name: "vtap"
 ingress_ports { port: 0 name: "hypervisor" binding { interface: "tA" }
                 terminate: [TUNNEL_GRE, TUNNEL_ERSPAN, TUNNEL_VXLAN] }
 egress_ports { port: 0 name: "local-recorder" binding { pcap_file: "local.pcap" } }
-egress_ports { port: 1 name: "ids" binding { interface: "tB" } }
+egress_ports { port: 1 name: "ids" binding { interface: "tB" } )" + ids_port + R"( }
 groups { name: "tools" ingress_ports: [0] members: [0, 1] symmetric: true
          tuple: [SRC_IP, DST_IP, SRC_PORT, DST_PORT, IP_PROTO] }
 )");
@@ -138,7 +174,8 @@ groups { name: "tools" ingress_ports: [0] members: [0, 1] symmetric: true
   std::map<int, int> tool_of;  // frame -> tool
   int other = 0;
   auto note = [&](const std::string& bytes, int tool) {
-    const auto it = inner_index.find(bytes);
+    const std::optional<std::string> inner = tool == 1 ? unwrap(bytes) : std::optional<std::string>(bytes);
+    const auto it = inner ? inner_index.find(*inner) : inner_index.end();
     if (it == inner_index.end()) {
       ++other;  // the kernel's own frames on tBp (IPv6 neighbour discovery and such)
       return false;
@@ -182,10 +219,10 @@ groups { name: "tools" ingress_ports: [0] members: [0, 1] symmetric: true
   for (const auto& [s, tools] : tools_of_session) split += tools.size() > 1;
   std::map<std::string, int> kinds;
   for (const auto& t : frames) ++kinds[t.kind];
-  std::printf("[ figures  ] %d tunnel frames sent (gre %d, erspan2 %d, erspan3 %d, vxlan %d; IPv4 and IPv6 outer): "
+  std::printf("[ figures  ] %s: %d tunnel frames sent (gre %d, erspan2 %d, erspan3 %d, vxlan %d; IPv4 and IPv6 outer): "
               "terminated %llu, %llu in local.pcap, %llu on tB; inner frames missing %d, twice %d, other frames "
               "captured %d; %zu sessions, %d on both tools\n",
-              kFrames, kinds["gre"], kinds["erspan2"], kinds["erspan3"], kinds["vxlan"],
+              what, kFrames, kinds["gre"], kinds["erspan2"], kinds["erspan3"], kinds["vxlan"],
               (unsigned long long)snap.ingress(0).tunnel_terminated(), (unsigned long long)in_file,
               (unsigned long long)on_wire, missing, twice, other, tools_of_session.size(), split);
   EXPECT_EQ(missing, 0);
@@ -193,6 +230,25 @@ groups { name: "tools" ingress_ports: [0] members: [0, 1] symmetric: true
   EXPECT_EQ(split, 0);
   EXPECT_GT(in_file, 0u);
   EXPECT_GT(on_wire, 0u);
+}
+
+
+TEST_F(DaemonTunnelsLive, HypervisorTunnelsTerminatedAndBalancedOverTwoTools) {
+  run("", as_sent, "two local tools");
+}
+
+// Tool port 1 is a remote analyzer behind a tunnel the broker originates: the inner frames
+// arrive there wrapped, each exactly once, and the sessions stay whole.
+TEST_F(DaemonTunnelsLive, OneToolIsARemoteAnalyzerBehindAGreTunnel) {
+  run(R"(tunnel { type: TUNNEL_GRE src_ip: "198.51.100.1" dst_ip: "198.51.100.2" key: 77
+                  src_mac: "02:00:00:00:00:01" dst_mac: "02:00:00:00:00:02" })",
+      from_remote_tunnel, "remote analyzer over GRE");
+}
+
+TEST_F(DaemonTunnelsLive, OneToolIsARemoteAnalyzerBehindAnErspanTunnel) {
+  run(R"(tunnel { type: TUNNEL_ERSPAN erspan_version: 2 src_ip: "198.51.100.1" dst_ip: "198.51.100.2" key: 7
+                  src_mac: "02:00:00:00:00:01" dst_mac: "02:00:00:00:00:02" })",
+      from_remote_tunnel, "remote analyzer over ERSPAN II");
 }
 
 }  // namespace
