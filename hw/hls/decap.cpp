@@ -6,22 +6,6 @@
 namespace broker {
 namespace core {
 
-namespace {
-
-// Bytes r..63 of lo followed by bytes 0..r-1 of hi: the output beat that starts r bytes into lo.
-// r == 0 is lo itself (in fabric the shifter's zero setting; natively no 1024-bit shift).
-ap_uint<512> shifted(const ap_uint<512>& lo, const ap_uint<512>& hi, const ap_uint<6>& r) {
-  if (r == 0) return lo;
-  ap_uint<1024> both;
-  both.range(511, 0) = lo;
-  both.range(1023, 512) = hi;
-  ap_uint<10> bits = r;
-  bits <<= 3;
-  return ap_uint<512>((both >> bits).range(511, 0));
-}
-
-}  // namespace
-
 void decap_task(hls::stream<AxisBeat>& beats, hls::stream<TunnelInfo>& info,
                 hls::stream<AxisBeat>& out, hls::stream<TunnelInfo>& meta, DecapState& st) {
 #pragma HLS PIPELINE II = 1
@@ -59,7 +43,7 @@ void decap_task(hls::stream<AxisBeat>& beats, hls::stream<TunnelInfo>& info,
   if (!st.held_ok) {
     if (b.last) {
       // The whole rest of the frame fits one beat (tunnel_parse ensures n > r).
-      o.data = shifted(b.data, 0, r);
+      o.data = beat_shift(b.data, 0, r);
       o.keep = keep_of(n - r);
       o.strb = o.keep;
       o.last = 1;
@@ -69,7 +53,7 @@ void decap_task(hls::stream<AxisBeat>& beats, hls::stream<TunnelInfo>& info,
       st.held_ok = true;
     }
   } else {
-    o.data = shifted(st.held, b.data, r);
+    o.data = beat_shift(st.held, b.data, r);
     if (b.last && n <= r) {
       o.keep = keep_of(ap_uint<7>(kBeatBytes - r) + n);
       o.last = 1;
@@ -79,7 +63,7 @@ void decap_task(hls::stream<AxisBeat>& beats, hls::stream<TunnelInfo>& info,
       o.last = 0;
       st.held = b.data;
       if (b.last) {
-        st.pend.data = shifted(b.data, 0, r);
+        st.pend.data = beat_shift(b.data, 0, r);
         st.pend.keep = keep_of(n - r);
         st.pend.strb = st.pend.keep;
         st.pend.last = 1;

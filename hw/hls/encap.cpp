@@ -20,17 +20,6 @@ void put32(Hdr& h, int off, const ap_uint<32>& v) {
   put16(h, off + 2, v.range(15, 0));
 }
 
-// Bytes s..63 of lo followed by bytes 0..s-1 of hi (as decap's shifter).
-ap_uint<512> shifted(const ap_uint<512>& lo, const ap_uint<512>& hi, const ap_uint<7>& s) {
-  if (s == 0) return lo;
-  ap_uint<1024> both;
-  both.range(511, 0) = lo;
-  both.range(1023, 512) = hi;
-  ap_uint<10> bits = s;
-  bits <<= 3;
-  return ap_uint<512>((both >> bits).range(511, 0));
-}
-
 // Bytes past TKEEP read as zero, so a wire beat never shows a neighbour's bytes.
 ap_uint<512> kept(const ap_uint<512>& d, const ap_uint<64>& keep) {
   ap_uint<512> m;
@@ -88,6 +77,20 @@ Hdr encap_header(const EncapConfig& cfg, const Length& len, bool cut, const ap_u
   return h;
 }
 
+void reset_encap_state(EncapState& st) {
+  st.active = st.wrap = st.held_ok = st.skipping = st.tail = false;
+  st.held.data = 0;
+  st.held.keep = 0;
+  st.held.strb = 0;
+  st.held.user = 0;
+  st.held.last = 0;
+  st.prev = 0;
+  st.s = 0;
+  st.out_left = 0;
+  st.in_left = 0;
+  st.seq = 0;
+}
+
 EncapConfig encap_config_of(const ap_uint<32>& ctrl, const ap_uint<32>& slice, const ap_uint<32>& csum,
                             const ap_uint<32> (&hdr)[kEncapHdrBytes / 4]) {
   EncapConfig c;
@@ -112,7 +115,7 @@ void encap_task(hls::stream<QueuedBeat>& in, hls::stream<WireBeat>& out, const E
   // Every kept byte was read: the last output bytes are the top of prev.
   if (st.active && st.tail) {
     o.keep = keep_of(ap_uint<7>(st.out_left));
-    o.data = kept(shifted(st.prev, 0, st.s), o.keep);
+    o.data = kept(beat_shift(st.prev, 0, st.s), o.keep);
     o.strb = o.keep;
     o.last = 1;
     out.write(o);
@@ -184,7 +187,7 @@ void encap_task(hls::stream<QueuedBeat>& in, hls::stream<WireBeat>& out, const E
     st.out_left = st.out_left - st.in_left;
     st.in_left = 0;
   }
-  const ap_uint<512> d = shifted(st.prev, b.data, st.s);
+  const ap_uint<512> d = beat_shift(st.prev, b.data, st.s);
   st.prev = b.data;
   if (st.out_left <= kBeatBytes) {
     o.keep = keep_of(ap_uint<7>(st.out_left));

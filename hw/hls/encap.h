@@ -66,6 +66,8 @@ struct EncapState {
 
 void encap_task(hls::stream<QueuedBeat>& in, hls::stream<WireBeat>& out, const EncapConfig& cfg,
                 const Time& now_us, EncapState& st);
+// The state after reset, as the fabric's reset leaves it (every register zero).
+void reset_encap_state(EncapState& st);
 // No frame is inside the kernel (OUT_STATUS.EMPTY counts it with the queues).
 inline bool encap_idle(const EncapState& st) { return !st.active && !st.held_ok && !st.skipping; }
 

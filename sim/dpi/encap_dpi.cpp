@@ -51,13 +51,7 @@ struct Encap {
   }
   ~Encap() { --g_encaps; }
   void reset() {
-    st = EncapState();
-    st.active = st.wrap = st.held_ok = st.skipping = st.tail = false;
-    st.prev = 0;
-    st.s = 0;
-    st.out_left = 0;
-    st.in_left = 0;
-    st.seq = 0;
+    reset_encap_state(st);
     while (!in.empty()) (void)in.read();
     while (!produced.empty()) (void)produced.read();
     out.reset();

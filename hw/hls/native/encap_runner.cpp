@@ -16,13 +16,7 @@ void EncapRunner::reset() {
   cfg_.slice = 0;
   cfg_.csum = 0;
   cfg_.hdr = 0;
-  st_ = EncapState();
-  st_.active = st_.wrap = st_.held_ok = st_.skipping = st_.tail = false;
-  st_.prev = 0;
-  st_.s = 0;
-  st_.out_left = 0;
-  st_.in_left = 0;
-  st_.seq = 0;
+  reset_encap_state(st_);
 }
 
 void EncapRunner::run(const uint8_t* frame, uint32_t len, uint64_t now_us, std::vector<uint8_t>& wire) {
