@@ -12,7 +12,9 @@
 namespace broker {
 namespace core {
 
-typedef ap_axiu<512, 0, 8, 8> AxisBeat;     // TID = ingress port on RX, TDEST = egress port on TX
+// TID = ingress port on RX; on TX, TDEST = the egress ports that get the frame (bit p: port p),
+// more than one when a filter replicates it.
+typedef ap_axiu<512, 0, 8, 16> AxisBeat;
 typedef ap_uint<8 * kParseBytes> Window;    // a frame's first 256 bytes
 typedef ap_uint<8 * kKeyBytes> Key;         // the normative 96-byte hash key
 typedef ap_uint<9> Offset;                  // a byte offset in the window, 0..256
@@ -27,6 +29,8 @@ typedef ap_uint<2> LaneId;                  // the beat lane of a frame (ingress
                                             // keep the order FIFO's word a vector for the co-simulation's DPI
 typedef ap_uint<4> GroupId;
 typedef ap_uint<4> SlotId;                  // member slot within a group
+typedef ap_uint<16> GroupMask;              // bit g: group g (kGroups)
+typedef ap_uint<16> PortMask;               // bit p: egress port p (kOutPorts)
 typedef ap_uint<kBucketBits> BucketId;
 typedef ap_uint<kFragBits> FragIndex;
 typedef ap_uint<4 + kBucketBits> FlowIndex;  // group and bucket: a flow table entry
@@ -176,14 +180,23 @@ struct ParsedItem {
 struct FilterVerdict {
   bool hit;             // a rule matched
   ap_uint<6> rule;      // the first one (rules are in priority order)
-  bool drop;            // its action: drop; else deliver to `group`
-  GroupId group;
+  bool drop;            // its action: drop; else deliver a copy to each group of `groups`
+  GroupMask groups;
 };
 
-// filter -> key
+// Which copy of a frame an item is: a frame a filter delivers to n groups is n items from the
+// filter to select (one per group, in group order), one again from merge_copies on.
+struct CopyTag {
+  bool first;           // the frame's first copy (the one the decision log's key and hash show)
+  bool last;            // its last: merge_copies emits the frame's decision with it
+};
+
+// filter -> key: one per copy
 struct FilteredItem {
   ParsedItem p;
   FilterVerdict fv;
+  GroupId group;        // a rule that delivers: this copy's group (else unused)
+  CopyTag copy;
 };
 
 // ---- key -> hash -> select -> egress -> stats -----------------------------------------
@@ -208,6 +221,7 @@ struct FrameMeta {
   FilterVerdict fv;
   ap_uint<12> seg_vid;  // the ingress port's segment tag (0: none), pushed at egress
   ParseVerdict v;
+  CopyTag copy;
 };
 
 struct KeyItem {
@@ -222,9 +236,11 @@ struct HashedItem {
   FrameMeta meta;
 };
 
-// select -> egress: one per frame; the frame's beats leave with it.
+// select -> merge_copies: one per copy; merge_copies -> egress: one per frame, the frame's
+// beats leave with it. The single fields are the first copy's (what the decision log's key,
+// hash and bucket describe); the masks are every copy's.
 struct DecisionItem {
-  PortId out_port;      // kNoPort: dropped
+  PortId out_port;      // the first copy's egress port; kNoPort: that copy is dropped
   PortId in_port;
   bool mapped;
   GroupId group;
@@ -238,16 +254,25 @@ struct DecisionItem {
   FilterVerdict fv;
   ap_uint<12> seg_vid;  // push an 802.1Q tag with this VLAN ID after the MACs (0: none)
   ParseVerdict v;
+  CopyTag copy;
+  PortMask out_mask;    // every copy's egress port (0: the frame is dropped)
+  GroupMask grp_mask;   // every copy's group (mapped copies)
+  GroupMask new_mask;   // the groups where a copy took a free bucket (dynamic)
+  GroupMask avoid_mask; // the groups where a copy avoided a busy member (dynamic)
+  ap_uint<5> follows;   // copies that followed their first fragment
+  ap_uint<5> misses;    // copies decided by the fallback key
+  ap_uint<8 * kGroups> port_of;  // byte g: the port group g's copy went to (kNoPort: none)
 };
 
 // egress -> stats: one per frame, once its last beat left.
 struct StatsEvent {
   PortId in_port;
-  PortId out_port;      // kNoPort: dropped
-  GroupId group;
+  PortMask out_mask;    // 0: dropped
+  GroupMask grp_mask;
   Length len;           // frame bytes as delivered (after termination)
   bool malformed, depth_exceeded, fragment;
-  bool new_flow, avoided, frag_follow, frag_miss;
+  GroupMask new_mask, avoid_mask;
+  ap_uint<5> follows, misses;
   TunnelOutcome tun_out;
   FilterVerdict fv;
   bool seg_tag;         // a segment tag was pushed: 4 bytes more left than came
@@ -273,7 +298,8 @@ template <class F> void visit(InnerFields& x, F&& f) { f(x.version); f(x.src_ip)
 template <class F> void visit(TunnelFields& x, F&& f) { f(x.kind); f(x.id); f(x.src_version); f(x.src); }
 template <class F> void visit(TunnelOutcome& x, F&& f) { f(x.verdict); f(x.strip); f(x.l3); }
 template <class F> void visit(TunnelInfo& x, F&& f) { visit(x.f, f); visit(x.o, f); f(x.l3_type); }
-template <class F> void visit(FilterVerdict& x, F&& f) { f(x.hit); f(x.rule); f(x.drop); f(x.group); }
+template <class F> void visit(FilterVerdict& x, F&& f) { f(x.hit); f(x.rule); f(x.drop); f(x.groups); }
+template <class F> void visit(CopyTag& x, F&& f) { f(x.first); f(x.last); }
 template <class F> void visit(Fields& x, F&& f) {
   visit(x.eth, f); visit(x.ip, f); visit(x.l4, f); visit(x.inner, f); visit(x.tun, f);
 }
@@ -295,24 +321,34 @@ template <class F> void visit(L4Item& x, F&& f) {
 template <class F> void visit(ParsedItem& x, F&& f) {
   f(x.in_port); visit(x.f, f); visit(x.tun_out, f); visit(x.v, f);
 }
-template <class F> void visit(FilteredItem& x, F&& f) { visit(x.p, f); visit(x.fv, f); }
+template <class F> void visit(FilteredItem& x, F&& f) { visit(x.p, f); visit(x.fv, f); f(x.group); visit(x.copy, f); }
 template <class F> void visit(FragIdentity& x, F&& f) { f(x.src_ip); f(x.dst_ip); f(x.proto); f(x.id); }
 template <class F> void visit(FrameMeta& x, F&& f) {
   f(x.in_port); f(x.mapped); f(x.group); f(x.fragment); f(x.frag_first); f(x.frag_later);
-  visit(x.frag, f); visit(x.tun_out, f); visit(x.fv, f); f(x.seg_vid); visit(x.v, f);
+  visit(x.frag, f); visit(x.tun_out, f); visit(x.fv, f); f(x.seg_vid); visit(x.v, f); visit(x.copy, f);
 }
 template <class F> void visit(KeyItem& x, F&& f) { f(x.key); f(x.xor16); visit(x.meta, f); }
 template <class F> void visit(HashedItem& x, F&& f) { f(x.hash); f(x.frag_index); visit(x.meta, f); }
 template <class F> void visit(DecisionItem& x, F&& f) {
   f(x.out_port); f(x.in_port); f(x.mapped); f(x.group); f(x.slot); f(x.new_flow); f(x.avoided);
   f(x.frag_follow); f(x.frag_miss); f(x.fragment); visit(x.tun_out, f); visit(x.fv, f); f(x.seg_vid);
-  visit(x.v, f);
+  visit(x.v, f); visit(x.copy, f); f(x.out_mask); f(x.grp_mask); f(x.new_mask); f(x.avoid_mask);
+  f(x.follows); f(x.misses); f(x.port_of);
 }
 template <class F> void visit(StatsEvent& x, F&& f) {
-  f(x.in_port); f(x.out_port); f(x.group); f(x.len); f(x.malformed); f(x.depth_exceeded);
-  f(x.fragment); f(x.new_flow); f(x.avoided); f(x.frag_follow); f(x.frag_miss); visit(x.tun_out, f);
+  f(x.in_port); f(x.out_mask); f(x.grp_mask); f(x.len); f(x.malformed); f(x.depth_exceeded);
+  f(x.fragment); f(x.new_mask); f(x.avoid_mask); f(x.follows); f(x.misses); visit(x.tun_out, f);
   visit(x.fv, f); f(x.seg_tag);
 }
+// Whether an item starts its frame: every item of a per-frame stream does; of a per-copy
+// stream (a replicated frame's items from filter to select) the first copy. What the decision
+// log traces (core_step.h's FrameTraceZip) and the co-simulation times per frame.
+template <class T> inline bool first_copy(const T&) { return true; }
+inline bool first_copy(const FilteredItem& x) { return x.copy.first; }
+inline bool first_copy(const KeyItem& x) { return x.meta.copy.first; }
+inline bool first_copy(const HashedItem& x) { return x.meta.copy.first; }
+inline bool first_copy(const DecisionItem& x) { return x.copy.first; }
+
 template <class F> void visit(AxisBeat& x, F&& f) {
   f(x.data); f(x.keep); f(x.strb); f(x.last); f(x.id); f(x.dest);
 }

@@ -35,7 +35,7 @@ void egress_task(hls::stream<AxisBeat>& payload, hls::stream<DecisionItem>& dec,
   const bool tag = d.seg_vid != 0 && !(st.first && beat.last && n < 12);
 
   AxisBeat o = beat;
-  o.dest = d.out_port;
+  o.dest = d.out_mask;
   bool extra = false;
   if (tag) {
     // 0x8100, then PCP 0, DEI 0 and the VLAN ID, in wire order.
@@ -62,7 +62,7 @@ void egress_task(hls::stream<AxisBeat>& payload, hls::stream<DecisionItem>& dec,
       st.pend.strb = st.pend.keep;
       st.pend.last = 1;
       st.pend.id = beat.id;
-      st.pend.dest = d.out_port;
+      st.pend.dest = d.out_mask;
       extra = true;
     } else {
       o.keep = beat.last ? keep_of(n + 4) : ~ap_uint<64>(0);
@@ -70,22 +70,22 @@ void egress_task(hls::stream<AxisBeat>& payload, hls::stream<DecisionItem>& dec,
     o.strb = o.keep;
   }
   st.first = false;
-  if (d.out_port != kNoPort) {
+  if (d.out_mask != 0) {
     tx.write(o);
     st.pend_ok = extra;
   }
   if (beat.last) {
     StatsEvent e;
     e.in_port = d.in_port;
-    e.out_port = d.out_port;
-    e.group = d.group;
+    e.out_mask = d.out_mask;
+    e.grp_mask = d.grp_mask;
     e.len = st.bytes;
     settle_verdict(d.v, st.bytes, e.malformed, e.depth_exceeded);
     e.fragment = d.fragment;
-    e.new_flow = d.new_flow;
-    e.avoided = d.avoided;
-    e.frag_follow = d.frag_follow;
-    e.frag_miss = d.frag_miss;
+    e.new_mask = d.new_mask;
+    e.avoid_mask = d.avoid_mask;
+    e.follows = d.follows;
+    e.misses = d.misses;
     e.tun_out = d.tun_out;
     e.fv = d.fv;
     e.seg_tag = tag;

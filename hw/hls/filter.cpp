@@ -60,7 +60,6 @@ void apply_filter_csr(const CsrWrite& w, FilterState& st) {
   if (reg == rm::FLT_CTRL - rm::FLT_CTRL) {
     st.valid[i] = (d & rm::FLT_CTRL_VALID_MASK) != 0;
     r.drop = d & rm::FLT_CTRL_DROP_MASK;
-    r.group = f(rm::FLT_CTRL_GROUP_LSB, rm::FLT_CTRL_GROUP_MASK);
     r.in_ports = f(rm::FLT_CTRL_IN_PORTS_LSB, rm::FLT_CTRL_IN_PORTS_MASK);
     r.vlan = d & rm::FLT_CTRL_VLAN_MASK;
     r.ethertype = d & rm::FLT_CTRL_ETHERTYPE_MASK;
@@ -75,6 +74,8 @@ void apply_filter_csr(const CsrWrite& w, FilterState& st) {
     r.malf_value = d & rm::FLT_CTRL_MALF_VALUE_MASK;
     r.src_ver = f(rm::FLT_CTRL_SRC_VER_LSB, rm::FLT_CTRL_SRC_VER_MASK);
     r.dst_ver = f(rm::FLT_CTRL_DST_VER_LSB, rm::FLT_CTRL_DST_VER_MASK);
+  } else if (reg == rm::FLT_GROUPS - rm::FLT_CTRL) {
+    r.groups = f(rm::FLT_GROUPS_MASK_LSB, rm::FLT_GROUPS_MASK_MASK);
   } else if (reg == rm::FLT_VLAN - rm::FLT_CTRL) {
     r.vlan_min = f(rm::FLT_VLAN_MIN_LSB, rm::FLT_VLAN_MIN_MASK);
     r.vlan_max = f(rm::FLT_VLAN_MAX_LSB, rm::FLT_VLAN_MAX_MASK);
@@ -131,7 +132,7 @@ FilterVerdict filter_of(const ParsedItem& p, const FilterState& st) {
   v.hit = false;
   v.rule = 0;
   v.drop = false;
-  v.group = 0;
+  v.groups = 0;
   if (st.valid == 0) return v;  // no filters: in fabric a mux, natively no compares at all
   ap_uint<kFilterRules> hits = 0;
 rules:
@@ -148,7 +149,7 @@ first:
   }
   const FilterRule& r = st.rule[v.rule];
   v.drop = v.hit && r.drop;
-  v.group = v.hit ? r.group : GroupId(0);
+  v.groups = v.hit && !r.drop ? r.groups : GroupMask(0);
   return v;
 }
 
@@ -157,10 +158,34 @@ void filter_task(hls::stream<ParsedItem>& in, hls::stream<CsrWrite>& cfg,
 #pragma HLS PIPELINE II = 1
 #pragma HLS ARRAY_PARTITION variable = st.rule type = complete
   if (!cfg.empty()) apply_filter_csr(cfg.read(), st);
-  if (in.empty() || out.full()) return;
+  if (out.full()) return;
   FilteredItem o;
-  o.p = in.read();
-  o.fv = filter_of(o.p, st);
+  GroupMask left;
+  if (st.copies_left != 0) {
+    // The next copy of the frame held here: no input is read until its last has left.
+    o = st.held;
+    o.copy.first = false;
+    left = st.copies_left;
+  } else {
+    if (in.empty()) return;
+    o.p = in.read();
+    o.fv = filter_of(o.p, st);
+    o.copy.first = true;
+    left = o.fv.groups;
+  }
+  // One copy per group of a delivering rule, lowest group first (a 16-to-4 priority encoder);
+  // anything else is one item.
+  GroupId g = 0;
+lowest:
+  for (int i = kGroups - 1; i >= 0; --i) {
+#pragma HLS UNROLL
+    if (left[i]) g = i;
+  }
+  o.group = g;
+  const GroupMask rest = left & ~(GroupMask(1) << g);
+  o.copy.last = rest == 0;
+  st.copies_left = rest;
+  st.held = o;
   out.write(o);
 }
 

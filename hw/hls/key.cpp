@@ -124,8 +124,9 @@ void key_task(hls::stream<FilteredItem>& in, hls::stream<CsrWrite>& cfg, hls::st
   const ParsedItem& p = fi.p;
   const bool known_port = p.in_port < kInPorts;
   const ap_uint<5> map = known_port ? st.in_map[p.in_port.range(2, 0)] : ap_uint<5>(0);
-  // A filter rule that matched decides the group (or drops); otherwise the ingress map does.
-  const GroupId group = fi.fv.hit ? fi.fv.group : GroupId(map.range(3, 0));
+  // A filter rule that matched decides the group of this copy (or drops); otherwise the
+  // ingress map does.
+  const GroupId group = fi.fv.hit ? fi.group : GroupId(map.range(3, 0));
   KeyItem k;
   k.meta.in_port = p.in_port;
   k.meta.mapped = fi.fv.hit ? !fi.fv.drop : bool(map[4]);
@@ -143,6 +144,7 @@ void key_task(hls::stream<FilteredItem>& in, hls::stream<CsrWrite>& cfg, hls::st
   k.meta.fv = fi.fv;
   k.meta.seg_vid = known_port ? st.seg_vid[p.in_port.range(2, 0)] : ap_uint<12>(0);
   k.meta.v = p.v;
+  k.meta.copy = fi.copy;
   out.write(k);
 }
 

@@ -300,6 +300,20 @@ void select_task(hls::stream<HashedItem>& in, hls::stream<CsrWrite>& cfg,
       frag_new.born = now_us;
       frag_wrote = true;
     }
+    // This copy's share of the frame's masks (merge_copies ORs the copies').
+    d.copy = meta.copy;
+    const bool delivered = d.out_port != kNoPort;
+    d.out_mask = delivered ? PortMask(PortMask(1) << d.out_port.range(3, 0)) : PortMask(0);
+    d.grp_mask = delivered ? GroupMask(GroupMask(1) << meta.group) : GroupMask(0);
+    d.new_mask = d.new_flow ? GroupMask(GroupMask(1) << meta.group) : GroupMask(0);
+    d.avoid_mask = d.avoided ? GroupMask(GroupMask(1) << meta.group) : GroupMask(0);
+    d.follows = d.frag_follow ? 1 : 0;
+    d.misses = d.frag_miss ? 1 : 0;
+  port_of:
+    for (int gi = 0; gi < kGroups; ++gi) {
+#pragma HLS UNROLL
+      d.port_of.range(8 * gi + 7, 8 * gi) = meta.mapped && meta.group == gi ? d.out_port : PortId(kNoPort);
+    }
     if (flow_wrote) st.flows[flow_idx] = flow_new;
     if (frag_wrote) st.frags[frag_idx] = frag_new;
     out.write(d);

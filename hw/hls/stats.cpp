@@ -62,19 +62,32 @@ void count(const StatsEvent& e, StatsState& st) {
     st.flt_pkts[e.fv.rule] += 1;
     st.flt_bytes[e.fv.rule] += e.len + e.tun_out.strip;
   }
-  if (e.out_port == kNoPort) {
+  // A frame dropped whole (no copy delivered) counts once; each copy counts at its port and
+  // its group: bit by bit, every counter its own adder.
+  if (e.out_mask == 0) {
     if (e.fv.drop) st.filter_drops += 1;
     else st.unmapped_drops += 1;
-  } else {
-    const ap_uint<4> p = e.out_port.range(3, 0);
-    st.tx_pkts[p] += 1;
-    st.tx_bytes[p] += e.len + (e.seg_tag ? 4 : 0);
-    st.grp_pkts[e.group] += 1;
   }
-  if (e.new_flow) st.grp_new_flows[e.group] += 1;
-  if (e.avoided) st.threshold_avoids += 1;
-  if (e.frag_follow) st.frag_follows += 1;
-  if (e.frag_miss) st.frag_misses += 1;
+  const Length tx_len = e.len + (e.seg_tag ? 4 : 0);
+per_port:
+  for (int p = 0; p < kOutPorts; ++p) {
+#pragma HLS UNROLL
+    if (e.out_mask[p]) {
+      st.tx_pkts[p] += 1;
+      st.tx_bytes[p] += tx_len;
+    }
+  }
+  ap_uint<5> avoids = 0;
+per_group:
+  for (int g = 0; g < kGroups; ++g) {
+#pragma HLS UNROLL
+    if (e.grp_mask[g]) st.grp_pkts[g] += 1;
+    if (e.new_mask[g]) st.grp_new_flows[g] += 1;
+    avoids += e.avoid_mask[g] ? 1 : 0;
+  }
+  st.threshold_avoids += avoids;
+  st.frag_follows += e.follows;
+  st.frag_misses += e.misses;
 }
 
 // The 64-bit counter whose LO word is at addr.

@@ -3,13 +3,20 @@
 //
 //   rx0 ─► tunnel_parse0 ─► decap0 ─► align0 ─┬─ HeaderItem ─┐
 //   rx1 ─► tunnel_parse1 ─► decap1 ─► align1 ─┼─ HeaderItem ─┴► hdr_merge ─► parse_eth ─► parse_ip ─► parse_l4 ─► parse_inner
-//                  │                                                                       │
-//                  │     decision0, decision1 ◄─ decision_split ◄─ select ◄─ hash ◄─ key ◄─┘
-//                  │                    │  (lane order) │        (flow table, fragment table)
-//                  └─ payload beats ──► egress0 ─► tx0, egress1 ─► tx1 (one per lane)
+//                  │                                                                                       │
+//                  │                                                    one item per copy from here ─► filter
+//                  │                                                                                       │
+//                  │   decision0, decision1 ◄─ decision_split ◄─ merge_copies ◄─ select ◄─ hash ◄─ key ◄───┘
+//                  │                    │  (lane order) │  (one per frame)   (flow table, fragment table)
+//                  └─ payload beats ──► egress0 ─► tx0, egress1 ─► tx1 (one per lane; TDEST = port mask)
 //                                          │ StatsEvent           ▼
 //                                       stats_merge (in decision order) ─► stats ─► ctr_rsp
-//   csr_wr ─► csr_fanout ─► tunnel_parse0/1, key, select, stats (config);  ctr_req ─► stats
+//   csr_wr ─► csr_fanout ─► tunnel_parse0/1, filter, key, select, stats (config);  ctr_req ─► stats
+//
+// A frame a filter replicates to n groups is n items from filter to select (each copy keyed,
+// hashed and placed by its own group) and one again from merge_copies on: its beats leave egress
+// once, with TDEST the mask of every copy's port, and the shell writes them into each of those
+// ports' queues. Each copy takes one of the shared tasks' item slots.
 //
 // Two lanes, one per CMAC: the tasks that see every beat (tunnel_parse, decap, align, the payload
 // bypass, egress)
@@ -163,11 +170,14 @@ void parse_inner_task(hls::stream<L4Item>& in, hls::stream<ParsedItem>& out);
 // 48-bit MAC compares, two prefix compares of up to 128 bits with the mask decoded from the
 // length, a masked 32-bit TEID and a 32-bit tunnel ID compare, two flag compares), then a
 // 64-to-6 priority encoder picks the first rule that holds. The rules are registers, written
-// through the CSR path. II=1: no memory, no loop-carried state but the configuration.
-// Latency ~4 (compares, AND per rule, priority encoder, register).
+// through the CSR path. A rule that delivers to n groups makes n items, one per group, lowest
+// group first, in n calls: the frame is held meanwhile and no input is read (replication
+// costs the per-frame tasks one slot per copy). II=1: no memory; the loop-carried state is the
+// held frame and its mask of groups still to serve. Latency ~4 (compares, AND per rule,
+// priority encoder, register).
 struct FilterRule {
   bool drop;
-  GroupId group;
+  GroupMask groups;                      // FLT_GROUPS: a copy for each
   ap_uint<8> in_ports;
   bool vlan, ethertype, ip_proto, sport, dport, teid, tunnel_id, frag, frag_value, malf, malf_value;
   ap_uint<2> src_ver, dst_ver;           // 0 none, 1 IPv4, 2 IPv6
@@ -183,6 +193,8 @@ struct FilterRule {
 struct FilterState {
   FilterRule rule[kFilterRules];
   ap_uint<kFilterRules> valid;  // bit i: rule i is in use (its FLT_CTRL.VALID)
+  GroupMask copies_left;        // groups of the held frame still to get a copy
+  FilteredItem held;            // that frame
 };
 // The verdict of the rules on a parsed frame (pure; also what the tests call).
 FilterVerdict filter_of(const ParsedItem& p, const FilterState& st);
@@ -273,8 +285,20 @@ void select_task(hls::stream<HashedItem>& in, hls::stream<CsrWrite>& cfg,
                  hls::stream<DecisionItem>& out, const Time& now_us, const ap_uint<256>& util_bp,
                  const ap_uint<16>& link_up, SelectState& st);
 
+// ---- merge_copies ----------------------------------------------------------------------
+// A frame a filter replicates is decided once per copy (key, hash, select); this task ORs the
+// copies' masks (egress ports, groups, new flows, avoidances) and sums their fragment counts
+// into one DecisionItem per frame, which leaves with the frame's last copy. A frame of one
+// copy passes in the call that reads it. II=1: one item in and at most one out per call; the
+// state is one DecisionItem. Latency 1.
+struct MergeCopiesState {
+  DecisionItem acc;      // the copies of the frame so far
+};
+void merge_copies_task(hls::stream<DecisionItem>& in, hls::stream<DecisionItem>& out, MergeCopiesState& st);
+
 // ---- egress ----------------------------------------------------------------------------
-// Releases each frame's beats with its decision (TDEST = egress port; a dropped frame's beats
+// Releases each frame's beats with its decision (TDEST = the mask of egress ports that get a
+// copy: the shell writes the beats into each of those ports' queues; a dropped frame's beats
 // are read and discarded), counts its bytes, and at TLAST settles the verdicts from the
 // decision's saved lengths and sends one StatsEvent. A segment tag (the decision's seg_vid) is
 // pushed after the MACs: the first beat out is bytes 0..11, the tag, bytes 12..59; every later
@@ -323,6 +347,7 @@ struct CoreTaskState {
   FilterState filter;
   KeyState key;
   SelectState select;
+  MergeCopiesState merge_copies;
   EgressState egress0, egress1;
   StatsState stats;
 };

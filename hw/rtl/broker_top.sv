@@ -200,7 +200,8 @@ module broker_top #(
   logic [LANES*DATA_W-1:0] core_tx_tdata;
   logic [LANES*KEEP_W-1:0] core_tx_tkeep, core_tx_tstrb_unused;
   logic [LANES-1:0]        core_tx_tlast, core_tx_tvalid, core_tx_tready;
-  logic [LANES*8-1:0]      core_tx_tid_unused, core_tx_tdest;
+  logic [LANES*8-1:0]      core_tx_tid_unused;
+  logic [LANES*16-1:0]     core_tx_tdest;   // per lane: the egress ports that get the frame (bit p)
   logic [63:0]       csr_wr_tdata;
   logic              csr_wr_tvalid, csr_wr_tready;
   logic [31:0]       ctr_req_tdata, ctr_rsp_tdata;
@@ -231,16 +232,16 @@ module broker_top #(
   broker_core_top u_core (
     .ap_clk(clk), .ap_rst_n(rst_n),
     .rx0_TDATA(core_rx_tdata[0*DATA_W +: DATA_W]), .rx0_TKEEP(core_rx_tkeep[0*KEEP_W +: KEEP_W]), .rx0_TSTRB(core_rx_tkeep[0*KEEP_W +: KEEP_W]),
-    .rx0_TLAST(core_rx_tlast[0]), .rx0_TID(core_rx_tid[0*8 +: 8]), .rx0_TDEST(8'd0),
+    .rx0_TLAST(core_rx_tlast[0]), .rx0_TID(core_rx_tid[0*8 +: 8]), .rx0_TDEST(16'd0),
     .rx0_TVALID(core_rx_tvalid[0]), .rx0_TREADY(core_rx_tready[0]),
     .rx1_TDATA(core_rx_tdata[1*DATA_W +: DATA_W]), .rx1_TKEEP(core_rx_tkeep[1*KEEP_W +: KEEP_W]), .rx1_TSTRB(core_rx_tkeep[1*KEEP_W +: KEEP_W]),
-    .rx1_TLAST(core_rx_tlast[1]), .rx1_TID(core_rx_tid[1*8 +: 8]), .rx1_TDEST(8'd0),
+    .rx1_TLAST(core_rx_tlast[1]), .rx1_TID(core_rx_tid[1*8 +: 8]), .rx1_TDEST(16'd0),
     .rx1_TVALID(core_rx_tvalid[1]), .rx1_TREADY(core_rx_tready[1]),
     .tx0_TDATA(core_tx_tdata[0*DATA_W +: DATA_W]), .tx0_TKEEP(core_tx_tkeep[0*KEEP_W +: KEEP_W]), .tx0_TSTRB(core_tx_tstrb_unused[0*KEEP_W +: KEEP_W]),
-    .tx0_TLAST(core_tx_tlast[0]), .tx0_TID(core_tx_tid_unused[0*8 +: 8]), .tx0_TDEST(core_tx_tdest[0*8 +: 8]),
+    .tx0_TLAST(core_tx_tlast[0]), .tx0_TID(core_tx_tid_unused[0*8 +: 8]), .tx0_TDEST(core_tx_tdest[0*16 +: 16]),
     .tx0_TVALID(core_tx_tvalid[0]), .tx0_TREADY(core_tx_tready[0]),
     .tx1_TDATA(core_tx_tdata[1*DATA_W +: DATA_W]), .tx1_TKEEP(core_tx_tkeep[1*KEEP_W +: KEEP_W]), .tx1_TSTRB(core_tx_tstrb_unused[1*KEEP_W +: KEEP_W]),
-    .tx1_TLAST(core_tx_tlast[1]), .tx1_TID(core_tx_tid_unused[1*8 +: 8]), .tx1_TDEST(core_tx_tdest[1*8 +: 8]),
+    .tx1_TLAST(core_tx_tlast[1]), .tx1_TID(core_tx_tid_unused[1*8 +: 8]), .tx1_TDEST(core_tx_tdest[1*16 +: 16]),
     .tx1_TVALID(core_tx_tvalid[1]), .tx1_TREADY(core_tx_tready[1]),
     .csr_wr_TDATA(csr_wr_tdata), .csr_wr_TVALID(csr_wr_tvalid), .csr_wr_TREADY(csr_wr_tready),
     .ctr_req_TDATA(ctr_req_tdata), .ctr_req_TVALID(ctr_req_tvalid), .ctr_req_TREADY(ctr_req_tready),
@@ -248,13 +249,14 @@ module broker_top #(
     .now_us(now_us), .util_bp(core_util_bp), .link_up(core_link_up));
 
   // ---- TDEST demultiplexers -> egress queues -> tx ports -----------------------------------
-  // Each lane's tx goes by TDEST to that lane's queue of the port; a port's two queues take
-  // turns frame by frame into the port's encap (a round-robin, frame-atomic arbiter, carrying
-  // each beat's frame length beside its data), and the encap sends to the port. The queues
-  // never hold the core back (a frame without room is dropped for its port only), so the
-  // core's tx is always ready; a TDEST beyond the ports (never emitted) is discarded. A wrapped
-  // frame leaves with one or two beats more than it came in (its header), during which the
-  // encap takes nothing: the port's queues absorb the difference.
+  // Each lane's tx goes by TDEST, a mask of egress ports, to that lane's queue of every port in
+  // it (a replicated frame is written into several queues at once, each its own write port);
+  // a port's two queues take turns frame by frame into the port's encap (a round-robin,
+  // frame-atomic arbiter, carrying each beat's frame length beside its data), and the encap
+  // sends to the port. The queues never hold the core back (a frame without room is dropped for
+  // its port only), so the core's tx is always ready. A wrapped frame leaves with one or two
+  // beats more than it came in (its header), during which the encap takes nothing: the port's
+  // queues absorb the difference.
   logic [LANES*NUM_OUT-1:0] q_in_valid, q_in_ready_unused;
   logic [NUM_OUT-1:0]       q_empty, tx_fire;
   // queue of port p in lane l: bit l*NUM_OUT + p
@@ -269,7 +271,7 @@ module broker_top #(
     q_in_valid = '0;
     for (int l = 0; l < LANES; l++)
       for (int p = 0; p < NUM_OUT; p++)
-        if (core_tx_tdest[l*8 +: 8] == 8'(p)) q_in_valid[l*NUM_OUT + p] = core_tx_tvalid[l];
+        q_in_valid[l*NUM_OUT + p] = core_tx_tvalid[l] && core_tx_tdest[l*16 + p];
   end
 
   assign tx_fire = tx_tvalid & tx_tready;

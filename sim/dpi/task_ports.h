@@ -86,6 +86,7 @@ class FrameStarts {
   template <class T>
   bool next(const T& word) {
     if (unit_ == core::StreamUnit::kFrame) return true;
+    if (unit_ == core::StreamUnit::kCopy) return core::first_copy(word);
     if constexpr (std::is_same_v<T, core::AxisBeat>) {
       if (unit_ == core::StreamUnit::kBeat) {
         const bool start = !in_frame_;

@@ -175,7 +175,8 @@ TEST(SimCosimNative, SameEgressAndSameDecisionsAsTheStepFunction) {
         for (int i = 0; i < kBeatBytes; ++i)
           if ((uint64_t(b.keep) >> i) & 1) cur[lane].push_back(uint8_t(uint64_t(b.data.range(8 * i + 7, 8 * i))));
         if (uint64_t(b.last)) {
-          native_out[int(uint64_t(b.dest))].push_back(cur[lane]);
+          // TDEST: the mask of egress ports that get the frame.
+          for (uint32_t m = uint32_t(uint64_t(b.dest)); m != 0; m &= m - 1) native_out[__builtin_ctz(m)].push_back(cur[lane]);
           cur[lane].clear();
         }
       }

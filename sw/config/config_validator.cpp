@@ -386,17 +386,19 @@ class Validator {
       error(prefix + ".groups", "a filter that drops delivers to no group: remove groups or drop");
     } else if (!f.drop() && f.groups_size() == 0) {
       error(prefix + ".groups", "names no group and does not drop: give the group that gets what it matches");
-    } else if (f.groups_size() > 1) {
-      error(prefix + ".groups", std::to_string(f.groups_size()) +
-                                    " groups: replication of one frame to several groups is not built yet; "
-                                    "name one group per filter");
     }
+    // One copy per group: each group once.
+    std::map<std::string, int> named;
     for (int k = 0; k < f.groups_size(); ++k) {
       bool known = false;
       for (const auto& g : config_.groups()) known = known || g.name() == f.groups(k);
-      if (!known)
-        error(prefix + ".groups[" + std::to_string(k) + "]",
-              "'" + (check_text_ok(f.groups(k)) ? f.groups(k) : std::string("?")) + "' is not a configured group");
+      const std::string field = prefix + ".groups[" + std::to_string(k) + "]";
+      if (!known) {
+        error(field, "'" + (check_text_ok(f.groups(k)) ? f.groups(k) : std::string("?")) + "' is not a configured group");
+      } else if (auto [it, fresh] = named.emplace(f.groups(k), k); !fresh) {
+        error(field, "'" + f.groups(k) + "' is already groups[" + std::to_string(it->second) +
+                         "]: a frame gets one copy per group");
+      }
     }
     const auto& m = f.match();
     const std::string mp = prefix + ".match.";

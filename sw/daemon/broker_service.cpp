@@ -570,6 +570,22 @@ Status BrokerService::ExplainPacket(grpc::ServerContext*, const v1::ExplainPacke
     out->set_member_port(d.out_port == core::kNoPort ? 0 : d.out_port);
     out->set_member_slot(d.slot);
     out->set_frag_follow(d.frag_follow);
+    auto name_of = [&](int index) {
+      for (const auto& g : driver_->applied().groups())
+        if (driver_->group_index(g.name()) == uint32_t(index)) return g.name();
+      return std::string();
+    };
+    std::vector<std::string> copies;
+    for (int g = 0; g < core::kGroups; ++g) {
+      if (!(d.copy_groups >> g & 1)) continue;
+      auto* c = out->add_copies();
+      c->set_group(name_of(g));
+      c->set_group_index(uint32_t(g));
+      c->set_dropped(d.port_of[g] == core::kNoPort);
+      c->set_member_port(d.port_of[g] == core::kNoPort ? 0 : d.port_of[g]);
+      copies.push_back(d.port_of[g] == core::kNoPort ? fmt::format("group '{}' has no live member", c->group())
+                                                     : fmt::format("group '{}' -> egress port {}", c->group(), d.port_of[g]));
+    }
     if (d.group == core::kNoGroup)
       out->set_reason(fmt::format("ingress port {} maps to no group: the frame is dropped", req->ingress_port()));
     else if (d.out_port == core::kNoPort)
@@ -592,8 +608,11 @@ Status BrokerService::ExplainPacket(grpc::ServerContext*, const v1::ExplainPacke
                                   out->reason()));
     if (d.seg_vid != 0 && d.out_port != core::kNoPort)
       out->set_reason(fmt::format("{}; it leaves with segment tag VLAN {}", out->reason(), d.seg_vid));
+    if (copies.size() > 1)
+      out->set_reason(fmt::format("{}; one copy per group: {}", out->reason(), fmt::join(copies, "; ")));
+    // Every port that gets a copy and wraps it in a tunnel to a remote analyzer.
     for (const auto& e : driver_->applied().egress_ports()) {
-      if (d.out_port == core::kNoPort || e.port() != d.out_port || !e.has_tunnel()) continue;
+      if (e.port() >= core::kOutPorts || !(d.out_mask >> e.port() & 1) || !e.has_tunnel()) continue;
       const auto& t = e.tunnel();
       const std::string kind = t.type() == v1::TUNNEL_ERSPAN ? fmt::format("ERSPAN type {}", t.erspan_version() == 3 ? "III" : "II")
                                                             : std::string("GRE");

@@ -588,7 +588,7 @@ std::optional<std::string> SoftPorts::settled_progress() {
     ready = std::move(pending_progress_->text);
     pending_progress_.reset();
   }
-  if (!stalled_) {  // a stalled frame is counted as taken but not yet offered
+  if (stalled_.empty()) {  // a stalled frame is counted as taken but not yet offered
     PendingProgress p;
     p.text = progress_text();
     for (int port = 0; port < core::kOutPorts; ++port)
@@ -727,40 +727,50 @@ std::vector<EgressStatus> SoftPorts::egress_status() const {
 
 bool SoftPorts::emit(uint8_t in_port, uint64_t ts_ns, const uint8_t* data, uint32_t len, uint32_t wire_len) {
   const core::FrameResult& r = card_.forward(in_port, ts_ns, data, len);
-  const uint8_t out = r.decision.out_port;
-  if (out == core::kNoPort) return false;
-  const std::shared_ptr<Egress>& e = egress_[out];
-  if (!e->bound()) return false;
-  // What leaves is the frame as the core sent it (outer headers gone, a segment tag pushed) and
-  // as the port's encap wrapped it (a tunnel to a remote analyzer): its wire length changes by
-  // as much as its captured length.
-  const std::vector<uint8_t>& out_frame = card_.delivered();
-  wire_len = wire_len + uint32_t(out_frame.size()) - len;
-  data = out_frame.data();
-  len = uint32_t(out_frame.size());
-  switch (e->offer(ts_ns, data, len, wire_len)) {
-    case Egress::Offer::kQueued:
-      return false;
-    case Egress::Offer::kDropped:
-      card_.count_tx_drop(out);
-      return false;
-    case Egress::Offer::kFull:
-      stalled_ = Stalled{e, out, ts_ns, wire_len, std::vector<uint8_t>(data, data + len)};
-      return true;
+  // One copy per port the data path chose (several when a filter replicates the frame).
+  for (uint32_t mask = r.decision.out_mask; mask != 0; mask &= mask - 1) {
+    const auto out = uint8_t(__builtin_ctz(mask));
+    const std::shared_ptr<Egress>& e = egress_[out];
+    if (!e->bound()) continue;
+    // What leaves is the frame as the core sent it (outer headers gone, a segment tag pushed)
+    // and as the port's encap wrapped it (a tunnel to a remote analyzer): its wire length
+    // changes by as much as its captured length.
+    const std::vector<uint8_t>& out_frame = card_.delivered_to(out);
+    const uint32_t out_wire = wire_len + uint32_t(out_frame.size()) - len;
+    switch (e->offer(ts_ns, out_frame.data(), uint32_t(out_frame.size()), out_wire)) {
+      case Egress::Offer::kQueued:
+        break;
+      case Egress::Offer::kDropped:
+        card_.count_tx_drop(out);
+        break;
+      case Egress::Offer::kFull:
+        stalled_.push_back(Stalled{e, out, ts_ns, out_wire, out_frame});
+        break;
+    }
   }
-  return false;
+  return !stalled_.empty();
 }
 
 void SoftPorts::wait_for_stalled_egress() {
-  // Without mu_: GetCounters, status and configuration changes go on meanwhile.
-  stalled_->egress->wait_for_room(uint32_t(stalled_->data.size()), kFullWait);
-  std::lock_guard lock(mu_);
-  Stalled s = std::move(*stalled_);
-  stalled_.reset();
-  // A port rebound while the frame waited does not get it: its old output is gone.
-  if (egress_[s.port] != s.egress ||
-      s.egress->offer(s.ts_ns, s.data.data(), uint32_t(s.data.size()), s.wire_len) != Egress::Offer::kQueued)
-    card_.count_tx_drop(s.port);
+  for (;;) {
+    std::shared_ptr<Egress> egress;
+    uint32_t bytes = 0;
+    {
+      std::lock_guard lock(mu_);
+      if (stalled_.empty()) return;
+      egress = stalled_.front().egress;
+      bytes = uint32_t(stalled_.front().data.size());
+    }
+    // Without mu_: GetCounters, status and configuration changes go on meanwhile.
+    egress->wait_for_room(bytes, kFullWait);
+    std::lock_guard lock(mu_);
+    Stalled s = std::move(stalled_.front());
+    stalled_.erase(stalled_.begin());
+    // A port rebound while the frame waited does not get it: its old output is gone.
+    if (egress_[s.port] != s.egress ||
+        s.egress->offer(s.ts_ns, s.data.data(), uint32_t(s.data.size()), s.wire_len) != Egress::Offer::kQueued)
+      card_.count_tx_drop(s.port);
+  }
 }
 
 bool SoftPorts::forward_one_file_frame() {
@@ -839,9 +849,9 @@ void SoftPorts::run() {
     std::optional<std::string> progress;
     {
       std::lock_guard lock(mu_);
-      for (int n = 0; n < 256 && !stalled_ && forward_one_file_frame(); ++n) busy = true;
-      if (!stalled_) busy |= poll_interfaces();
-      if (!stalled_) settle_finished_captures();
+      for (int n = 0; n < 256 && stalled_.empty() && forward_one_file_frame(); ++n) busy = true;
+      if (stalled_.empty()) busy |= poll_interfaces();
+      if (stalled_.empty()) settle_finished_captures();
       watch_links();
       if (const auto now = std::chrono::steady_clock::now(); now >= next_progress_) {
         next_progress_ = now + kProgressEvery;
@@ -849,7 +859,7 @@ void SoftPorts::run() {
       }
     }
     if (progress) save_progress(*progress);
-    if (stalled_) {
+    if (!stalled_.empty()) {
       wait_for_stalled_egress();
       continue;
     }

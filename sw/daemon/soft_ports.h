@@ -155,7 +155,7 @@ class SoftPorts {
     uint32_t wire_len = 0;
     std::vector<uint8_t> data;
   };
-  std::optional<Stalled> stalled_;  // forwarding thread only
+  std::vector<Stalled> stalled_;  // forwarding thread only; one per full port of a replicated frame
   std::chrono::steady_clock::time_point next_link_check_{};
   uint16_t link_seen_ = 0xFFFF;     // LINK_STATUS at the last check
   int link_fd_ = -1;                // a socket for SIOCGIFFLAGS

@@ -30,6 +30,35 @@ DecisionLogWriter::DecisionLogWriter(std::FILE* out, std::vector<std::string> fi
   std::fputc('\n', out_);
 }
 
+namespace {
+
+// A replicated frame's copies, in group order: comma-separated lists (DESIGN.md); a copy that
+// no member took leaves its place in out_port empty.
+bool replicated(const core::Decision& d) { return __builtin_popcount(d.copy_groups) > 1; }
+
+std::string group_cell(const core::Decision& d) {
+  if (!replicated(d)) return d.group != core::kNoGroup ? fmt::format("{}", d.group) : std::string();
+  std::string s;
+  for (int g = 0; g < core::kGroups; ++g)
+    if (d.copy_groups >> g & 1) s += fmt::format("{}{}", s.empty() ? "" : ",", g);
+  return s;
+}
+
+std::string port_cell(const core::Decision& d) {
+  if (!replicated(d)) return d.out_port != core::kNoPort ? fmt::format("{}", d.out_port) : std::string();
+  std::string s;
+  bool first = true;
+  for (int g = 0; g < core::kGroups; ++g) {
+    if (!(d.copy_groups >> g & 1)) continue;
+    if (!first) s += ",";
+    first = false;
+    if (d.port_of[g] != core::kNoPort) s += fmt::format("{}", d.port_of[g]);
+  }
+  return s;
+}
+
+}  // namespace
+
 std::string DecisionLogWriter::format_row(uint64_t frame, uint8_t in_port, uint64_t ts_ns,
                                           uint32_t len, const core::FrameResult& r,
                                           const std::vector<std::string>& filter_names) {
@@ -51,7 +80,7 @@ std::string DecisionLogWriter::format_row(uint64_t frame, uint8_t in_port, uint6
       opt(f.has_gtp, f.gtp_teid), format_ip(f.gtp_inner_version, f.gtp_inner_src),
       format_ip(f.gtp_inner_version, f.gtp_inner_dst), f.fragment ? 1 : 0, f.malformed ? 1 : 0,
       mapped ? fmt::format("0x{:08x}", d.hash) : "", opt(mapped, d.bucket),
-      opt(mapped, unsigned(d.group)), opt(d.out_port != core::kNoPort, unsigned(d.out_port)), len,
+      group_cell(d), port_cell(d), len,
       ts_ns, f.depth_exceeded ? 1 : 0, d.frag_follow ? 1 : 0, core::tunnel_name(f.tunnel),
       opt(f.tunnel != 0, f.tunnel_id), format_ip(f.tunnel_src_version, f.tunnel_src), filter);
 }

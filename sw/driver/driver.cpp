@@ -40,7 +40,7 @@ static_assert(rm::GRP_TUPLE_DST_PORT_MASK == core::kTupleDstPort);
 // FRAG_FOLLOWS/FRAG_MISSES counters, 1.2 the shell's TX_DROPS/RX_DROPS/CSR_TIMEOUTS counters
 // and KERNEL_CLK_HZ, 1.3 LINK_STATUS, LINK_ADMIN_DOWN and LINK_DOWNS (failover).
 // Newer minor versions only add registers.
-constexpr uint32_t kMinVersionMinor = 7;  // 1.4: tunnel termination; 1.5: filters; 1.6: segment tags; 1.7: tunnel origination
+constexpr uint32_t kMinVersionMinor = 8;  // 1.4: tunnel termination; 1.5: filters; 1.6: segment tags; 1.7: tunnel origination; 1.8: replication
 
 // The slowest clock the shell's meters work at (broker_top.sv).
 constexpr uint32_t kMinKernelClockHz = 64'000'000;
@@ -297,7 +297,9 @@ void Driver::write_filters(const v1::Config& c, const std::map<std::string, uint
     const v1::FilterMatch& m = f.match();
     uint32_t ctrl = rm::FLT_CTRL_VALID_MASK;
     if (f.drop()) ctrl |= rm::FLT_CTRL_DROP_MASK;
-    if (f.groups_size() > 0) ctrl |= place(group_index.at(f.groups(0)), rm::FLT_CTRL_GROUP_LSB, rm::FLT_CTRL_GROUP_MASK);
+    uint32_t groups = 0;
+    for (const std::string& g : f.groups()) groups |= 1u << group_index.at(g);
+    write_if_changed(rm::FLT_GROUPS_at(i), place(groups, rm::FLT_GROUPS_MASK_LSB, rm::FLT_GROUPS_MASK_MASK));
     uint32_t ports = 0;
     for (uint32_t p : m.ingress_ports()) ports |= 1u << p;
     if (m.ingress_ports_size() == 0) ports = (1u << identity_.in_ports) - 1;

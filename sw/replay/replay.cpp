@@ -92,18 +92,19 @@ Summary run(FrameCard& card, driver::Driver& driver, const Options& options) {
 
   // The card reports decisions in the order frames went in: the oldest in flight is this one.
   std::deque<InFlight> in_flight;
-  const FrameCard::Done done = [&](const core::FrameResult& r, const std::vector<uint8_t>& delivered) {
+  const FrameCard::Done done = [&](const core::FrameResult& r, const FrameCard::DeliveredTo& delivered_to) {
     if (in_flight.empty()) throw std::runtime_error("replay: the card reported a frame that was not sent");
     const InFlight& x = in_flight.front();
     const io::Frame& f = x.frame;
     const uint32_t len = uint32_t(f.data.size());
     if (r.fields.malformed) ++sum.malformed;
     if (log) log->write(x.frame_no, x.port, f.ts_ns, len, r);
-    const uint8_t out = r.decision.out_port;
-    if (out == core::kNoPort) {
-      ++sum.dropped;
-    } else {
-      ++sum.frames_out;
+    if (r.decision.out_mask == 0) ++sum.dropped;
+    else ++sum.frames_out;
+    // One copy per port (several when a filter replicates the frame).
+    for (uint32_t mask = r.decision.out_mask; mask != 0; mask &= mask - 1) {
+      const auto out = uint8_t(__builtin_ctz(mask));
+      const std::vector<uint8_t>& delivered = delivered_to(out);
       EgressSummary& e = egress[out];
       e.port = out;
       ++e.packets;

@@ -19,8 +19,11 @@ namespace broker::replay {
 // per frame, from within forward() or finish(). A card may hold frames in flight in between.
 class FrameCard {
  public:
-  // A frame's decision and the bytes it left with (after tunnel termination; empty when dropped).
-  using Done = std::function<void(const core::FrameResult&, const std::vector<uint8_t>& delivered)>;
+  // The bytes a frame left egress port `port` with (one of its decision's out_mask): after
+  // tunnel termination, and wrapped when the port originates a tunnel.
+  using DeliveredTo = std::function<const std::vector<uint8_t>&(uint8_t port)>;
+  // A frame's decision and what each port got.
+  using Done = std::function<void(const core::FrameResult&, const DeliveredTo& delivered_to)>;
   virtual ~FrameCard() = default;
   // One frame (len >= 1) arriving on in_port at capture time ts_ns.
   virtual void forward(uint8_t in_port, uint64_t ts_ns, const uint8_t* frame, uint32_t len,
@@ -36,7 +39,7 @@ class SoftFrameCard final : public FrameCard {
   void forward(uint8_t in_port, uint64_t ts_ns, const uint8_t* frame, uint32_t len,
                const Done& done) override {
     const core::FrameResult& r = card_.forward(in_port, ts_ns, frame, len);
-    done(r, card_.delivered());
+    done(r, [this](uint8_t port) -> const std::vector<uint8_t>& { return card_.delivered_to(port); });
   }
   void finish(const Done&) override {}
 

@@ -103,24 +103,42 @@ void VerilatorFrameCard::collect(const Done& done) {
     s.result = core::frame_result_of(d.trace);
     // Dropped whole at its egress queue (TX_DROPS): nothing leaves, and the decision log shows
     // the copy without an out_port.
-    if (d.cycles.tx_dropped) s.result.decision.out_port = core::kNoPort;
+    if (d.cycles.tx_dropped) {
+      core::Decision& r = s.result.decision;
+      r.out_mask = uint16_t(r.out_mask & ~d.cycles.tx_dropped_ports);
+      for (int g = 0; g < core::kGroups; ++g)
+        if (r.port_of[g] < core::kOutPorts && (d.cycles.tx_dropped_ports >> r.port_of[g] & 1)) r.port_of[g] = core::kNoPort;
+      if (r.out_port < core::kOutPorts && (d.cycles.tx_dropped_ports >> r.out_port & 1))
+        r.out_port = r.out_mask != 0 ? uint8_t(__builtin_ctz(r.out_mask)) : core::kNoPort;
+    }
     ++decided_;
   }
   for (VerilatorCard::Frame& f : card_.take_egress()) egress_.at(f.port).push_back(std::move(f.data));
 
-  // Report the oldest frames whose decision and (unless dropped) egress frame are both in.
+  // Report the oldest frames whose decision and (unless dropped) egress frames are all in: one
+  // per port of its out_mask (several when a filter replicates it).
   while (decided_ > 0) {
     const Sent& s = sent_.front();
-    const uint8_t out = s.result.decision.out_port;
-    if (out != core::kNoPort) {
+    std::array<std::vector<uint8_t>, VerilatorCard::kOutPorts> got;
+    std::vector<std::pair<uint8_t, std::deque<std::vector<uint8_t>>::iterator>> found;
+    for (uint32_t mask = s.result.decision.out_mask; mask != 0; mask &= mask - 1) {
+      const auto out = uint8_t(__builtin_ctz(mask));
       if (out >= VerilatorCard::kOutPorts)
         throw std::runtime_error(fmt::format("verilator card: frame {} decided for egress port {}, "
                                              "which the model does not have", reported_ + 1, out));
       // A port's two lane queues take turns as their frames are stored whole: a shorter frame of
       // the other lane may leave before this one. Each lane keeps its order.
       auto& q = egress_[out];
-      const std::vector<uint8_t> want = expected_out(s.data, s.result);
-      const auto it = std::find(q.begin(), q.end(), want);
+      // A port that wraps frames in a tunnel: the frame after its outer header (cut to the
+      // slice); the header itself, whose sequence number follows the port's sending order, is
+      // the co-simulation suite's to check (sim/tb/tunnels_test.cpp). What is reported is what
+      // the wire carried.
+      std::vector<uint8_t> want = expected_out(s.data, s.result);
+      const uint32_t hdr = card_.wrap_header_len(out), slice = card_.wrap_slice(out);
+      if (slice != 0 && want.size() > slice) want.resize(slice);
+      const auto it = std::find_if(q.begin(), q.end(), [&](const std::vector<uint8_t>& w) {
+        return w.size() == hdr + want.size() && std::equal(want.begin(), want.end(), w.begin() + hdr);
+      });
       if (it == q.end()) {
         if (q.size() > sent_.size())
           throw std::runtime_error(fmt::format(
@@ -129,11 +147,11 @@ void VerilatorFrameCard::collect(const Done& done) {
               reported_ + 1, s.data.size(), s.in_port, out, q.size()));
         return;
       }
-      q.erase(it);
-      done(s.result, want);
-    } else {
-      done(s.result, {});
+      got[out] = *it;
+      found.emplace_back(out, it);
     }
+    for (auto& [out, it] : found) egress_[out].erase(it);
+    done(s.result, [&got](uint8_t port) -> const std::vector<uint8_t>& { return got[port]; });
     sent_.pop_front();
     --decided_;
     ++reported_;

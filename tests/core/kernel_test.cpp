@@ -203,13 +203,15 @@ size_t check_run(const std::vector<InFrame>& in, const CoreConfig& cfg) {
   std::vector<InFrame> in_core_order;
   for (size_t i : run.order) in_core_order.push_back(in[i]);
   const Reference ref = reference(in_core_order, cfg);
-  std::vector<uint8_t> want_port(in.size(), kNoPort);
-  for (size_t k = 0; k < run.order.size(); ++k) want_port[run.order[k]] = ref.results[k].decision.out_port;
+  // TDEST is the mask of egress ports (one bit: no filter replicates here).
+  std::vector<int> want_port(in.size(), -1);
+  for (size_t k = 0; k < run.order.size(); ++k)
+    if (ref.results[k].decision.out_mask != 0) want_port[run.order[k]] = ref.results[k].decision.out_mask;
   int mismatches = 0;
   for (int lane = 0; lane < kLanes; ++lane) {
     size_t expected_out = 0, k = 0;
     for (size_t i = 0; i < in.size(); ++i) {
-      if (lane_of(in[i].port) != lane || want_port[i] == kNoPort) continue;  // dropped: no beats
+      if (lane_of(in[i].port) != lane || want_port[i] < 0) continue;  // dropped: no beats
       ++expected_out;
       if (k >= run.frames[lane].size()) continue;
       const OutFrame& o = run.frames[lane][k++];

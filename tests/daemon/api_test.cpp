@@ -567,6 +567,46 @@ TEST_F(DaemonApi, ExplainPacketAgreesWithTheReplayDecisionLog) {
   }
 }
 
+// A frame a filter replicates is explained copy by copy, in group order.
+TEST_F(DaemonApi, ExplainPacketNamesEveryCopy) {
+  v1::Config c = seed_config();
+  auto* e = c.add_egress_ports();
+  e->set_port(4);
+  e->set_name("recorder");
+  auto* g = c.add_groups();
+  g->set_name("rec");
+  g->add_members(4);
+  g->add_tuple(v1::SRC_IP);
+  auto* f = c.add_filters();
+  f->set_name("everything-twice");
+  f->add_groups("analyzers");
+  f->add_groups("rec");
+  v1::SetConfigResponse r;
+  const grpc::Status s = set_config(c, &r);
+  ASSERT_TRUE(s.ok()) << status_text(s);
+  std::string frame(60, '\0');
+  frame[12] = 0x08;
+  frame[14] = 0x45;
+  v1::ExplainPacketRequest req;
+  req.set_frame(frame);
+  req.set_ingress_port(0);
+  v1::ExplainPacketResponse resp;
+  auto cx = ctx();
+  ASSERT_TRUE(stub_->ExplainPacket(cx.get(), req, &resp).ok());
+  ASSERT_EQ(resp.copies_size(), 2) << resp.DebugString();
+  EXPECT_EQ(resp.copies(0).group(), "analyzers");
+  EXPECT_LT(resp.copies(0).member_port(), 4u);
+  EXPECT_EQ(resp.copies(1).group(), "rec");
+  EXPECT_EQ(resp.copies(1).member_port(), 4u);
+  EXPECT_EQ(resp.group(), "analyzers");
+  EXPECT_NE(resp.reason().find("one copy per group: group 'analyzers' -> egress port"), std::string::npos)
+      << resp.reason();
+  EXPECT_NE(resp.reason().find("group 'rec' -> egress port 4"), std::string::npos) << resp.reason();
+  EXPECT_NE(resp.decision_log_row().find(fmt::format("\t0,1\t{},4\t", resp.copies(0).member_port())),
+            std::string::npos)
+      << resp.decision_log_row();
+}
+
 TEST_F(DaemonApi, ExplainPacketRefusesBadRequests) {
   apply_seed();
   v1::ExplainPacketRequest req;

@@ -86,9 +86,9 @@ TEST(DriverIdentity, RefusesAnotherMajorVersionButNotAnotherMinor) {
     expect_refused_card(bus, fmt::format("version {}.3", major));
   }
   FaultBus newer_minor(card);
-  newer_minor.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 7u;
+  newer_minor.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 9u;
   driver::Driver drv(newer_minor);
-  EXPECT_EQ(drv.identity().version_minor, 7u);
+  EXPECT_EQ(drv.identity().version_minor, 9u);
 }
 
 TEST(DriverIdentity, RefusesAnOlderMinorVersionWithoutRegistersItUses) {
@@ -114,10 +114,13 @@ TEST(DriverIdentity, RefusesAnOlderMinorVersionWithoutRegistersItUses) {
   FaultBus v1_6(card);  // no tunnel origination yet
   v1_6.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 6u;
   expect_refused_card(v1_6, "version 1.6 lacks registers");
-  FaultBus v1_7(card);
+  FaultBus v1_7(card);  // no replication yet
   v1_7.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 7u;
-  driver::Driver drv(v1_7);
-  EXPECT_EQ(drv.identity().version_minor, 7u);
+  expect_refused_card(v1_7, "version 1.7 lacks registers");
+  FaultBus v1_8(card);
+  v1_8.reads[rm::VERSION] = rm::kVersionMajor << rm::VERSION_MAJOR_LSB | 8u;
+  driver::Driver drv(v1_8);
+  EXPECT_EQ(drv.identity().version_minor, 8u);
 }
 
 TEST(DriverIdentity, RefusesACardOfOtherSizes) {

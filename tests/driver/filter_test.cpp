@@ -4,19 +4,23 @@
 // frame of a terminated tunnel.
 #include <gtest/gtest.h>
 
+#include "decision_log.h"
 #include "driver_test_util.h"
 
 namespace broker::drvtest {
 namespace {
 
-// Two groups: "main" (ingress 0 and 1, members 0, 1) and "ids" (member 2), and "rec" (member 3).
+// Groups: "main" (ingress 0 and 1, members 0, 1), "ids" (member 2), "rec" (member 3) and
+// "pair" (members 4, 5).
 const char* kBase = R"(
 name: "filters"
 ingress_ports { port: 0 } ingress_ports { port: 1 }
 egress_ports { port: 0 } egress_ports { port: 1 } egress_ports { port: 2 } egress_ports { port: 3 }
+egress_ports { port: 4 } egress_ports { port: 5 }
 groups { name: "main" ingress_ports: [0, 1] members: [0, 1] tuple: [SRC_IP, DST_IP, SRC_PORT, DST_PORT, IP_PROTO] symmetric: true }
 groups { name: "ids" members: [2] tuple: [SRC_IP, DST_IP] symmetric: true }
 groups { name: "rec" members: [3] tuple: [SRC_IP, DST_IP] symmetric: true }
+groups { name: "pair" members: [4, 5] tuple: [SRC_IP, DST_IP, SRC_PORT, DST_PORT, IP_PROTO] symmetric: true }
 )";
 
 struct Card {
@@ -200,6 +204,85 @@ filters { name: "vni-7-web" match { ingress_ports: [2] tunnel_id: 7 dst_port_min
   EXPECT_EQ(c.drv.counters().filters.at(0).bytes, tunneled.size());
 }
 
+// One frame to two groups: a copy for each, each balanced by its own group exactly as a filter
+// naming that group alone would balance it (both directions of a session on one member), the
+// frame's bytes the same on both ports, every counter exact; a frame no rule matches still
+// goes once to its ingress port's group.
+TEST(DriverFilters, ReplicatedToTwoGroupsEachCopyBalancedByItsGroup) {
+  Card both(R"(filters { name: "tcp-to-pair-and-rec" match { ip_proto: 6 } groups: ["pair", "rec"] })");
+  Card pair_only(R"(filters { name: "tcp-to-pair" match { ip_proto: 6 } groups: ["pair"] })");
+  int tcp = 0, udp = 0, on4 = 0;
+  uint64_t tcp_bytes = 0;
+  for (uint32_t i = 0; i < 400; ++i) {
+    const bool is_tcp = i % 4 != 3;
+    const Flow f{0x0A000000 + i * 7919, 0x0A640000 + i % 13, uint16_t(1024 + i), uint16_t(i % 2 ? 443 : 80),
+                 is_tcp ? kTcp : kUdp};
+    for (const Flow& dir : {f, f.reversed()}) {
+      const std::vector<uint8_t> frame = make_frame(dir, 64 + i % 200);
+      const core::FrameResult& r = both.card.forward(0, ++both.t_ns, frame.data(), uint32_t(frame.size()));
+      const core::Decision d = r.decision;
+      if (!is_tcp) {
+        ++udp;
+        ASSERT_EQ(__builtin_popcount(d.out_mask), 1) << "frame " << i;
+        ASSERT_LE(d.out_port, 1);
+        continue;
+      }
+      ++tcp;
+      tcp_bytes += frame.size();
+      const int member = d.port_of[3];  // "pair" is group 3
+      ASSERT_EQ(d.out_mask, (1u << 3) | (1u << member)) << "frame " << i;  // "rec" (group 2) is port 3
+      ASSERT_EQ(d.port_of[2], 3);
+      ASSERT_TRUE(member == 4 || member == 5);
+      on4 += member == 4;
+      EXPECT_EQ(both.card.delivered_to(3), frame);
+      EXPECT_EQ(both.card.delivered_to(uint8_t(member)), frame);
+      // The copy for "pair" goes where "pair" alone sends the frame.
+      EXPECT_EQ(pair_only.send(frame).first, member) << "frame " << i;
+      const std::string row = driver::DecisionLogWriter::format_row(1, 0, 0, uint32_t(frame.size()), r,
+                                                                   both.drv.filter_names());
+      EXPECT_NE(row.find(fmt::format("\t2,3\t3,{}\t", member)), std::string::npos) << row;
+    }
+  }
+  // Both members of "pair" took a share.
+  EXPECT_GT(on4, tcp / 4);
+  EXPECT_LT(on4, tcp * 3 / 4);
+  const auto k = both.drv.counters();
+  EXPECT_EQ(k.filters.at(0).packets, uint64_t(tcp));   // once per frame, not per copy
+  EXPECT_EQ(k.filters.at(0).bytes, tcp_bytes);
+  EXPECT_EQ(k.tx[3].packets, uint64_t(tcp));
+  EXPECT_EQ(k.tx[4].packets + k.tx[5].packets, uint64_t(tcp));
+  EXPECT_EQ(k.tx[0].packets + k.tx[1].packets, uint64_t(udp));
+  uint64_t rec = 0, pair = 0, main = 0;
+  for (const auto& g : k.groups) {
+    if (g.name == "rec") rec = g.packets;
+    if (g.name == "pair") pair = g.packets;
+    if (g.name == "main") main = g.packets;
+  }
+  EXPECT_EQ(rec, uint64_t(tcp));
+  EXPECT_EQ(pair, uint64_t(tcp));
+  EXPECT_EQ(main, uint64_t(udp));
+  EXPECT_EQ(k.unmapped_drops + k.filter_drops, 0u);
+  uint64_t rx = 0;
+  for (const auto& p : k.rx) rx += p.packets;
+  EXPECT_EQ(rx, uint64_t(tcp + udp));
+}
+
+// A tool port in both groups a frame is copied to gets it once.
+TEST(DriverFilters, APortChosenByTwoCopiesGetsTheFrameOnce) {
+  Card c(R"(filters { name: "ids-and-rec" match { ip_proto: 6 } groups: ["ids", "rec"] })");
+  c.drv.apply(parse(std::string(kBase) + R"(
+groups { name: "rec2" members: [2] tuple: [SRC_IP] }
+filters { name: "ids-and-rec2" match { ip_proto: 6 } groups: ["ids", "rec2"] })"));
+  const std::vector<uint8_t> frame = make_frame(kWeb);
+  const core::FrameResult& r = c.card.forward(0, ++c.t_ns, frame.data(), uint32_t(frame.size()));
+  EXPECT_EQ(r.decision.out_mask, 1u << 2);
+  const auto k = c.drv.counters();
+  EXPECT_EQ(k.tx[2].packets, 1u);
+  uint64_t copies = 0;
+  for (const auto& g : k.groups) copies += g.packets;
+  EXPECT_EQ(copies, 2u) << "each group counts its copy";
+}
+
 TEST(DriverFilters, RefusedWholeNamingTheField) {
   cards::SoftCard card;
   driver::Driver drv(card);
@@ -217,7 +300,8 @@ TEST(DriverFilters, RefusedWholeNamingTheField) {
   refused(R"(filters { name: "" drop: true })", "filters[0].name", "is empty");
   refused(R"(filters { name: "a" })", "filters[0].groups", "names no group and does not drop");
   refused(R"(filters { name: "a" drop: true groups: ["ids"] })", "filters[0].groups", "a filter that drops");
-  refused(R"(filters { name: "a" groups: ["ids", "rec"] })", "filters[0].groups", "not built yet");
+  refused(R"(filters { name: "a" groups: ["ids", "rec", "ids"] })", "filters[0].groups[2]",
+          "'ids' is already groups[0]: a frame gets one copy per group");
   refused(R"(filters { name: "a" drop: true match { src_prefix: "10.1.0.0/8" } })", "filters[0].match.src_prefix",
           "not an IP prefix");
   refused(R"(filters { name: "a" drop: true match { dst_prefix: "2001:db8::/129" } })", "filters[0].match.dst_prefix",

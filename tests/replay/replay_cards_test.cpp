@@ -216,7 +216,9 @@ groups { name: "l2" ingress_ports: [4, 5] members: [0, 1, 3]
 
 // Tunnel termination, filters and segment tags on both cards: the captures of GRE, ERSPAN and
 // VXLAN with every type terminated on ingress 0 and 3, filters that drop, match the inner frame
-// and the tunnel ID, and a segment tag on ingress 3. Same decision logs (tunnel and filter
+// and the tunnel ID and replicate to two or three groups, a segment tag on ingress 3, and a
+// recorder behind a GRE tunnel the broker originates (cut to 200 bytes; GRE with a key has no
+// per-frame field that depends on time or order, so both cards' wires must agree exactly). Same decision logs (tunnel and filter
 // columns included) and the same frames out: the co-simulated tunnel_parse, decap, filter and
 // egress modules against the soft card.
 TEST(ReplayCards, TunnelsAndFiltersSameOutputs) {
@@ -230,9 +232,12 @@ ingress_ports { port: 3 terminate: [TUNNEL_ERSPAN, TUNNEL_VXLAN] segment_vlan: 3
 groups { name: "tools" ingress_ports: [0, 3] members: [0, 1, 2]
          hash: HASH_CRC32 symmetric: true tuple: [SRC_IP, DST_IP, SRC_PORT, DST_PORT, IP_PROTO] }
 groups { name: "ids" members: [5, 6] hash: HASH_CRC32 symmetric: true tuple: [SRC_IP, DST_IP] }
+groups { name: "rec" members: [7] hash: HASH_CRC32 symmetric: true tuple: [SRC_IP, DST_IP] }
+egress_ports { port: 7 name: "remote-recorder" tunnel { type: TUNNEL_GRE key: 5 src_ip: "198.51.100.1"
+               dst_ip: "198.51.100.2" src_mac: "02:00:00:00:00:01" dst_mac: "02:00:00:00:00:02" slice_bytes: 200 } }
 filters { name: "no-ping" priority: 1 match { ip_proto: 1 src_prefix: "10.1.1.100/32" } drop: true }
-filters { name: "vni-123" priority: 2 match { tunnel_id: 123 } groups: ["ids"] }
-filters { name: "web" priority: 3 match { dst_port_min: 80 dst_port_max: 80 ingress_ports: [0] } groups: ["ids"] }
+filters { name: "vni-123" priority: 2 match { tunnel_id: 123 } groups: ["ids", "tools", "rec"] }
+filters { name: "web" priority: 3 match { dst_port_min: 80 dst_port_max: 80 ingress_ports: [0] } groups: ["ids", "rec"] }
 filters { name: "stp" priority: 4 match { ethertype: 0x0000 vlan_min: 1 } groups: ["ids"] }
 )");
   Figures fig;

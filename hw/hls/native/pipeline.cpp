@@ -14,8 +14,13 @@ struct FrameTap {
   FrameTrace trace;
   int events = 0;
   void operator()(const ParsedItem& x, TraceStream) { trace.parsed = x; }
-  void operator()(const KeyItem& x, TraceStream) { trace.keyed = x; }
-  void operator()(const HashedItem& x, TraceStream) { trace.hashed = x; }
+  // A replicated frame's key and hash: its first copy's, as FrameTraceZip takes them.
+  void operator()(const KeyItem& x, TraceStream) {
+    if (first_copy(x)) trace.keyed = x;
+  }
+  void operator()(const HashedItem& x, TraceStream) {
+    if (first_copy(x)) trace.hashed = x;
+  }
   void operator()(const DecisionItem& x, TraceStream) { trace.decision = x; }
   void operator()(const StatsEvent& x, TraceStream) {
     trace.stats_ev = x;
@@ -110,7 +115,7 @@ void Pipeline::forward(uint8_t in_port, const uint8_t* frame, uint32_t len, uint
     while (!tx.empty()) {
       const AxisBeat b = tx.read();
       ++tx_beats;
-      dest_ok = dest_ok && b.dest == tap.trace.decision.out_port;
+      dest_ok = dest_ok && b.dest == tap.trace.decision.out_mask;
       const size_t at = delivered_.size();
       int n = 0;
       while (n < kBeatBytes && b.keep[n]) ++n;
@@ -120,7 +125,7 @@ void Pipeline::forward(uint8_t in_port, const uint8_t* frame, uint32_t len, uint
   };
   // Every task takes one item per call, in graph order, so the last beat leaves within the
   // frame's beats plus the header window's; the bound only guards against a broken core.
-  const uint32_t limit = beats + kHeaderBeats + 16;
+  const uint32_t limit = beats + kHeaderBeats + 16 + kGroups;  // a replicated frame: one filter call per copy
   for (uint32_t i = 0; i < limit && tap.events == 0; ++i) step_and_take();
   if (tap.events != 1 || !rx.empty())
     throw std::logic_error("core: the frame did not leave the pipeline");
@@ -128,9 +133,9 @@ void Pipeline::forward(uint8_t in_port, const uint8_t* frame, uint32_t len, uint
   const uint32_t out_len = delivered_len(tap.trace.stats_ev);
   const uint32_t out_beats = out_len == 0 ? 1 : (out_len + kBeatBytes - 1) / kBeatBytes;
   // A segment tag can make one beat more than came in: it leaves in the step after the event.
-  for (int i = 0; i < 2 && d.out_port != kNoPort && tx_beats < int(out_beats); ++i) step_and_take();
-  if (!dest_ok || (d.out_port != kNoPort && (tx_beats != int(out_beats) || delivered_.size() != out_len)) ||
-      (d.out_port == kNoPort && tx_beats != 0))
+  const bool sent = d.out_mask != 0;
+  for (int i = 0; i < 2 && sent && tx_beats < int(out_beats); ++i) step_and_take();
+  if (!dest_ok || (sent && (tx_beats != int(out_beats) || delivered_.size() != out_len)) || (!sent && tx_beats != 0))
     throw std::logic_error("core: the frame's beats left other than decided (" +
                            std::to_string(tx_beats) + " of " + std::to_string(out_beats) + " beats)");
 
@@ -143,7 +148,15 @@ FrameResult frame_result_of(const FrameTrace& t) {
   bytes_of(t.keyed.key, out.key, kKeyBytes);
   const DecisionItem& d = t.decision;
   Decision& r = out.decision;
-  r.out_port = uint8_t(d.out_port.to_uint());
+  r.out_mask = uint16_t(d.out_mask.to_uint());
+  r.grp_mask = uint16_t(d.grp_mask.to_uint());
+  r.copy_groups = d.fv.hit ? (d.fv.drop ? uint16_t(0) : uint16_t(d.fv.groups.to_uint()))
+                  : d.mapped ? uint16_t(1u << d.group.to_uint())
+                             : uint16_t(0);
+  for (int g = 0; g < kGroups; ++g) r.port_of[g] = uint8_t(d.port_of.range(8 * g + 7, 8 * g).to_uint());
+  r.out_port = d.out_port != kNoPort ? uint8_t(d.out_port.to_uint())
+               : r.out_mask != 0      ? uint8_t(__builtin_ctz(r.out_mask))
+                                      : kNoPort;
   r.group = d.mapped ? uint8_t(d.group.to_uint()) : kNoGroup;
   r.slot = uint8_t(d.slot.to_uint());
   r.hash = d.mapped ? t.hashed.hash.to_uint() : 0;

@@ -150,15 +150,16 @@ const core::FrameResult& SoftCard::forward(uint8_t in_port, uint64_t ts_ns, cons
   now_ns_ = std::max(now_ns_, ts_ns);
   meter_.advance(now_ns_);
   core_->forward(in_port, frame, len, now_ns_ / 1000, meter_.util_bp_all().data(), result_, link_locked());
-  wrapped_ = false;
-  const uint8_t out = result_.decision.out_port;
-  if (out != core::kNoPort) {
-    if (out < core::kOutPorts && encap_[out].wraps()) {
-      const auto& d = core_->delivered();
-      encap_[out].run(d.data(), uint32_t(d.size()), now_ns_ / 1000, wire_);
-      wrapped_ = true;
+  // Each port that gets the frame (several when a filter replicates it), through its encap.
+  wrapped_ = 0;
+  const auto& d = core_->delivered();
+  for (uint32_t mask = result_.decision.out_mask; mask != 0; mask &= mask - 1) {
+    const auto out = uint8_t(__builtin_ctz(mask));
+    if (encap_[out].wraps()) {
+      encap_[out].run(d.data(), uint32_t(d.size()), now_ns_ / 1000, wire_[out]);
+      wrapped_ |= uint16_t(1u << out);
     }
-    meter_.record(out, uint32_t(delivered().size()));
+    meter_.record(out, uint32_t(delivered_to(out).size()));
   }
   return result_;
 }

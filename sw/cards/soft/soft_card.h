@@ -30,10 +30,15 @@ class SoftCard final : public driver::RegisterBus {
   // earlier one is taken as the current time). The result says where it went.
   const core::FrameResult& forward(uint8_t in_port, uint64_t ts_ns, const uint8_t* frame,
                                    uint32_t len);
-  // The bytes of the frame forward() last delivered, as they left the data path (after tunnel
-  // termination) and, on a port that originates a tunnel, as the shell's encap wrapped them:
-  // what the port's wire carries. Valid until the next forward(), empty when it was dropped.
-  const std::vector<uint8_t>& delivered() const { return wrapped_ ? wire_ : core_->delivered(); }
+  // The bytes of the frame forward() last delivered to egress port `port` (one of its
+  // decision's out_mask), as they left the data path (after tunnel termination) and, on a port
+  // that originates a tunnel, as the shell's encap wrapped them: what the port's wire carries.
+  // Valid until the next forward().
+  const std::vector<uint8_t>& delivered_to(uint8_t port) const {
+    return port < core::kOutPorts && (wrapped_ >> port & 1) ? wire_[port] : core_->delivered();
+  }
+  // The same for the decision's out_port (empty when the frame was dropped).
+  const std::vector<uint8_t>& delivered() const { return delivered_to(result_.decision.out_port); }
   // What forward() would decide, without changing flows, counters or the meter.
   core::FrameResult explain(uint8_t in_port, const uint8_t* frame, uint32_t len) const;
 
@@ -66,8 +71,8 @@ class SoftCard final : public driver::RegisterBus {
   // The shell's encap per tool port (tunnel origination), with the committed ENC_* copy.
   std::array<core::EncapRunner, core::kOutPorts> encap_;
   void commit_encap(int port);
-  bool wrapped_ = false;             // the last frame delivered went through an encap
-  std::vector<uint8_t> wire_;        // its bytes as the wire carries them
+  uint16_t wrapped_ = 0;             // bit p: the last frame went through port p's encap
+  std::array<std::vector<uint8_t>, core::kOutPorts> wire_;  // its bytes as those wires carry them
 
   std::array<uint64_t, core::kOutPorts> tx_drops_{};
   std::array<uint64_t, core::kOutPorts> link_downs_{};

@@ -179,8 +179,11 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
       const int lane = s == core::CoreStream::kTx0 ? 0 : 1;
       uint64_t& k = next_out_of_lane(lane);
       frame(k).core_out = cycle;
-      const uint8_t port = zip.frame(k).decision.out_port;
-      if (port < kOutPorts) queued[port][size_t(lane)].push_back(k);
+      // Into the queue of every port it goes to (several for a replicated frame).
+      for (uint32_t mask = zip.frame(k).decision.out_mask.to_uint(); mask != 0; mask &= mask - 1) {
+        const int port = __builtin_ctz(mask);
+        if (port < kOutPorts) queued[size_t(port)][size_t(lane)].push_back(k);
+      }
       ++k;
     } else if (stage_of[i] >= 0) {
       frame(started[i]++).fifo_in[size_t(stage_of[i])] = cycle;
@@ -204,12 +207,16 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
         auto& st = stored[size_t(q)][size_t(l)];
         auto& qu = queued[size_t(q)][size_t(l)];
         if (((discard | sent) >> bit & 1) && !st.empty()) {
-          if (discard >> bit & 1) frame(st.front()).tx_dropped = true;
+          if (discard >> bit & 1) {
+            frame(st.front()).tx_dropped = true;
+            frame(st.front()).tx_dropped_ports |= uint16_t(1u << q);
+          }
           st.pop_front();
         }
         if (!((commit | drop) >> bit & 1) || qu.empty()) continue;
         if (drop >> bit & 1) {
           frame(qu.front()).tx_dropped = true;
+          frame(qu.front()).tx_dropped_ports |= uint16_t(1u << q);
         } else {
           // commit_o is registered: the frame's last beat was written on the edge just taken.
           frame(qu.front()).tx_stored = cycle;
@@ -242,7 +249,7 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
   uint64_t& next_out_of_lane(int lane) {
     uint64_t& k = tx_next[size_t(lane)];
     while (k < zip.arrived(core::TraceStream::kDecision) &&
-           (lane_of(zip.frame(k)) != lane || zip.frame(k).decision.out_port == core::kNoPort))
+           (lane_of(zip.frame(k)) != lane || zip.frame(k).decision.out_mask == 0))
       ++k;
     return k;
   }
@@ -540,6 +547,18 @@ std::vector<uint8_t> VerilatorCard::expected_wire(int out_port, const std::vecto
 bool VerilatorCard::port_wraps(int out_port) const {
   std::lock_guard lock(mu_);
   return impl_->encap.at(size_t(out_port)).runner.wraps();
+}
+
+uint32_t VerilatorCard::wrap_header_len(int out_port) const {
+  std::lock_guard lock(mu_);
+  const core::EncapConfig& c = impl_->encap.at(size_t(out_port)).runner.config();
+  return c.enable ? core::encap_hdr_len(c.kind, c.ipv6).to_uint() : 0;
+}
+
+uint32_t VerilatorCard::wrap_slice(int out_port) const {
+  std::lock_guard lock(mu_);
+  const core::EncapConfig& c = impl_->encap.at(size_t(out_port)).runner.config();
+  return c.enable ? c.slice.to_uint() : 0;
 }
 
 void VerilatorCard::send(uint8_t in_port, const uint8_t* frame, uint32_t len) {

@@ -80,6 +80,7 @@ class VerilatorCard final : public driver::RegisterBus {
                                  // stored it whole (the cycle of that beat's handshake)
     bool tx_dropped = false;     // dropped whole at its egress queue (TX_DROPS): no room, or the
                                  // port's link went down before it left
+    uint16_t tx_dropped_ports = 0;  // which ports' queues dropped it (a replicated frame has several)
     StageCycles() { fifo_in.fill(kNever); }
   };
   // A frame the core decided: what its traced streams carried, and when it passed each stage.
@@ -152,6 +153,9 @@ class VerilatorCard final : public driver::RegisterBus {
   std::vector<uint8_t> expected_wire(int out_port, const std::vector<uint8_t>& delivered, uint64_t now_us);
   // Whether the port's committed ENC_CTRL wraps frames.
   bool port_wraps(int out_port) const;
+  // A wrapping port's header length and slice (ENC_SLICE, 0: none), committed.
+  uint32_t wrap_header_len(int out_port) const;
+  uint32_t wrap_slice(int out_port) const;
 
   // tx_tready of every egress port (bit p = port p); all ones after construction.
   void set_tx_ready(uint32_t mask);
