@@ -244,15 +244,16 @@ struct TunnelState {
     core.post_csr(rm::MEMBER_at(0), 0);
     core.post_csr(rm::MEMBER_at(1), 1);
     core.post_csr(rm::MEMBER_at(kMembers), 2);
-    // Rule 0 drops UDP to ports 0..99; rule 1 sends IPv4 from 10.0.0.0/8 to group 1.
+    // Rule 0 drops UDP to ports 0..99; rule 1 copies IPv4 from 10.0.0.0/8 to groups 0 and 1.
     core.post_csr(rm::FLT_TYPE_at(0), 17u << rm::FLT_TYPE_IP_PROTO_LSB);
     core.post_csr(rm::FLT_DPORT_at(0), 99u << rm::FLT_DPORT_MAX_LSB);
     core.post_csr(rm::FLT_CTRL_at(0), rm::FLT_CTRL_VALID_MASK | rm::FLT_CTRL_DROP_MASK | rm::FLT_CTRL_IN_PORTS_MASK |
                                           rm::FLT_CTRL_IP_PROTO_MASK | rm::FLT_CTRL_DPORT_MASK);
     core.post_csr(rm::FLT_SRC_ADDR3_at(1), 10u);
     core.post_csr(rm::FLT_PREFIX_LEN_at(1), 8u << rm::FLT_PREFIX_LEN_SRC_LSB);
-    core.post_csr(rm::FLT_CTRL_at(1), rm::FLT_CTRL_VALID_MASK | (1u << rm::FLT_CTRL_GROUP_LSB) |
-                                          rm::FLT_CTRL_IN_PORTS_MASK | (1u << rm::FLT_CTRL_SRC_VER_LSB));
+    core.post_csr(rm::FLT_GROUPS_at(1), 0x3u << rm::FLT_GROUPS_MASK_LSB);
+    core.post_csr(rm::FLT_CTRL_at(1), rm::FLT_CTRL_VALID_MASK | rm::FLT_CTRL_IN_PORTS_MASK |
+                                          (1u << rm::FLT_CTRL_SRC_VER_LSB));
     core.post_csr(rm::CTRL, rm::CTRL_ENABLE_MASK);
     core.flush_csr(0);
   }
@@ -296,7 +297,13 @@ void check_termination(const uint8_t* data, size_t size, uint8_t in_port) {
   PacketFields g;
   parse_frame(hdr, uint32_t(inner.size()), g);
   CHECK(same_fields(r.fields, g));
-  if (r.decision.filter_drop) CHECK(r.decision.out_port == kNoPort);
+  if (r.decision.filter_drop) CHECK(r.decision.out_port == kNoPort && r.decision.out_mask == 0);
+  // Rule 1's copies: one to group 0 (port 0 or 1), one to group 1 (port 2).
+  if (r.decision.filtered && !r.decision.filter_drop) {
+    CHECK(r.decision.copy_groups == 0x3);
+    CHECK(r.decision.port_of[1] == 2 && r.decision.port_of[0] <= 1);
+    CHECK(r.decision.out_mask == ((1u << r.decision.port_of[0]) | (1u << 2)));
+  }
   if (r.decision.out_port == kNoPort) {
     CHECK(s.core.delivered().empty());
     return;
