@@ -86,7 +86,7 @@ TEST(SimCongestion, ToolPortHeldNotReadyFor10000CyclesDropsOnlyItsOwnFrames) {
     const int port = int(decided[k].trace.decision.out_port);
     ASSERT_EQ(uint64_t(decided[k].trace.stats_ev.len), sent[i].size()) << "core order, frame " << i;
     ++fig[port].decided;
-    if (decided[k].cycles.tx_dropped) {
+    if (decided[k].cycles.tx_dropped()) {
       ++fig[port].dropped_seen;
       EXPECT_EQ(port, kBlocked) << "frame " << i << " dropped at a port that never stopped";
     } else {
@@ -171,7 +171,7 @@ TEST(SimCongestion, StoppedPortKeepsWhatFitsAndDropsTheRestWhole) {
   const auto decided = card.take_decisions();
   ASSERT_EQ(decided.size(), kFrames);
   EXPECT_EQ(uint64_t(std::count_if(decided.begin(), decided.end(),
-                                   [](const auto& d) { return d.cycles.tx_dropped; })), drops);
+                                   [](const auto& d) { return d.cycles.tx_dropped(); })), drops);
   EXPECT_EQ(card.read32(rm::TX_PKTS_LO_at(2)), kFrames);
   EXPECT_EQ(card.read32(rm::OUT_STATUS_at(2)) & rm::OUT_STATUS_EMPTY_MASK, rm::OUT_STATUS_EMPTY_MASK);
   drv.clear_counters();

@@ -140,7 +140,7 @@ TEST_P(SimFailover, MemberLinkDownAndBackMovesOnlyItsBucketsAndLosesNothingElsew
     } else if (in >= t_up_polled) {
       port_c[flow_of[i]].insert(port);
     }
-    if (decided[k].cycles.tx_dropped) {
+    if (decided[k].cycles.tx_dropped()) {
       ++dropped_seen[port];
       EXPECT_EQ(port, kDead) << "frame " << i << " dropped at a live port";
       EXPECT_LT(in, t_down) << "frame " << i;

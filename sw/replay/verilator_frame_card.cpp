@@ -103,7 +103,7 @@ void VerilatorFrameCard::collect(const Done& done) {
     s.result = core::frame_result_of(d.trace);
     // Dropped whole at its egress queue (TX_DROPS): nothing leaves, and the decision log shows
     // the copy without an out_port.
-    if (d.cycles.tx_dropped) {
+    if (d.cycles.tx_dropped()) {
       core::Decision& r = s.result.decision;
       r.out_mask = uint16_t(r.out_mask & ~d.cycles.tx_dropped_ports);
       for (int g = 0; g < core::kGroups; ++g)

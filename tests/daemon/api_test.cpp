@@ -56,6 +56,18 @@ class DaemonApi : public ::testing::Test {
     return s;
   }
 
+  // ExplainPacket of a 60-byte IPv4 frame (all addresses zero) on ingress port 0.
+  grpc::Status explain_minimal_ipv4(v1::ExplainPacketResponse* out) {
+    std::string frame(60, '\0');
+    frame[12] = 0x08;
+    frame[14] = 0x45;
+    v1::ExplainPacketRequest req;
+    req.set_frame(frame);
+    req.set_ingress_port(0);
+    auto c = ctx();
+    return stub_->ExplainPacket(c.get(), req, out);
+  }
+
   void apply_seed() {
     v1::SetConfigResponse r;
     const grpc::Status s = set_config(seed_config(), &r);
@@ -157,15 +169,8 @@ TEST_F(DaemonApi, ExplainPacketNamesTheRemoteAnalyzersTunnel) {
   v1::SetConfigResponse r;
   const grpc::Status s = set_config(c, &r);
   ASSERT_TRUE(s.ok()) << status_text(s);
-  std::string frame(60, '\0');
-  frame[12] = 0x08;
-  frame[14] = 0x45;
-  v1::ExplainPacketRequest req;
-  req.set_frame(frame);
-  req.set_ingress_port(0);
   v1::ExplainPacketResponse resp;
-  auto cx = ctx();
-  ASSERT_TRUE(stub_->ExplainPacket(cx.get(), req, &resp).ok());
+  ASSERT_TRUE(explain_minimal_ipv4(&resp).ok());
   EXPECT_NE(resp.reason().find(fmt::format("egress port {} wraps it in ERSPAN type III from 2001:db8::1 to "
                                            "2001:db8::2, cut to 128 bytes first", resp.member_port())),
             std::string::npos)
@@ -584,15 +589,8 @@ TEST_F(DaemonApi, ExplainPacketNamesEveryCopy) {
   v1::SetConfigResponse r;
   const grpc::Status s = set_config(c, &r);
   ASSERT_TRUE(s.ok()) << status_text(s);
-  std::string frame(60, '\0');
-  frame[12] = 0x08;
-  frame[14] = 0x45;
-  v1::ExplainPacketRequest req;
-  req.set_frame(frame);
-  req.set_ingress_port(0);
   v1::ExplainPacketResponse resp;
-  auto cx = ctx();
-  ASSERT_TRUE(stub_->ExplainPacket(cx.get(), req, &resp).ok());
+  ASSERT_TRUE(explain_minimal_ipv4(&resp).ok());
   ASSERT_EQ(resp.copies_size(), 2) << resp.DebugString();
   EXPECT_EQ(resp.copies(0).group(), "analyzers");
   EXPECT_LT(resp.copies(0).member_port(), 4u);

@@ -55,7 +55,6 @@ struct Decision {
   uint8_t out_port;   // kNoPort when no copy is delivered
   uint16_t out_mask;  // bit p: egress port p gets the frame (every copy's)
   uint16_t copy_groups;  // bit g: group g got a copy (a filter's groups, or the ingress port's group)
-  uint16_t grp_mask;  // bit g: group g delivered its copy
   uint8_t port_of[kGroups];  // the port group g's copy went to (kNoPort: none)
   uint8_t group;      // kNoGroup when the ingress port is unmapped
   uint8_t slot;       // member slot within the group

@@ -149,7 +149,6 @@ FrameResult frame_result_of(const FrameTrace& t) {
   const DecisionItem& d = t.decision;
   Decision& r = out.decision;
   r.out_mask = uint16_t(d.out_mask.to_uint());
-  r.grp_mask = uint16_t(d.grp_mask.to_uint());
   r.copy_groups = d.fv.hit ? (d.fv.drop ? uint16_t(0) : uint16_t(d.fv.groups.to_uint()))
                   : d.mapped ? uint16_t(1u << d.group.to_uint())
                              : uint16_t(0);

@@ -207,15 +207,11 @@ struct VerilatorCard::Impl final : sim::CoreProbe {
         auto& st = stored[size_t(q)][size_t(l)];
         auto& qu = queued[size_t(q)][size_t(l)];
         if (((discard | sent) >> bit & 1) && !st.empty()) {
-          if (discard >> bit & 1) {
-            frame(st.front()).tx_dropped = true;
-            frame(st.front()).tx_dropped_ports |= uint16_t(1u << q);
-          }
+          if (discard >> bit & 1) frame(st.front()).tx_dropped_ports |= uint16_t(1u << q);
           st.pop_front();
         }
         if (!((commit | drop) >> bit & 1) || qu.empty()) continue;
         if (drop >> bit & 1) {
-          frame(qu.front()).tx_dropped = true;
           frame(qu.front()).tx_dropped_ports |= uint16_t(1u << q);
         } else {
           // commit_o is registered: the frame's last beat was written on the edge just taken.

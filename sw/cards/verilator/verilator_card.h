@@ -78,9 +78,10 @@ class VerilatorCard final : public driver::RegisterBus {
     uint64_t core_out = kNever;  // its first beat left the core (tx handshake); kNever: dropped
     uint64_t tx_stored = kNever; // its last beat was written into its egress queue, which then
                                  // stored it whole (the cycle of that beat's handshake)
-    bool tx_dropped = false;     // dropped whole at its egress queue (TX_DROPS): no room, or the
-                                 // port's link went down before it left
-    uint16_t tx_dropped_ports = 0;  // which ports' queues dropped it (a replicated frame has several)
+    // The ports whose egress queue dropped it whole (TX_DROPS): no room, or the port's link went
+    // down before it left (a replicated frame is in several queues).
+    uint16_t tx_dropped_ports = 0;
+    bool tx_dropped() const { return tx_dropped_ports != 0; }
     StageCycles() { fifo_in.fill(kNever); }
   };
   // A frame the core decided: what its traced streams carried, and when it passed each stage.
@@ -133,7 +134,7 @@ class VerilatorCard final : public driver::RegisterBus {
 
   // The frames the core decided since the last take (or reset), in core order: each once its
   // last traced item (the settled StatsEvent) is in and, unless it was dropped, its egress
-  // queue has stored it or dropped it (cycles.tx_dropped).
+  // queue has stored it or dropped it (cycles.tx_dropped()).
   std::vector<DecidedFrame> take_decisions();
 
   PortStats port_stats(int out_port) const;  // egress port
