@@ -2,6 +2,7 @@
 #include "encap.h"
 
 #include "beat_bytes.h"
+#include "window.h"
 
 namespace broker {
 namespace core {
@@ -9,16 +10,6 @@ namespace core {
 namespace {
 
 typedef ap_uint<8 * kEncapHdrBytes> Hdr;
-
-// Writes a big-endian number at a constant byte offset.
-void put16(Hdr& h, int off, const ap_uint<16>& v) {
-  h.range(8 * off + 7, 8 * off) = v.range(15, 8);
-  h.range(8 * off + 15, 8 * off + 8) = v.range(7, 0);
-}
-void put32(Hdr& h, int off, const ap_uint<32>& v) {
-  put16(h, off, v.range(31, 16));
-  put16(h, off + 2, v.range(15, 0));
-}
 
 // Bytes past TKEEP read as zero, so a wire beat never shows a neighbour's bytes.
 ap_uint<512> kept(const ap_uint<512>& d, const ap_uint<64>& keep) {
@@ -49,13 +40,13 @@ Hdr encap_header(const EncapConfig& cfg, const Length& len, bool cut, const ap_u
   const ap_uint<7> hl = encap_hdr_len(cfg.kind, cfg.ipv6);
   if (!cfg.ipv6) {
     const ap_uint<16> total = ap_uint<18>(hl - 14 + len).range(15, 0);
-    put16(h, 14 + 2, total);
+    put_be16(h, 14 + 2, total);
     ap_uint<18> sum = ap_uint<18>(cfg.csum) + total;
     sum = sum.range(15, 0) + sum.range(17, 16);
     sum = sum.range(15, 0) + sum.range(17, 16);
-    put16(h, 14 + 10, ~ap_uint<16>(sum.range(15, 0)));
+    put_be16(h, 14 + 10, ~ap_uint<16>(sum.range(15, 0)));
   } else {
-    put16(h, 14 + 4, ap_uint<18>(hl - 54 + len).range(15, 0));
+    put_be16(h, 14 + 4, ap_uint<18>(hl - 54 + len).range(15, 0));
   }
   if (cfg.kind >= kEncErspan2) {
     // GRE with S (sequence number after the protocol type), then the ERSPAN header; its
@@ -65,13 +56,13 @@ Hdr encap_header(const EncapConfig& cfg, const Length& len, bool cut, const ap_u
     const ap_uint<32> ts = ap_uint<32>((now_us * 10).range(31, 0));
     const ap_uint<8> t_bit = cut ? 0x04 : 0x00;
     if (!cfg.ipv6) {
-      put32(h, 34 + 4, seq);
+      put_be32(h, 34 + 4, seq);
       h.range(8 * 44 + 7, 8 * 44) = h.range(8 * 44 + 7, 8 * 44) | t_bit;
-      if (cfg.kind == kEncErspan3) put32(h, 42 + 4, ts);
+      if (cfg.kind == kEncErspan3) put_be32(h, 42 + 4, ts);
     } else {
-      put32(h, 54 + 4, seq);
+      put_be32(h, 54 + 4, seq);
       h.range(8 * 64 + 7, 8 * 64) = h.range(8 * 64 + 7, 8 * 64) | t_bit;
-      if (cfg.kind == kEncErspan3) put32(h, 62 + 4, ts);
+      if (cfg.kind == kEncErspan3) put_be32(h, 62 + 4, ts);
     }
   }
   return h;

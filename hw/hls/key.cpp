@@ -14,14 +14,6 @@ template <int N>
 void put_bytes(Key& key, int off, const ap_uint<8 * N>& wire) {
   key.range(8 * off + 8 * N - 1, 8 * off) = wire;
 }
-void put_be16(Key& key, int off, const ap_uint<16>& v) {
-  key.range(8 * off + 7, 8 * off) = v.range(15, 8);
-  key.range(8 * off + 15, 8 * off + 8) = v.range(7, 0);
-}
-void put_be32(Key& key, int off, const ap_uint<32>& v) {
-  put_be16(key, off, v.range(31, 16));
-  put_be16(key, off + 2, v.range(15, 0));
-}
 
 // The symmetric comparison's sides (DESIGN.md): A = src IP, src port, src MAC, GTP inner
 // src; B likewise for the destination; concatenated in that order, first byte most

@@ -30,6 +30,18 @@ inline ap_uint<32> be32(const ap_uint<W>& v, int off) {
   return r;
 }
 
+// Writes a big-endian number at a constant byte offset (the key's fields, a header's).
+template <int W>
+inline void put_be16(ap_uint<W>& v, int off, const ap_uint<16>& x) {
+  v.range(8 * off + 7, 8 * off) = x.range(15, 8);
+  v.range(8 * off + 15, 8 * off + 8) = x.range(7, 0);
+}
+template <int W>
+inline void put_be32(ap_uint<W>& v, int off, const ap_uint<32>& x) {
+  put_be16(v, off, x.range(31, 16));
+  put_be16(v, off + 2, x.range(15, 0));
+}
+
 // N bytes at a constant offset, in wire order (MACs, IPv6 addresses).
 template <int N, int W>
 inline ap_uint<8 * N> bytes_at(const ap_uint<W>& v, int off) {
