@@ -185,7 +185,7 @@ lowest:
   const GroupMask rest = left & ~(GroupMask(1) << g);
   o.copy.last = rest == 0;
   st.copies_left = rest;
-  st.held = o;
+  if (rest != 0) st.held = o;  // only a frame with copies still to make is held
   out.write(o);
 }
 

@@ -250,19 +250,10 @@ void Driver::write_encap(uint32_t p, const v1::Config& c) {
   EncapRegisters r;
   for (const auto& e : c.egress_ports())
     if (e.port() == p && e.has_tunnel()) r = encap_registers(e.tunnel());
-  bool changed = false;
-  auto stage = [&](uint32_t offset, uint32_t value) {
-    if (shadow_.count(offset) && shadow_.at(offset) == value) return;
-    write_if_changed(offset, value);
-    changed = true;
-  };
-  stage(rm::ENC_SLICE_at(p), r.slice);
-  stage(rm::ENC_CSUM_at(p), r.csum);
-  for (uint32_t k = 0; k < r.hdr.size(); ++k) stage(rm::ENC_HDR0_at(p) + 4 * k, r.hdr[k]);
-  if (changed || !shadow_.count(rm::ENC_CTRL_at(p)) || shadow_.at(rm::ENC_CTRL_at(p)) != r.ctrl) {
-    bus_.write32(rm::ENC_CTRL_at(p), r.ctrl);
-    shadow_[rm::ENC_CTRL_at(p)] = r.ctrl;
-  }
+  bool staged = write_if_changed(rm::ENC_SLICE_at(p), r.slice);
+  staged |= write_if_changed(rm::ENC_CSUM_at(p), r.csum);
+  for (uint32_t k = 0; k < r.hdr.size(); ++k) staged |= write_if_changed(rm::ENC_HDR0_at(p) + 4 * k, r.hdr[k]);
+  if (!write_if_changed(rm::ENC_CTRL_at(p), r.ctrl) && staged) bus_.write32(rm::ENC_CTRL_at(p), r.ctrl);
 }
 
 std::vector<const v1::Filter*> filters_in_priority_order(const v1::Config& c) {
@@ -502,11 +493,12 @@ void Driver::drain_port(uint32_t port) {
   bus_.write32(rm::OUT_CTRL_at(port), 0);
 }
 
-void Driver::write_if_changed(uint32_t offset, uint32_t value) {
+bool Driver::write_if_changed(uint32_t offset, uint32_t value) {
   auto it = shadow_.find(offset);
-  if (it != shadow_.end() && it->second == value) return;
+  if (it != shadow_.end() && it->second == value) return false;
   bus_.write32(offset, value);
   shadow_[offset] = value;
+  return true;
 }
 
 v1::Config Driver::with_member(const std::string& group, uint32_t port, bool add) const {

@@ -162,7 +162,7 @@ class Driver {
   void drain_port(uint32_t port);
   void write_filters(const v1::Config& c, const std::map<std::string, uint32_t>& group_index);
   void write_encap(uint32_t port, const v1::Config& c);
-  void write_if_changed(uint32_t offset, uint32_t value);
+  bool write_if_changed(uint32_t offset, uint32_t value);  // true: it was written
   uint64_t read64(uint32_t lo_offset);
   void write_config(const v1::Config& config);  // after validation
 
